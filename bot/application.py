@@ -1,0 +1,90 @@
+"""The Application subclass: owns the database's lifetime and makes updates durable.
+
+Three things python-telegram-bot does not do on its own, and gridbot needs:
+
+- the database is opened and migrated before persistence is read at start, and
+  closed after persistence is written at shutdown;
+- after each update, conversation state and user data are written at once
+  (not on the default 60-second timer), so a crash loses no acknowledged step;
+- an update delivered a second time (Telegram resends what it did not see
+  acknowledged before a restart) is recognised by its update_id and skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from telegram import Update
+from telegram.ext import Application, ExtBot, JobQueue
+
+from bot.runtime import Runtime
+from storage.migrate import migrate
+from storage.times import to_db
+
+log = logging.getLogger(__name__)
+
+# How long update ids are remembered; Telegram keeps unconfirmed updates for 24 hours.
+SEEN_UPDATES_KEPT = timedelta(days=2)
+
+
+class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, Any], Any, Any]):
+    """python-telegram-bot's Application with gridbot's runtime attached."""
+
+    def __init__(self, *, runtime: Runtime, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.runtime = runtime
+        self._owns_db = False
+
+    async def initialize(self) -> None:
+        """Open and migrate the database, then initialise the bot and persistence."""
+        db = self.runtime.db
+        if not db.is_open:
+            await db.open()
+            self._owns_db = True
+        await migrate(db)
+        await super().initialize()
+
+    async def shutdown(self) -> None:
+        """Shut down, writing persistence one last time, then close the database."""
+        await super().shutdown()
+        if self._owns_db:
+            await self.runtime.db.close()
+            self._owns_db = False
+
+    async def process_update(self, update: object) -> None:
+        """Handle an update once, and save what it changed before the next one."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        if update_id is not None and await self._seen(update_id):
+            log.info("update %s was handled before; skipped", update_id)
+            return
+        await super().process_update(update)
+        if self.persistence is not None:
+            await self.update_persistence()
+        if update_id is not None:
+            await self.runtime.db.execute(
+                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
+                (update_id, to_db(self.runtime.clock.now())),
+            )
+
+    async def _seen(self, update_id: int) -> bool:
+        row = await self.runtime.db.fetchone(
+            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
+        )
+        return row is not None
+
+    async def forget_old_updates(self) -> int:
+        """Drop remembered update ids older than :data:`SEEN_UPDATES_KEPT`."""
+        cutoff = to_db(self.runtime.clock.now() - SEEN_UPDATES_KEPT)
+        async with self.runtime.db.transaction() as tx:
+            return await tx.execute_rowcount(
+                "DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,)
+            )
+
+
+def job_queue_of(app: Application[Any, Any, Any, Any, Any, Any]) -> JobQueue[Any]:
+    """The application's job queue (always present: the job-queue extra is required)."""
+    if app.job_queue is None:
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    return app.job_queue

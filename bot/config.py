@@ -1,0 +1,250 @@
+"""The configuration file: its keys, their defaults, and the checks on load.
+
+The schema is the dataclasses below: a nested dataclass is a TOML table, every other
+field is a key. Loading refuses unknown keys, wrong types and bad values with a
+:class:`ConfigError` that names the key, so an operator sees one clear line.
+``config.example.toml`` documents every key; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+TOKEN_ENV = "GRIDBOT_TOKEN"
+LANGUAGES = ("zh-CN", "en")
+_TOKEN = re.compile(r"^\d+:[A-Za-z0-9_-]{20,}$")
+_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class ConfigError(Exception):
+    """A problem with the configuration, naming the key it concerns."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}" if key else problem)
+        self.key = key
+        self.problem = problem
+
+
+def _choice(*allowed: str) -> dict[str, Any]:
+    return {"choices": allowed}
+
+
+@dataclass(frozen=True)
+class WebhookConfig:
+    """Where Telegram posts updates in webhook mode."""
+
+    listen: str = "127.0.0.1"
+    port: int = field(default=8443, metadata={"min": 1, "max": 65535})
+    url: str = ""
+    secret_token: str = ""
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    """How the bot reaches Telegram."""
+
+    token: str = ""
+    # The bot's @username without the @, for invite links printed by the CLI.
+    username: str = field(default="", metadata={"pattern": r"^([A-Za-z][A-Za-z0-9_]{3,31})?$"})
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+    mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
+    webhook: WebhookConfig = field(default_factory=WebhookConfig)
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The SQLite file."""
+
+    path: str = "gridbot.sqlite3"
+    busy_timeout_ms: int = field(default=5000, metadata={"min": 0, "max": 600_000})
+
+
+@dataclass(frozen=True)
+class LocaleConfig:
+    """Time and language."""
+
+    timezone: str = "Asia/Shanghai"
+    default_language: str = field(default="zh-CN", metadata=_choice(*LANGUAGES))
+
+
+@dataclass(frozen=True)
+class GridConfig:
+    """The district this bot serves."""
+
+    # Prefix of case numbers (YH-20260613-0012) and work ID numbers (YH-2026-00001).
+    code: str = field(default="YH", metadata={"pattern": r"^[A-Z]{1,6}$"})
+
+
+@dataclass(frozen=True)
+class InvitesConfig:
+    """Invite codes."""
+
+    ttl_days: int = field(default=14, metadata={"min": 1, "max": 365})
+
+
+@dataclass(frozen=True)
+class LoggingConfig:
+    """What the bot writes to its log."""
+
+    level: str = field(default="INFO", metadata=_choice("DEBUG", "INFO", "WARNING", "ERROR"))
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    telegram: TelegramConfig = field(default_factory=TelegramConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    locale: LocaleConfig = field(default_factory=LocaleConfig)
+    grid: GridConfig = field(default_factory=GridConfig)
+    invites: InvitesConfig = field(default_factory=InvitesConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The configured timezone."""
+        return ZoneInfo(self.locale.timezone)
+
+    def replace(self, **changes: Any) -> Config:
+        """A copy with dotted keys changed: ``cfg.replace(**{"database.path": "x"})``."""
+        data = dataclasses.asdict(self)
+        for dotted, value in changes.items():
+            table = data
+            *parents, last = dotted.split(".")
+            for part in parents:
+                table = table[part]
+            table[last] = value
+        built: Config = _build(Config, data, "")
+        return built
+
+
+def load_config(
+    path: str | Path | None,
+    *,
+    need_token: bool = False,
+    environ: typing.Mapping[str, str] | None = None,
+) -> Config:
+    """Read and check a config file (None: defaults only).
+
+    The token comes from ``GRIDBOT_TOKEN`` when that is set, else from the file.
+    Raises :class:`ConfigError` naming the key at fault.
+    """
+    env = os.environ if environ is None else environ
+    data: dict[str, Any] = {}
+    if path is not None:
+        file = Path(path)
+        try:
+            data = tomllib.loads(file.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError("", f"{file}: no such file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError("", f"{file}: cannot be read ({exc})") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("", f"{file}: not valid TOML ({exc})") from None
+    config: Config = _build(Config, data, "")
+    token = env.get(TOKEN_ENV, "").strip()
+    if token:
+        config = dataclasses.replace(
+            config, telegram=dataclasses.replace(config.telegram, token=token)
+        )
+    _check(config, need_token=need_token)
+    return config
+
+
+def _build(cls: type[Any], data: dict[str, Any], prefix: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(prefix.rstrip("."), "must be a table")
+    hints = typing.get_type_hints(cls)
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in known:
+            raise ConfigError(f"{prefix}{key}", "unknown key")
+    values: dict[str, Any] = {}
+    for name, spec in known.items():
+        key = f"{prefix}{name}"
+        kind = hints[name]
+        if dataclasses.is_dataclass(kind):
+            values[name] = _build(typing.cast(type[Any], kind), data.get(name, {}), f"{key}.")
+            continue
+        if name not in data:
+            continue
+        values[name] = _check_value(key, data[name], kind, spec.metadata)
+    return cls(**values)
+
+
+def _type_name(kind: Any) -> str:
+    return {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}.get(
+        kind, str(kind)
+    )
+
+
+def _check_value(key: str, value: Any, kind: Any, meta: typing.Mapping[str, Any]) -> Any:
+    origin = typing.get_origin(kind)
+    if origin in (list, tuple):
+        (item,) = typing.get_args(kind)[:1]
+        if not isinstance(value, list):
+            raise ConfigError(key, f"must be a list, not {value!r}")
+        return tuple(_check_value(f"{key}[{i}]", v, item, {}) for i, v in enumerate(value))
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(key, "unsupported type in schema")
+    ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(key, f"must be {_type_name(kind)}, not {value!r}")
+    if "choices" in meta and value not in meta["choices"]:
+        allowed = ", ".join(f'"{c}"' for c in meta["choices"])
+        raise ConfigError(key, f"must be one of {allowed}, not {value!r}")
+    if "min" in meta and value < meta["min"]:
+        raise ConfigError(key, f"must be at least {meta['min']}, not {value!r}")
+    if "max" in meta and value > meta["max"]:
+        raise ConfigError(key, f"must be at most {meta['max']}, not {value!r}")
+    if "pattern" in meta and not re.match(meta["pattern"], value):
+        raise ConfigError(key, f"{value!r} does not match {meta['pattern']}")
+    return value
+
+
+def _check(config: Config, *, need_token: bool) -> None:
+    try:
+        ZoneInfo(config.locale.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            "locale.timezone", f"unknown timezone {config.locale.timezone!r}"
+        ) from None
+    token = config.telegram.token
+    if need_token and not token:
+        raise ConfigError("telegram.token", f"missing: set it in the file or in {TOKEN_ENV}")
+    if token and not _TOKEN.match(token):
+        raise ConfigError("telegram.token", "does not look like a bot token (123456:ABC...)")
+    if config.telegram.mode == "webhook":
+        hook = config.telegram.webhook
+        if not hook.url.startswith("https://"):
+            raise ConfigError("telegram.webhook.url", "webhook mode needs a public https:// URL")
+        if not _SECRET.match(hook.secret_token):
+            raise ConfigError(
+                "telegram.webhook.secret_token",
+                "webhook mode needs 1-256 characters of A-Z, a-z, 0-9, _ and -",
+            )
+
+
+def schema_keys(cls: type[Any] = Config, prefix: str = "") -> list[str]:
+    """Every dotted key the configuration knows (for docs and their test)."""
+    keys: list[str] = []
+    hints = typing.get_type_hints(cls)
+    for spec in dataclasses.fields(cls):
+        kind = hints[spec.name]
+        if dataclasses.is_dataclass(kind):
+            keys.extend(schema_keys(typing.cast(type[Any], kind), f"{prefix}{spec.name}."))
+        else:
+            keys.append(f"{prefix}{spec.name}")
+    return keys

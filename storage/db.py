@@ -1,0 +1,227 @@
+"""The SQLite database: one connection, its pragmas, and transactions.
+
+gridbot keeps everything in one SQLite file. A single aiosqlite connection serves
+the whole process; a lock serialises write transactions on it so that concurrent
+handlers never interleave statements of two transactions. Reads outside a
+transaction see only committed data of other processes (WAL) and wait for the
+write lock to be free, so they never observe another coroutine's half-done work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol
+
+import aiosqlite
+
+Row = sqlite3.Row
+Params = Sequence[Any] | dict[str, Any]
+
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+class DatabaseError(Exception):
+    """The database cannot be used: corrupt, from a newer gridbot, or unreadable."""
+
+
+class Queryable(Protocol):
+    """What a repository needs: run statements and read rows.
+
+    Both :class:`Database` (autocommitted single statements) and :class:`Transaction`
+    satisfy it, so a repository function works inside or outside a transaction.
+    """
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last inserted rowid (or 0)."""
+        ...
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter set."""
+        ...
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        ...
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Return every row of a query."""
+        ...
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        ...
+
+
+class Transaction:
+    """A write transaction in progress (BEGIN IMMEDIATE ... COMMIT)."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last inserted rowid (or 0)."""
+        cursor = await self._conn.execute(sql, params)
+        rowid = cursor.lastrowid or 0
+        await cursor.close()
+        return rowid
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        cursor = await self._conn.execute(sql, params)
+        count = cursor.rowcount
+        await cursor.close()
+        return count
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter set."""
+        await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        async with self._conn.execute(sql, params) as cursor:
+            row: Row | None = await cursor.fetchone()
+            return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Return every row of a query."""
+        async with self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+
+class Database:
+    """The process's connection to the gridbot database."""
+
+    def __init__(self, path: str | Path, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+        self.path = str(path)
+        self.busy_timeout_ms = busy_timeout_ms
+        self._conn: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+        # The task inside transaction(): lets us fail fast, instead of deadlocking,
+        # when code in a transaction reads through the Database instead of the Transaction.
+        self._owner: asyncio.Task[Any] | None = None
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection; raises if :meth:`open` was not awaited."""
+        if self._conn is None:
+            raise RuntimeError("database is not open")
+        return self._conn
+
+    @property
+    def is_open(self) -> bool:
+        """Whether :meth:`open` has been awaited and :meth:`close` not yet."""
+        return self._conn is not None
+
+    async def open(self) -> Database:
+        """Open the file, set the pragmas and check that it is a usable database."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left
+        # in an implicit transaction between statements.
+        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        try:
+            await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
+            await conn.execute("PRAGMA foreign_keys = ON")
+            mode = await _fetchval(conn, "PRAGMA journal_mode = WAL")
+            if self.path != ":memory:" and str(mode).lower() != "wal":
+                raise DatabaseError(f"{self.path}: could not switch to WAL (journal_mode={mode})")
+            # NORMAL is durable across process crashes in WAL mode; only a power loss
+            # can lose the last transactions, and FULL costs an fsync per commit.
+            await conn.execute("PRAGMA synchronous = NORMAL")
+            await _fetchval(conn, "SELECT count(*) FROM sqlite_master")
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise DatabaseError(f"{self.path}: not a usable SQLite database ({exc})") from exc
+        self._conn = conn
+        return self
+
+    async def close(self) -> None:
+        """Close the connection, waiting for a running transaction to end."""
+        if self._conn is None:
+            return
+        async with self._lock:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction: committed on success, rolled back on any exception.
+
+        BEGIN IMMEDIATE takes SQLite's write lock at once, so a transaction that
+        checks a state and then changes it cannot be overtaken by another process.
+        """
+        self._check_not_owner()
+        async with self._lock:
+            conn = self.conn
+            self._owner = asyncio.current_task()
+            try:
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Transaction(conn)
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
+                await conn.execute("COMMIT")
+            finally:
+                self._owner = None
+
+    def _check_not_owner(self) -> None:
+        if self._owner is not None and self._owner is asyncio.current_task():
+            raise RuntimeError("inside a transaction, use the Transaction, not the Database")
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement in its own transaction; return the last rowid."""
+        async with self.transaction() as tx:
+            return await tx.execute(sql, params)
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter set, in one transaction."""
+        async with self.transaction() as tx:
+            await tx.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        self._check_not_owner()
+        async with self._lock:
+            return await Transaction(self.conn).fetchone(sql, params)
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Return every row of a query."""
+        self._check_not_owner()
+        async with self._lock:
+            return await Transaction(self.conn).fetchall(sql, params)
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    async def executescript(self, script: str) -> None:
+        """Run a multi-statement script as it is (used by migrations)."""
+        async with self._lock:
+            await self.conn.executescript(script)
+
+    async def backup_to(self, target: str | Path) -> None:
+        """Write a consistent copy of the database to ``target`` (SQLite online backup)."""
+        async with self._lock:
+            dest = await aiosqlite.connect(str(target))
+            try:
+                await self.conn.backup(dest)
+            finally:
+                await dest.close()
+
+
+async def _fetchval(conn: aiosqlite.Connection, sql: str) -> Any:
+    async with conn.execute(sql) as cursor:
+        row = await cursor.fetchone()
+        return None if row is None else row[0]

@@ -1,0 +1,131 @@
+"""The members repository: leaders, assistants and admins, each tied to an area."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from storage.db import Queryable, Row
+
+_SELECT = (
+    "SELECT m.id, m.tg_user_id, m.name, m.phone, m.role, m.area_id, m.work_id, m.active,"
+    " m.language, m.joined_at, a.path AS area_path, a.id_path AS area_id_path,"
+    " a.kind AS area_kind FROM members m JOIN areas a ON a.id = m.area_id"
+)
+
+
+@dataclass(frozen=True)
+class Member:
+    """A registered person, with where they sit in the grid."""
+
+    id: int
+    tg_user_id: int
+    name: str
+    phone: str | None
+    role: str
+    area_id: int
+    work_id: str
+    active: bool
+    language: str
+    joined_at: str
+    area_path: str
+    area_id_path: str
+    area_kind: str
+
+
+def _member(row: Row) -> Member:
+    return Member(
+        id=row["id"],
+        tg_user_id=row["tg_user_id"],
+        name=row["name"],
+        phone=row["phone"],
+        role=row["role"],
+        area_id=row["area_id"],
+        work_id=row["work_id"],
+        active=bool(row["active"]),
+        language=row["language"],
+        joined_at=row["joined_at"],
+        area_path=row["area_path"],
+        area_id_path=row["area_id_path"],
+        area_kind=row["area_kind"],
+    )
+
+
+async def insert(
+    q: Queryable,
+    *,
+    tg_user_id: int,
+    name: str,
+    phone: str | None,
+    role: str,
+    area_id: int,
+    work_id: str,
+    language: str,
+    invited_by: int | None,
+    now: str,
+) -> int:
+    """Add a member; return its id."""
+    return await q.execute(
+        "INSERT INTO members (tg_user_id, name, phone, role, area_id, work_id, language,"
+        " invited_by, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (tg_user_id, name, phone, role, area_id, work_id, language, invited_by, now),
+    )
+
+
+async def get(q: Queryable, member_id: int) -> Member | None:
+    """The member with this id, or None."""
+    row = await q.fetchone(f"{_SELECT} WHERE m.id = ?", (member_id,))
+    return None if row is None else _member(row)
+
+
+async def by_tg_user(q: Queryable, tg_user_id: int) -> Member | None:
+    """The member behind a Telegram user id, or None."""
+    row = await q.fetchone(f"{_SELECT} WHERE m.tg_user_id = ?", (tg_user_id,))
+    return None if row is None else _member(row)
+
+
+async def set_language(q: Queryable, member_id: int, language: str) -> None:
+    """Remember the member's language."""
+    await q.execute("UPDATE members SET language = ? WHERE id = ?", (language, member_id))
+
+
+async def set_active(q: Queryable, member_id: int, active: bool) -> None:
+    """Mark a member active or inactive (inactive: blocked the bot, or left)."""
+    await q.execute("UPDATE members SET active = ? WHERE id = ?", (int(active), member_id))
+
+
+async def in_subtree(
+    q: Queryable, id_path: str, roles: Sequence[str] = (), *, active_only: bool = True
+) -> list[Member]:
+    """Members in the area with ``id_path`` and below, optionally of some roles."""
+    sql = f"{_SELECT} WHERE a.id_path LIKE ?"
+    params: list[object] = [id_path + "%"]
+    if roles:
+        sql += f" AND m.role IN ({','.join('?' * len(roles))})"
+        params.extend(roles)
+    if active_only:
+        sql += " AND m.active = 1"
+    return [_member(r) for r in await q.fetchall(sql + " ORDER BY a.path, m.name", params)]
+
+
+async def at_areas(
+    q: Queryable, area_ids: Sequence[int], roles: Sequence[str], *, active_only: bool = True
+) -> list[Member]:
+    """Members sitting exactly at one of ``area_ids`` with one of ``roles``."""
+    if not area_ids or not roles:
+        return []
+    sql = (
+        f"{_SELECT} WHERE m.area_id IN ({','.join('?' * len(area_ids))})"
+        f" AND m.role IN ({','.join('?' * len(roles))})"
+    )
+    if active_only:
+        sql += " AND m.active = 1"
+    return [_member(r) for r in await q.fetchall(sql + " ORDER BY m.id", [*area_ids, *roles])]
+
+
+async def count_with_role(q: Queryable, role: str, *, active_only: bool = True) -> int:
+    """How many members have ``role``."""
+    sql = "SELECT count(*) FROM members WHERE role = ?"
+    if active_only:
+        sql += " AND active = 1"
+    return int(await q.fetchval(sql, (role,)))

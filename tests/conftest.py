@@ -1,0 +1,37 @@
+"""Shared fixtures: a real SQLite file per test, the demo district, and a bot harness."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.clock import FakeClock
+from bot.services.areas import import_areas, parse_area_file
+from storage.db import Database
+from storage.migrate import migrate
+
+DEMO_AREAS = Path(__file__).resolve().parent.parent / "bot" / "demo" / "district.csv"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """A clock the test moves by hand."""
+    return FakeClock()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database in a temporary file."""
+    database = await Database(tmp_path / "gridbot.sqlite3").open()
+    await migrate(database)
+    yield database
+    await database.close()
+
+
+@pytest.fixture
+async def district(db: Database, clock: FakeClock) -> Database:
+    """The database with the demo district's areas."""
+    await import_areas(db, parse_area_file(DEMO_AREAS.read_text(encoding="utf-8")), clock)
+    return db
