@@ -459,11 +459,12 @@ class FakeTelegram:
         return list(self._updates)
 
     def _ready_updates(self, limit: int) -> list[JSON]:
+        # Telegram drops updates of types the bot did not ask for; they never come back.
         allowed = self._allowed_updates
         if allowed is not None:
-            self._updates = [u for u in self._updates if not set(u).isdisjoint(allowed)]
-        elif any(not set(u).isdisjoint(_NOT_DEFAULT_UPDATES) for u in self._updates):
-            self._updates = [u for u in self._updates if set(u).isdisjoint(_NOT_DEFAULT_UPDATES)]
+            self._updates = [u for u in self._updates if not allowed.isdisjoint(u)]
+        elif any(not _NOT_DEFAULT_UPDATES.isdisjoint(u) for u in self._updates):
+            self._updates = [u for u in self._updates if _NOT_DEFAULT_UPDATES.isdisjoint(u)]
         return self._updates[:limit]
 
     async def get_updates(self, p: JSON) -> list[JSON]:
@@ -482,7 +483,7 @@ class FakeTelegram:
         if allowed is not None:
             allowed = _json_param(allowed)
             # An empty list means "the default", which is every type but three.
-            self._allowed_updates = frozenset(allowed) | {"update_id"} if allowed else None
+            self._allowed_updates = frozenset(allowed) if allowed else None
         if offset > 0:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
         elif offset < 0:
@@ -720,7 +721,7 @@ class FakeTelegram:
             width, height = record.width or 0, record.height or 0
             longest = max(width, height, 1)
             sizes: list[FileRecord] = []
-            for box in _PHOTO_BOXES:
+            for box in _PHOTO_BOXES[:-1]:
                 if box >= longest:
                     break
                 scale = box / longest
