@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.clock import FakeClock
+from bot.config import Config, load_config
+from bot.offline import OfflineBot
 from bot.services.areas import import_areas, parse_area_file
 from storage.db import Database
 from storage.migrate import migrate
@@ -35,3 +37,26 @@ async def district(db: Database, clock: FakeClock) -> Database:
     """The database with the demo district's areas."""
     await import_areas(db, parse_area_file(DEMO_AREAS.read_text(encoding="utf-8")), clock)
     return db
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    """Default configuration, with the database in the test's temporary folder."""
+    return load_config(None, environ={}).replace(**{"database.path": str(tmp_path / "bot.sqlite3")})
+
+
+@pytest.fixture
+async def gridbot(config: Config, clock: FakeClock) -> AsyncIterator[OfflineBot]:
+    """The real bot on the offline stand-in, with the demo district's areas.
+
+    At the end, the stand-in must have seen no unexpected request (unknown method,
+    invalid HTML, too long a text) and every button press must have been answered.
+    """
+    offline = OfflineBot(config, clock=clock)
+    await offline.start()
+    await offline.import_areas()
+    yield offline
+    await offline.stop()
+    offline.api.assert_clean()
+    unanswered = offline.api.unanswered_callbacks()
+    assert not unanswered, f"button presses never answered: {unanswered}"

@@ -39,9 +39,7 @@ def test_example_file_loads_and_documents_every_key() -> None:
     for key in schema_keys():
         table, _, name = key.rpartition(".")
         assert f"[{table}]" in text, key
-        index = next(
-            (i for i, line in enumerate(lines) if re.match(rf"^{name}\s*=", line)), None
-        )
+        index = next((i for i, line in enumerate(lines) if re.match(rf"^{name}\s*=", line)), None)
         assert index is not None, f"{key} is not in config.example.toml"
         above = index - 1
         while above >= 0 and re.match(r"^\w+\s*=", lines[above]):

@@ -86,9 +86,7 @@ def invitable_roles(member: Member | None) -> list[Role]:
         return []
     own_level = LEVEL[AreaKind(member.area_kind)]
     return [
-        role
-        for role in Role
-        if all(LEVEL[kind] >= own_level for kind in ROLE_AREA_KINDS[role])
+        role for role in Role if all(LEVEL[kind] >= own_level for kind in ROLE_AREA_KINDS[role])
     ]
 
 

@@ -1,0 +1,124 @@
+"""The composition root: the one place where the Application is assembled.
+
+It reads nothing and decides nothing; it wires the runtime (config, database,
+clock), the persistence, the handlers in their groups, the error handler and the
+start-up work together, and returns the Application for the CLI, the demo, the
+tests and the benchmarks to run.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
+
+from bot.application import GridApplication
+from bot.runtime import Runtime
+from handlers import cancel, errors, fallback, invite, language, start
+from handlers import help as help_command
+from handlers.commands import register_default_commands
+from handlers.context import GridContext
+from storage.persistence import SQLitePersistence
+
+# A syntactically valid token for runs that never reach Telegram (demo, tests).
+OFFLINE_TOKEN = "7000000001:OFFLINE-gridbot-demo-token-0000000"
+
+# Within a group, python-telegram-bot gives an update to the first handler that wants it;
+# every group gets its chance. All of gridbot's handlers share one group, in this order:
+# conversations, then commands and menu buttons, then the catch-alls.
+GROUP_MAIN = 0
+
+# ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
+# chat, not per message; that is what we want: a flow id in each button does the rest.
+warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+
+
+def build_application(
+    runtime: Runtime,
+    *,
+    request: BaseRequest | None = None,
+    rate_limiter: BaseRateLimiter[Any] | None = None,
+) -> GridApplication:
+    """Assemble gridbot's Application.
+
+    ``request`` replaces the HTTP client (the offline stand-in in tests and the demo);
+    ``rate_limiter`` replaces the default :class:`AIORateLimiter`.
+    """
+    config = runtime.config
+    builder = (
+        ApplicationBuilder()
+        .application_class(GridApplication, {"runtime": runtime})
+        .token(config.telegram.token or OFFLINE_TOKEN)
+        .base_url(config.telegram.base_url)
+        .base_file_url(config.telegram.base_file_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                tzinfo=config.tz,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        )
+        .context_types(ContextTypes(context=GridContext))
+        .persistence(SQLitePersistence(runtime.db))
+        .rate_limiter(rate_limiter or AIORateLimiter(max_retries=2))
+        .post_init(on_startup)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    app = builder.build()
+    assert isinstance(app, GridApplication)
+    # Conversations first: while one is running, its state decides what a message means.
+    for module in (start, invite, help_command, language, cancel, fallback):
+        for handler in module.build_handlers():
+            app.add_handler(handler, GROUP_MAIN)
+    app.add_error_handler(errors.on_error)
+    return app
+
+
+async def on_startup(app: Any) -> None:
+    """Work done once the bot is initialised and before updates flow."""
+    await register_default_commands(app.bot)
+
+
+async def start_offline(app: GridApplication) -> None:
+    """Start an application that is fed updates directly (tests, demo, benchmarks).
+
+    The same steps as ``run_polling`` takes, without the updater.
+    """
+    await app.initialize()
+    await on_startup(app)
+    await app.start()
+
+
+async def stop_offline(app: GridApplication) -> None:
+    """Stop what :func:`start_offline` started, saving what must be saved."""
+    if app.running:
+        await app.stop()
+    await app.shutdown()
+
+
+def run(app: GridApplication) -> None:
+    """Run until SIGINT or SIGTERM: long polling, or a webhook if the config says so.
+
+    python-telegram-bot's run_* methods stop cleanly on those signals: they finish the
+    update in hand, write persistence, and then the database is closed.
+    """
+    telegram = app.runtime.config.telegram
+    if telegram.mode == "webhook":
+        hook = telegram.webhook
+        app.run_webhook(
+            listen=hook.listen,
+            port=hook.port,
+            url_path=urlsplit(hook.url).path.lstrip("/"),
+            webhook_url=hook.url,
+            secret_token=hook.secret_token,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -1,0 +1,168 @@
+"""gridbot without Telegram: the real Application on the offline Bot API stand-in.
+
+The tests, the demo and the benchmarks all run the bot this way: the same
+composition root, handlers, database file and scheduler as in production, with
+``bot.standin`` answering the Bot API and :class:`UserClient` playing people.
+Updates are handed to the Application one by one and handled to the end before
+the next, so what a user sees after an action is all the bot did about it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter
+
+from bot.app import build_application, start_offline, stop_offline
+from bot.application import GridApplication
+from bot.clock import Clock, FakeClock
+from bot.config import Config
+from bot.runtime import Runtime
+from bot.services import areas as area_service
+from bot.services import members as member_service
+from bot.services.grid import Role
+from bot.services.invites import create_invite
+from bot.services.members import Member
+from bot.standin import FakeTelegram, StandInRequest, UserClient
+from bot.standin.records import JSON
+from storage.db import Database
+
+DEMO_AREAS = Path(__file__).resolve().parent / "demo" / "district.csv"
+
+
+@dataclass
+class Person:
+    """Someone the offline bot knows: their Telegram side, and their member row if any."""
+
+    client: UserClient
+    member: Member | None
+
+
+class OfflineBot:
+    """The real gridbot Application wired to a :class:`FakeTelegram`."""
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        api: FakeTelegram | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.config = config
+        self.api = api or FakeTelegram()
+        self.clock = clock or FakeClock()
+        self._app: GridApplication | None = None
+        self._next_user_id = 10_001
+
+    @property
+    def app(self) -> GridApplication:
+        """The running Application (a new one after each :meth:`restart`)."""
+        if self._app is None:
+            raise RuntimeError("the offline bot is not started")
+        return self._app
+
+    @property
+    def db(self) -> Database:
+        """The running Application's database connection."""
+        return self.app.runtime.db
+
+    def _build(self) -> GridApplication:
+        runtime = Runtime(
+            config=self.config,
+            db=Database(self.config.database.path, self.config.database.busy_timeout_ms),
+            clock=self.clock,
+        )
+        # Throttling is the stand-in's job here: it enforces Telegram's limits itself.
+        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
+        return build_application(runtime, request=StandInRequest(self.api), rate_limiter=limiter)
+
+    async def start(self) -> OfflineBot:
+        """Build and start the Application (opening and migrating the database)."""
+        self._app = self._build()
+        await start_offline(self._app)
+        return self
+
+    async def stop(self) -> None:
+        """Stop the Application, saving what must be saved, and close the database."""
+        if self._app is not None:
+            await stop_offline(self._app)
+            self._app = None
+
+    async def restart(self) -> None:
+        """Stop and start a new Application on the same database file, as a restart does."""
+        await self.stop()
+        await self.start()
+
+    async def deliver(self, update: JSON) -> None:
+        """Hand one update to the Application and wait until it is handled."""
+        await self.app.process_update(Update.de_json(update, self.app.bot))
+
+    def user(
+        self,
+        first_name: str,
+        last_name: str | None = None,
+        *,
+        user_id: int | None = None,
+        language_code: str = "zh-hans",
+        phone: str | None = None,
+    ) -> UserClient:
+        """A new Telegram user (or the one with ``user_id``) talking to the bot."""
+        if user_id is None:
+            user_id = self._next_user_id
+            self._next_user_id += 1
+        if user_id not in self.api.users:
+            self.api.add_user(
+                user_id,
+                first_name,
+                last_name,
+                language_code=language_code,
+                phone=phone or f"+86138{user_id:08d}"[-14:],
+            )
+        return UserClient(self.api, user_id, self.deliver)
+
+    async def import_areas(self, path: Path = DEMO_AREAS) -> None:
+        """Create the areas of an area file (the demo district by default)."""
+        text = await asyncio.to_thread(path.read_text, encoding="utf-8")
+        lines = area_service.parse_area_file(text)
+        await area_service.import_areas(self.db, lines, self.clock)
+
+    async def member(
+        self,
+        first_name: str,
+        role: Role,
+        area: str,
+        *,
+        language: str = "zh-CN",
+        user_id: int | None = None,
+    ) -> Person:
+        """A person registered as ``role`` in ``area``, without going through /start.
+
+        The join conversation has its own tests; other tests start from members.
+        """
+        client = self.user(first_name, user_id=user_id)
+        place = await area_service.resolve(self.db, area)
+        invite = await create_invite(
+            self.db, self.clock, role=role, area=place, by=None, ttl_days=1
+        )
+        member = await member_service.register(
+            self.db,
+            self.clock,
+            code=invite.code,
+            tg_user_id=client.user.id,
+            name=client.user.full_name,
+            phone=client.user.phone,
+            language=language,
+            grid_code=self.config.grid.code,
+            tz=self.config.tz,
+        )
+        return Person(client=client, member=member)
+
+    async def __aenter__(self) -> OfflineBot:
+        return await self.start()
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.stop()

@@ -1,0 +1,28 @@
+"""/cancel outside any conversation: there is nothing to stop; say so kindly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import ReplyKeyboardRemove, Update
+from telegram.ext import BaseHandler, CommandHandler
+
+from handlers.context import GridContext
+from handlers.menu import menu_keyboard
+
+
+async def nothing_to_cancel(update: Update, context: GridContext) -> None:
+    """Answer /cancel when no conversation is running."""
+    message = update.effective_message
+    if message is None:
+        return
+    member = await context.member(update)
+    await message.reply_text(
+        await context.text(update, "common.nothing_to_cancel"),
+        reply_markup=menu_keyboard(member) if member is not None else ReplyKeyboardRemove(),
+    )
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/cancel, after every conversation has had its chance."""
+    return [CommandHandler("cancel", nothing_to_cancel)]

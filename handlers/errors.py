@@ -1,0 +1,44 @@
+"""The central error handler: log everything, tell the user only that it went wrong."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+
+from telegram import Update
+from telegram.error import TelegramError
+
+from bot.i18n import t
+from handlers.context import GridContext
+
+log = logging.getLogger(__name__)
+
+
+def _is_locked(error: BaseException | None) -> bool:
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+
+
+async def on_error(update: object, context: GridContext) -> None:
+    """Log the error with the update; answer the user in their language, without details."""
+    error = context.error
+    shown = update.to_dict() if isinstance(update, Update) else repr(update)
+    log.error(
+        "error while handling an update: %s",
+        json.dumps(shown, ensure_ascii=False, default=str)[:4000],
+        exc_info=error,
+    )
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    key = "error.busy" if _is_locked(error) else "error.generic"
+    try:
+        lang = await context.lang(update)
+    except Exception:  # the database may be what failed; answer in the default language
+        lang = context.runtime.config.locale.default_language
+    try:
+        if update.callback_query is not None:
+            await update.callback_query.answer(t(lang, key), show_alert=True)
+        else:
+            await context.bot.send_message(update.effective_chat.id, t(lang, key))
+    except TelegramError:
+        log.warning("could not tell the user about the error", exc_info=True)

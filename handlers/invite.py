@@ -1,0 +1,299 @@
+"""/invite: an admin makes a one-time invite for a role and an area at or below theirs.
+
+The admin picks the role, then the area (by buttons down the tree, or by typing a
+name), and gets the code, its ``t.me`` deep link and a QR code picture to show or
+forward. See invite.mmd for the flow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import t
+from bot.qr import deep_link, qr_png
+from bot.services import areas
+from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
+from bot.services.grid import LEVEL, ROLE_AREA_KINDS, AreaKind, Role, role_fits
+from bot.services.invites import InviteNotAllowed, create_invite, invitable_roles
+from bot.services.members import Member
+from bot.services.permissions import Action, may
+from handlers.access import require_admin
+from handlers.area_picker import area_keyboard, candidates_keyboard
+from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.context import GridContext
+from handlers.menu import any_label, label_filter
+
+ROLE, AREA = range(2)
+DRAFT = "invite"
+PREFIX = "inv"
+
+
+async def begin(update: Update, context: GridContext) -> int:
+    """/invite: offer the roles this admin may invite."""
+    message = update.effective_message
+    admin = await require_admin(update, context)
+    if admin is None or message is None:
+        return ConversationHandler.END
+    lang = admin.language
+    flow = new_flow_id()
+    context.store[DRAFT] = {"flow": flow}
+    roles = invitable_roles(admin)
+    buttons = [
+        InlineKeyboardButton(
+            t(lang, f"role.{role}"), callback_data=pack(PREFIX, flow, "role", role)
+        )
+        for role in roles
+    ]
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    await message.reply_text(t(lang, "invite.choose_role"), reply_markup=InlineKeyboardMarkup(rows))
+    return ROLE
+
+
+def _draft(context: GridContext, flow: str) -> dict[str, Any] | None:
+    draft = context.store.get(DRAFT)
+    if isinstance(draft, dict) and draft.get("flow") == flow:
+        return draft
+    return None
+
+
+async def role_chosen(update: Update, context: GridContext) -> int:
+    """A role button: remember it and show the area picker at the admin's own area."""
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, context)
+    if admin is None:
+        return ConversationHandler.END
+    try:
+        flow, action, value = unpack(query.data, PREFIX, 3)
+        draft = _draft(context, flow)
+        if draft is None or action != "role" or value not in {r.value for r in Role}:
+            raise BadCallback(query.data)
+        role = Role(value)
+        if role not in invitable_roles(admin):
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(t(admin.language, "common.stale_button"), show_alert=True)
+        return ROLE
+    await query.answer()
+    draft["role"] = role.value
+    home = await areas.get(context.runtime.db, admin.area_id)
+    assert home is not None
+    await _show_picker(update, context, admin, draft, home, 0, edit=True)
+    return AREA
+
+
+async def _show_picker(
+    update: Update,
+    context: GridContext,
+    admin: Member,
+    draft: dict[str, Any],
+    current: Area,
+    page: int,
+    *,
+    edit: bool,
+) -> None:
+    lang = admin.language
+    role = Role(draft["role"])
+    home = await areas.get(context.runtime.db, admin.area_id)
+    assert home is not None
+    deepest = max(LEVEL[k] for k in ROLE_AREA_KINDS[role])
+    keyboard = area_keyboard(
+        prefix=PREFIX,
+        flow=draft["flow"],
+        lang=lang,
+        current=current,
+        top=home,
+        children=await areas.children_with_counts(context.runtime.db, current.id),
+        page=page,
+        fits=lambda area: role_fits(role, area.kind),
+        leads_to_fit=lambda area: LEVEL[AreaKind(area.kind)] < deepest,
+    )
+    text = t(lang, "invite.choose_area", role=t(lang, f"role.{role}"), path=current.path)
+    query = update.callback_query
+    if edit and query is not None:
+        await query.edit_message_text(text, reply_markup=keyboard)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+async def area_button(update: Update, context: GridContext) -> int:
+    """Open an area of the picker, page through it, or choose one."""
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, context)
+    if admin is None:
+        return ConversationHandler.END
+    lang = admin.language
+    db = context.runtime.db
+    try:
+        parts = (query.data or "").split(":")
+        if len(parts) == 5:
+            flow, action, area_text, page_text = unpack(query.data, PREFIX, 4)
+            page = number(page_text)
+        else:
+            flow, action, area_text = unpack(query.data, PREFIX, 3)
+            page = 0
+        draft = _draft(context, flow)
+        area = await areas.get(db, number(area_text))
+        # The server decides what may be chosen, not the button.
+        if draft is None or "role" not in draft or area is None:
+            raise BadCallback(query.data)
+        if action not in ("open", "pick") or not may(admin, Action.INVITE, area):
+            raise BadCallback(query.data)
+        if action == "pick" and not role_fits(Role(draft["role"]), area.kind):
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        return AREA
+    await query.answer()
+    if action == "open":
+        await _show_picker(update, context, admin, draft, area, page, edit=True)
+        return AREA
+    await query.edit_message_reply_markup(reply_markup=None)
+    return await _issue(update, context, admin, draft, area)
+
+
+async def area_typed(update: Update, context: GridContext) -> int:
+    """A typed area name: choose it if it is one, else offer the candidates."""
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    admin = await require_admin(update, context)
+    if admin is None:
+        return ConversationHandler.END
+    lang = admin.language
+    draft = context.store.get(DRAFT)
+    if not isinstance(draft, dict) or "role" not in draft:
+        return ConversationHandler.END
+    role = Role(draft["role"])
+    db = context.runtime.db
+    home = await areas.get(db, admin.area_id)
+    assert home is not None
+
+    def fits(area: Area) -> bool:
+        return role_fits(role, area.kind)
+
+    try:
+        area = await areas.resolve(db, message.text[:200], within=home)
+    except AreaAmbiguous as many:
+        await message.reply_text(
+            t(lang, "invite.area_ambiguous", text=message.text[:200]),
+            reply_markup=candidates_keyboard(
+                prefix=PREFIX, flow=draft["flow"], candidates=many.candidates, fits=fits
+            ),
+        )
+        return AREA
+    except AreaNotFound as none:
+        if none.candidates:
+            await message.reply_text(
+                t(lang, "invite.area_unknown_candidates", text=message.text[:200]),
+                reply_markup=candidates_keyboard(
+                    prefix=PREFIX, flow=draft["flow"], candidates=none.candidates, fits=fits
+                ),
+            )
+        else:
+            await message.reply_text(t(lang, "invite.area_unknown", text=message.text[:200]))
+        return AREA
+    if not fits(area):
+        await message.reply_text(
+            t(lang, "invite.role_does_not_fit", role=t(lang, f"role.{role}"), path=area.path)
+        )
+        await _show_picker(update, context, admin, draft, area, 0, edit=False)
+        return AREA
+    return await _issue(update, context, admin, draft, area)
+
+
+async def _issue(
+    update: Update, context: GridContext, admin: Member, draft: dict[str, Any], area: Area
+) -> int:
+    chat = update.effective_chat
+    assert chat is not None
+    lang = admin.language
+    runtime = context.runtime
+    role = Role(draft["role"])
+    try:
+        invite = await create_invite(
+            runtime.db,
+            runtime.clock,
+            role=role,
+            area=area,
+            by=admin,
+            ttl_days=runtime.config.invites.ttl_days,
+        )
+    except InviteNotAllowed:
+        await context.bot.send_message(chat.id, t(lang, "access.not_allowed_here"))
+        return ConversationHandler.END
+    context.store.pop(DRAFT, None)
+    link = deep_link(context.bot.username, invite.code)
+    expires = invite.expires_at.astimezone(runtime.config.tz).strftime("%Y-%m-%d %H:%M")
+    await context.bot.send_message(
+        chat.id,
+        t(
+            lang,
+            "invite.created",
+            role=t(lang, f"role.{role}"),
+            area=area.path,
+            expires=expires,
+            link=link,
+            code=invite.code,
+        ),
+    )
+    await context.bot.send_photo(
+        chat.id,
+        InputFile(qr_png(link), filename="invite.png"),
+        caption=t(lang, "invite.qr_caption", role=t(lang, f"role.{role}"), area=area.path),
+    )
+    return ConversationHandler.END
+
+
+async def wrong_input(update: Update, context: GridContext) -> int | None:
+    """Something that is not an answer to the current question."""
+    message = update.effective_message
+    if message is not None:
+        await message.reply_text(await context.text(update, "invite.use_buttons"))
+    return None  # stay in the same state
+
+
+async def cancel(update: Update, context: GridContext) -> int:
+    """/cancel: drop the invite being made."""
+    context.store.pop(DRAFT, None)
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(await context.text(update, "invite.cancelled"))
+    return ConversationHandler.END
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """The invite conversation (persistent)."""
+    private = filters.ChatType.PRIVATE & ~any_label()
+    entry: list[BaseHandler[Any, Any, Any]] = [
+        CommandHandler("invite", begin, filters=private),
+        MessageHandler(label_filter("invite"), begin),
+    ]
+    conversation: ConversationHandler[GridContext] = ConversationHandler(
+        name="invite",
+        persistent=True,
+        entry_points=entry,
+        states={
+            ROLE: [
+                CallbackQueryHandler(role_chosen, pattern=pattern(PREFIX)),
+                MessageHandler(private & ~filters.COMMAND, wrong_input),
+            ],
+            AREA: [
+                CallbackQueryHandler(area_button, pattern=pattern(PREFIX)),
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND, area_typed),
+                MessageHandler(private & ~filters.COMMAND, wrong_input),
+            ],
+        },
+        fallbacks=[CommandHandler("cancel", cancel), *entry],
+        allow_reentry=True,
+    )
+    return [conversation]

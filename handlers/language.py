@@ -1,0 +1,70 @@
+"""/lang: switch between 中文 and English; the choice is kept."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler
+
+from bot.i18n import LANGUAGES, t
+from bot.services import members
+from handlers.callbacks import BadCallback, pack, pattern, unpack
+from handlers.commands import register_member_commands
+from handlers.context import LANG_KEY, GridContext
+from handlers.menu import label_filter, menu_keyboard
+
+PREFIX = "lang"
+
+
+async def ask_language(update: Update, context: GridContext) -> None:
+    """Offer the languages as buttons, each named in itself."""
+    message = update.effective_message
+    if message is None:
+        return
+    lang = await context.lang(update)
+    buttons = InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(t(code, "lang.name"), callback_data=pack(PREFIX, "set", code))
+                for code in LANGUAGES
+            ]
+        ]
+    )
+    await message.reply_text(t(lang, "lang.choose"), reply_markup=buttons)
+
+
+async def language_chosen(update: Update, context: GridContext) -> None:
+    """Keep the chosen language, for a member in their row, otherwise in user data."""
+    query = update.callback_query
+    assert query is not None
+    try:
+        (action, code) = unpack(query.data, PREFIX, 2)
+        if action != "set" or code not in LANGUAGES:
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(await context.text(update, "common.stale_button"), show_alert=True)
+        return
+    member = await context.member(update)
+    if member is not None:
+        await members.set_language(context.runtime.db, member, code)
+        context.forget_member()
+        member = await context.member(update)
+    else:
+        context.store[LANG_KEY] = code
+    await query.answer()
+    await query.edit_message_text(t(code, "lang.changed"))
+    if member is not None and query.message is not None:
+        await context.bot.send_message(
+            query.message.chat.id, t(code, "lang.menu_updated"), reply_markup=menu_keyboard(member)
+        )
+        await register_member_commands(context.bot, member)
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/lang, the menu's language button, and the language buttons."""
+    return [
+        CommandHandler("lang", ask_language),
+        MessageHandler(label_filter("lang"), ask_language),
+        CallbackQueryHandler(language_chosen, pattern=pattern(PREFIX)),
+    ]

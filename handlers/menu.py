@@ -1,0 +1,67 @@
+"""The member's menu: a keyboard of big buttons, so nobody has to remember commands.
+
+Each feature owns its entry: it registers a handler with :func:`label_filter` for
+its item, so pressing the button does what the command does. Labels come from the
+catalogues; a button pressed in either language is understood.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from telegram import KeyboardButton, ReplyKeyboardMarkup
+from telegram.ext import filters
+
+from bot.i18n import LANGUAGES, t
+from bot.services.grid import is_admin, is_leader
+from bot.services.members import Member
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """One button of the menu: its catalogue key and who sees it."""
+
+    key: str
+    leaders: bool
+    admins: bool
+
+
+# In the order they appear, two to a row.
+ITEMS: tuple[MenuItem, ...] = (
+    MenuItem("invite", leaders=False, admins=True),
+    MenuItem("help", leaders=True, admins=True),
+    MenuItem("lang", leaders=True, admins=True),
+)
+
+
+def items_for(member: Member) -> list[MenuItem]:
+    """The menu items ``member`` sees."""
+    return [
+        item
+        for item in ITEMS
+        if (item.leaders and is_leader(member.role)) or (item.admins and is_admin(member.role))
+    ]
+
+
+def menu_keyboard(member: Member) -> ReplyKeyboardMarkup:
+    """The menu keyboard for ``member``, in their language."""
+    labels = [t(member.language, f"menu.{item.key}") for item in items_for(member)]
+    rows = [
+        [KeyboardButton(label) for label in labels[i : i + 2]] for i in range(0, len(labels), 2)
+    ]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True)
+
+
+def labels(key: str) -> list[str]:
+    """The label of menu item ``key`` in every language."""
+    return [t(language, f"menu.{key}") for language in LANGUAGES]
+
+
+def label_filter(key: str) -> filters.BaseFilter:
+    """A filter for private messages that are a press of menu item ``key``."""
+    return filters.ChatType.PRIVATE & filters.Text(labels(key))
+
+
+def any_label() -> filters.BaseFilter:
+    """A filter for a press of any menu item: conversations let these through."""
+    return filters.Text([label for item in ITEMS for label in labels(item.key)])
