@@ -346,3 +346,18 @@ async def test_user_who_never_started_cannot_be_messaged(api: FakeTelegram, app:
     api.expect_error("chat not found")
     with pytest.raises(BadRequest, match="Chat not found"):
         await app.bot.send_message(404, "nobody")
+
+
+async def test_answering_a_callback_twice_is_an_error(api: FakeTelegram, app: App) -> None:
+    client = UserClient(api, api.add_user(1, "U"), api.enqueue_update)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("go", callback_data="go")]])
+    await app.bot.send_message(1, "x", reply_markup=markup)
+    await client.press("go")
+    query_id = client.last_answer.id if client.last_answer else ""
+    assert [c.id for c in api.unanswered_callbacks()] == [query_id]
+    assert await app.bot.answer_callback_query(query_id, "好的", show_alert=True)
+    assert client.last_answer is not None
+    assert client.last_answer.show_alert
+    api.expect_error("query is too old")
+    with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+        await app.bot.answer_callback_query(query_id)
