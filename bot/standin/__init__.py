@@ -10,6 +10,7 @@ from bot.standin.faults import FAULT_KINDS, Fault
 from bot.standin.html import HtmlError, Rendered, parse_html, utf16_len
 from bot.standin.limits import FloodLimiter, Limits
 from bot.standin.records import (
+    JSON,
     ApiError,
     CallbackRecord,
     ChatRecord,
@@ -25,6 +26,7 @@ __all__ = [
     "BOT_ID",
     "BOT_USERNAME",
     "FAULT_KINDS",
+    "JSON",
     "ApiError",
     "CallbackRecord",
     "ChatRecord",
