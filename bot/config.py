@@ -93,6 +93,131 @@ class InvitesConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Reporting a case (/report)."""
+
+    description_max_chars: int = field(default=1000, metadata={"min": 50, "max": 3500})
+    max_photos: int = field(default=5, metadata={"min": 0, "max": 10})
+    # A draft left alone this long ends, with a message saying so.
+    draft_timeout_minutes: int = field(default=30, metadata={"min": 1, "max": 1440})
+
+
+@dataclass(frozen=True)
+class StageLimits:
+    """Minutes allowed for each stage of a case (督办 when exceeded)."""
+
+    accept_minutes: int = field(default=30, metadata={"min": 1})
+    resolve_minutes: int = field(default=4320, metadata={"min": 1})
+    verify_minutes: int = field(default=1440, metadata={"min": 1})
+
+
+@dataclass(frozen=True)
+class DisputeSla:
+    """Time limits of dispute cases (mediation takes longer)."""
+
+    normal: StageLimits = field(default_factory=lambda: StageLimits(30, 7 * 1440, 1440))
+    urgent: StageLimits = field(default_factory=lambda: StageLimits(10, 1440, 240))
+
+
+@dataclass(frozen=True)
+class SanitationSla:
+    """Time limits of sanitation cases."""
+
+    normal: StageLimits = field(default_factory=lambda: StageLimits(30, 2 * 1440, 1440))
+    urgent: StageLimits = field(default_factory=lambda: StageLimits(10, 240, 120))
+
+
+@dataclass(frozen=True)
+class SafetySla:
+    """Time limits of safety cases."""
+
+    normal: StageLimits = field(default_factory=lambda: StageLimits(30, 1440, 1440))
+    urgent: StageLimits = field(default_factory=lambda: StageLimits(10, 120, 120))
+
+
+@dataclass(frozen=True)
+class HealthSla:
+    """Time limits of public-health cases."""
+
+    normal: StageLimits = field(default_factory=lambda: StageLimits(30, 1440, 1440))
+    urgent: StageLimits = field(default_factory=lambda: StageLimits(10, 60, 60))
+
+
+@dataclass(frozen=True)
+class OpinionSla:
+    """Time limits of residents' opinions."""
+
+    normal: StageLimits = field(default_factory=lambda: StageLimits(30, 7 * 1440, 1440))
+    urgent: StageLimits = field(default_factory=lambda: StageLimits(10, 2 * 1440, 240))
+
+
+@dataclass(frozen=True)
+class SlaConfig:
+    """Time limits per category and urgency, in minutes."""
+
+    dispute: DisputeSla = field(default_factory=DisputeSla)
+    sanitation: SanitationSla = field(default_factory=SanitationSla)
+    safety: SafetySla = field(default_factory=SafetySla)
+    health: HealthSla = field(default_factory=HealthSla)
+    opinion: OpinionSla = field(default_factory=OpinionSla)
+
+    def limits(self, category: str, urgent: bool) -> StageLimits:
+        """The limits of one category and urgency."""
+        per_category = getattr(self, category)
+        return per_category.urgent if urgent else per_category.normal  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True)
+class CasesConfig:
+    """How cases move on by themselves."""
+
+    # A resolved case the reporter neither confirms nor reopens closes after this many days.
+    auto_close_days: int = field(default=3, metadata={"min": 1, "max": 60})
+    # The mediator of a settled dispute is reminded to visit again (回访) after this many days.
+    revisit_days: int = field(default=30, metadata={"min": 1, "max": 365})
+    # How often the sweep for overdue cases runs.
+    sweep_seconds: int = field(default=60, metadata={"min": 5, "max": 3600})
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """Sending what is in the outbox (alerts, reminders, notices)."""
+
+    # Tries before a message is marked failed and shown to the operator.
+    max_attempts: int = field(default=10, metadata={"min": 1, "max": 100})
+    # Wait after the first failure; it doubles with each further failure, up to the maximum.
+    backoff_seconds: int = field(default=5, metadata={"min": 1, "max": 3600})
+    max_backoff_seconds: int = field(default=1800, metadata={"min": 1, "max": 86400})
+    # How often the outbox is looked at for messages that are due.
+    poll_seconds: int = field(default=2, metadata={"min": 1, "max": 300})
+
+
+@dataclass(frozen=True)
+class MeetingsConfig:
+    """Meetings (例会) and duty shifts."""
+
+    # Default reminders before a meeting, in minutes (one day and one hour).
+    reminder_minutes: list[int] = field(
+        default_factory=lambda: [1440, 60], metadata={"min": 1, "max": 43200}
+    )
+    # After downtime, a reminder this late is still sent; an older one is skipped and logged.
+    grace_minutes: int = field(default=30, metadata={"min": 0, "max": 1440})
+    # Members are reminded this long before their shift.
+    shift_reminder_minutes: int = field(default=60, metadata={"min": 1, "max": 1440})
+    # A shift with nobody signed up this long before it starts is reported to the admin.
+    unstaffed_alert_minutes: int = field(default=720, metadata={"min": 1, "max": 10080})
+
+
+@dataclass(frozen=True)
+class DigestConfig:
+    """The daily digest of cases for each admin."""
+
+    enabled: bool = True
+    # Local time of day, HH:MM, in locale.timezone.
+    time: str = field(default="08:00", metadata={"pattern": r"^([01]\d|2[0-3]):[0-5]\d$"})
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     """What the bot writes to its log."""
 
@@ -108,6 +233,12 @@ class Config:
     locale: LocaleConfig = field(default_factory=LocaleConfig)
     grid: GridConfig = field(default_factory=GridConfig)
     invites: InvitesConfig = field(default_factory=InvitesConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    sla: SlaConfig = field(default_factory=SlaConfig)
+    cases: CasesConfig = field(default_factory=CasesConfig)
+    delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
+    meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
+    digest: DigestConfig = field(default_factory=DigestConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
@@ -161,7 +292,8 @@ def load_config(
     return config
 
 
-def _build(cls: type[Any], data: dict[str, Any], prefix: str) -> Any:
+def _build(cls: type[Any], data: dict[str, Any], prefix: str, base: Any = None) -> Any:
+    """An instance of ``cls`` from ``data``, keys not given taken from ``base`` or defaults."""
     if not isinstance(data, dict):
         raise ConfigError(prefix.rstrip("."), "must be a table")
     hints = typing.get_type_hints(cls)
@@ -174,11 +306,20 @@ def _build(cls: type[Any], data: dict[str, Any], prefix: str) -> Any:
         key = f"{prefix}{name}"
         kind = hints[name]
         if dataclasses.is_dataclass(kind):
-            values[name] = _build(typing.cast(type[Any], kind), data.get(name, {}), f"{key}.")
+            if base is not None:
+                nested_base = getattr(base, name)
+            elif spec.default_factory is not dataclasses.MISSING:
+                nested_base = spec.default_factory()
+            else:
+                nested_base = None
+            values[name] = _build(
+                typing.cast(type[Any], kind), data.get(name, {}), f"{key}.", nested_base
+            )
             continue
-        if name not in data:
-            continue
-        values[name] = _check_value(key, data[name], kind, spec.metadata)
+        if name in data:
+            values[name] = _check_value(key, data[name], kind, spec.metadata)
+        elif base is not None:
+            values[name] = getattr(base, name)
     return cls(**values)
 
 
@@ -194,7 +335,7 @@ def _check_value(key: str, value: Any, kind: Any, meta: typing.Mapping[str, Any]
         (item,) = typing.get_args(kind)[:1]
         if not isinstance(value, list):
             raise ConfigError(key, f"must be a list, not {value!r}")
-        return tuple(_check_value(f"{key}[{i}]", v, item, {}) for i, v in enumerate(value))
+        return [_check_value(f"{key}[{i}]", v, item, meta) for i, v in enumerate(value)]
     if origin in (typing.Union, types.UnionType):
         raise ConfigError(key, "unsupported type in schema")
     ok = isinstance(value, kind) and not (kind is int and isinstance(value, bool))

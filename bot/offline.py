@@ -18,7 +18,7 @@ from telegram import Update
 from telegram.ext import AIORateLimiter
 
 from bot.app import build_application, start_offline, stop_offline
-from bot.application import GridApplication
+from bot.application import GridApplication, job_queue_of
 from bot.clock import Clock, FakeClock
 from bot.config import Config
 from bot.runtime import Runtime
@@ -27,7 +27,7 @@ from bot.services import members as member_service
 from bot.services.grid import Role
 from bot.services.invites import create_invite
 from bot.services.members import Member
-from bot.standin import FakeTelegram, StandInRequest, UserClient
+from bot.standin import FakeTelegram, Limits, StandInRequest, UserClient
 from bot.standin.records import JSON
 from storage.db import Database
 
@@ -53,7 +53,9 @@ class OfflineBot:
         clock: Clock | None = None,
     ) -> None:
         self.config = config
-        self.api = api or FakeTelegram()
+        # Flood limits are off unless a test brings its own stand-in: functional tests
+        # send faster than 30 messages a second, and flood handling has its own tests.
+        self.api = api or FakeTelegram(limits=Limits(global_per_second=None, group_per_minute=None))
         self.clock = clock or FakeClock()
         self._app: GridApplication | None = None
         self._next_user_id = 10_001
@@ -96,6 +98,22 @@ class OfflineBot:
         """Stop and start a new Application on the same database file, as a restart does."""
         await self.stop()
         await self.start()
+
+    async def run_due_jobs(self) -> int:
+        """Run every sweep job once, as its timer would; return how many ran.
+
+        Time-dependent work is done by sweeps (repeating jobs named ``sweep:<what>``)
+        that ask the clock what is due, so moving a :class:`FakeClock` and calling
+        this is how tests, the demo and benchmarks make time pass.
+        """
+        jobs = [
+            job
+            for job in job_queue_of(self.app).jobs()
+            if job.name and job.name.startswith("sweep:")
+        ]
+        for job in sorted(jobs, key=lambda j: j.name or ""):
+            await job.run(self.app)
+        return len(jobs)
 
     async def deliver(self, update: JSON) -> None:
         """Hand one update to the Application and wait until it is handled."""

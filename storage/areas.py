@@ -95,8 +95,7 @@ async def ending_with(q: Queryable, tail: str, limit: int = 20) -> list[Area]:
 async def search(q: Queryable, text: str, limit: int = 10) -> list[Area]:
     """Areas whose name contains ``text``, shortest paths first."""
     rows = await q.fetchall(
-        f"SELECT {_COLUMNS} FROM areas WHERE name LIKE ? ESCAPE '\\'"
-        " ORDER BY depth, path LIMIT ?",
+        f"SELECT {_COLUMNS} FROM areas WHERE name LIKE ? ESCAPE '\\' ORDER BY depth, path LIMIT ?",
         ("%" + _like_escape(text) + "%", limit),
     )
     return [_area(r) for r in rows]

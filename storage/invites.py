@@ -73,8 +73,7 @@ async def open_count(q: Queryable, area_id: int, now: str) -> int:
     """How many unused, unexpired invites there are for ``area_id``."""
     return int(
         await q.fetchval(
-            "SELECT count(*) FROM invites WHERE area_id = ? AND used_at IS NULL"
-            " AND expires_at > ?",
+            "SELECT count(*) FROM invites WHERE area_id = ? AND used_at IS NULL AND expires_at > ?",
             (area_id, now),
         )
     )

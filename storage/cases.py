@@ -1,0 +1,262 @@
+"""The cases repository: cases, their photos, and their audit trail (case_events)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Queryable, Row
+
+_COLUMNS = (
+    "id, number, category, subcategory, details, description, voice_file_id, voice_duration,"
+    " place_area_id, place_text, latitude, longitude, urgent, anonymous, reporter_id,"
+    " community_id, responsible_area_id, assignee_id, status, reject_reason, resolution,"
+    " accept_due, resolve_due, verify_due, created_at, updated_at, closed_at, rating,"
+    " idempotency_key"
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    """One reported case, as stored."""
+
+    id: int
+    number: str
+    category: str
+    subcategory: str
+    details: dict[str, Any]
+    description: str | None
+    voice_file_id: str | None
+    voice_duration: int | None
+    place_area_id: int | None
+    place_text: str | None
+    latitude: float | None
+    longitude: float | None
+    urgent: bool
+    anonymous: bool
+    reporter_id: int
+    community_id: int
+    responsible_area_id: int
+    assignee_id: int | None
+    status: str
+    reject_reason: str | None
+    resolution: str | None
+    accept_due: str | None
+    resolve_due: str | None
+    verify_due: str | None
+    created_at: str
+    updated_at: str
+    closed_at: str | None
+    rating: str | None
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """What is stored when a case is opened."""
+
+    number: str
+    category: str
+    subcategory: str
+    details: dict[str, Any]
+    description: str | None
+    voice_file_id: str | None
+    voice_duration: int | None
+    place_area_id: int | None
+    place_text: str | None
+    latitude: float | None
+    longitude: float | None
+    urgent: bool
+    anonymous: bool
+    reporter_id: int
+    community_id: int
+    accept_due: str
+    resolve_due: str
+    verify_due: str | None
+    now: str
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
+class CaseEvent:
+    """One entry of a case's audit trail."""
+
+    id: int
+    case_id: int
+    at: str
+    actor_id: int | None
+    kind: str
+    from_status: str | None
+    to_status: str | None
+    data: dict[str, Any]
+    internal: bool
+
+
+@dataclass(frozen=True)
+class CasePhoto:
+    """A photo of a case (reported with it, or of its resolution)."""
+
+    file_id: str
+    file_unique_id: str | None
+    stage: str
+    position: int
+
+
+def _case(row: Row) -> Case:
+    values = dict(row)
+    values["details"] = json.loads(values["details"] or "{}")
+    values["urgent"] = bool(values["urgent"])
+    values["anonymous"] = bool(values["anonymous"])
+    return Case(**values)
+
+
+async def insert(q: Queryable, new: NewCase) -> int:
+    """Store a new case in state 'new', responsible at its community; return its id."""
+    return await q.execute(
+        "INSERT INTO cases (number, category, subcategory, details, description, voice_file_id,"
+        " voice_duration, place_area_id, place_text, latitude, longitude, urgent, anonymous,"
+        " reporter_id, community_id, responsible_area_id, status, accept_due, resolve_due,"
+        " verify_due, created_at, updated_at, idempotency_key)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)",
+        (
+            new.number,
+            new.category,
+            new.subcategory,
+            json.dumps(new.details, ensure_ascii=False, sort_keys=True),
+            new.description,
+            new.voice_file_id,
+            new.voice_duration,
+            new.place_area_id,
+            new.place_text,
+            new.latitude,
+            new.longitude,
+            int(new.urgent),
+            int(new.anonymous),
+            new.reporter_id,
+            new.community_id,
+            new.community_id,
+            new.accept_due,
+            new.resolve_due,
+            new.verify_due,
+            new.now,
+            new.now,
+            new.idempotency_key,
+        ),
+    )
+
+
+async def get(q: Queryable, case_id: int) -> Case | None:
+    """The case with this id, or None."""
+    row = await q.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE id = ?", (case_id,))
+    return None if row is None else _case(row)
+
+
+async def by_number(q: Queryable, number: str) -> Case | None:
+    """The case with this public number, or None."""
+    row = await q.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE number = ?", (number,))
+    return None if row is None else _case(row)
+
+
+async def by_idempotency_key(q: Queryable, key: str) -> Case | None:
+    """The case made from the draft ``key``, or None."""
+    row = await q.fetchone(f"SELECT {_COLUMNS} FROM cases WHERE idempotency_key = ?", (key,))
+    return None if row is None else _case(row)
+
+
+async def of_reporter(q: Queryable, reporter_id: int, limit: int, offset: int) -> list[Case]:
+    """A page of a reporter's cases, newest first."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE reporter_id = ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        (reporter_id, limit, offset),
+    )
+    return [_case(r) for r in rows]
+
+
+async def count_of_reporter(q: Queryable, reporter_id: int) -> int:
+    """How many cases a reporter has made."""
+    return int(await q.fetchval("SELECT count(*) FROM cases WHERE reporter_id = ?", (reporter_id,)))
+
+
+async def add_photo(
+    q: Queryable,
+    case_id: int,
+    *,
+    file_id: str,
+    file_unique_id: str | None,
+    stage: str,
+    position: int,
+    added_by: int | None,
+    now: str,
+) -> None:
+    """Attach a photo to a case."""
+    await q.execute(
+        "INSERT INTO case_photos (case_id, file_id, file_unique_id, stage, position, added_by,"
+        " added_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (case_id, file_id, file_unique_id, stage, position, added_by, now),
+    )
+
+
+async def photos(q: Queryable, case_id: int, stage: str | None = None) -> list[CasePhoto]:
+    """A case's photos, in order (of one stage, if given)."""
+    sql = "SELECT file_id, file_unique_id, stage, position FROM case_photos WHERE case_id = ?"
+    params: list[object] = [case_id]
+    if stage is not None:
+        sql += " AND stage = ?"
+        params.append(stage)
+    rows = await q.fetchall(sql + " ORDER BY stage, position", params)
+    return [CasePhoto(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+async def add_event(
+    q: Queryable,
+    case_id: int,
+    *,
+    at: str,
+    actor_id: int | None,
+    kind: str,
+    from_status: str | None = None,
+    to_status: str | None = None,
+    data: dict[str, Any] | None = None,
+    internal: bool = False,
+) -> int:
+    """Append an entry to a case's audit trail; return its id."""
+    return await q.execute(
+        "INSERT INTO case_events (case_id, at, actor_id, kind, from_status, to_status, data,"
+        " internal) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            case_id,
+            at,
+            actor_id,
+            kind,
+            from_status,
+            to_status,
+            json.dumps(data or {}, ensure_ascii=False, sort_keys=True),
+            int(internal),
+        ),
+    )
+
+
+async def events(q: Queryable, case_id: int, *, include_internal: bool) -> list[CaseEvent]:
+    """A case's audit trail, oldest first; internal notes only if asked for."""
+    sql = (
+        "SELECT id, case_id, at, actor_id, kind, from_status, to_status, data, internal"
+        " FROM case_events WHERE case_id = ?"
+    )
+    if not include_internal:
+        sql += " AND internal = 0"
+    rows = await q.fetchall(sql + " ORDER BY id", (case_id,))
+    return [
+        CaseEvent(
+            id=r[0],
+            case_id=r[1],
+            at=r[2],
+            actor_id=r[3],
+            kind=r[4],
+            from_status=r[5],
+            to_status=r[6],
+            data=json.loads(r[7]),
+            internal=bool(r[8]),
+        )
+        for r in rows
+    ]

@@ -1,0 +1,103 @@
+"""The outbox repository: every message that must reach someone, until it has.
+
+A row is written in the same transaction as the change it announces, so an alert
+exists if and only if its case does. The delivery worker sends due rows and marks
+each sent, retried later, or failed; no row is ever deleted by the bot.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from storage.db import Queryable, Row
+
+_COLUMNS = (
+    "id, channel, recipient, member_id, kind, payload, dedupe_key, status, attempts,"
+    " next_try_at, last_error, created_at, sent_at, result"
+)
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One message waiting to be sent, or its record once sent or failed."""
+
+    id: int
+    channel: str
+    recipient: str
+    member_id: int | None
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str | None
+    status: str
+    attempts: int
+    next_try_at: str
+    last_error: str | None
+    created_at: str
+    sent_at: str | None
+    result: dict[str, Any] | None
+
+
+def _row(row: Row) -> OutboxRow:
+    values = dict(row)
+    values["payload"] = json.loads(values["payload"])
+    values["result"] = None if values["result"] is None else json.loads(values["result"])
+    return OutboxRow(**values)
+
+
+async def enqueue(
+    q: Queryable,
+    *,
+    channel: str,
+    recipient: str,
+    member_id: int | None,
+    kind: str,
+    payload: dict[str, Any],
+    now: str,
+    dedupe_key: str | None = None,
+    not_before: str | None = None,
+) -> int | None:
+    """Queue a message; return its id, or None if ``dedupe_key`` was queued already."""
+    row_id = await q.fetchval(
+        "INSERT INTO outbox (channel, recipient, member_id, kind, payload, dedupe_key,"
+        " next_try_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
+        (
+            channel,
+            recipient,
+            member_id,
+            kind,
+            json.dumps(payload, ensure_ascii=False, sort_keys=True),
+            dedupe_key,
+            not_before or now,
+            now,
+        ),
+    )
+    return None if row_id is None else int(row_id)
+
+
+async def get(q: Queryable, row_id: int) -> OutboxRow | None:
+    """The outbox row with this id, or None."""
+    row = await q.fetchone(f"SELECT {_COLUMNS} FROM outbox WHERE id = ?", (row_id,))
+    return None if row is None else _row(row)
+
+
+async def due(q: Queryable, now: str, limit: int) -> list[OutboxRow]:
+    """Pending rows whose time has come, oldest first."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_try_at <= ?"
+        " ORDER BY next_try_at, id LIMIT ?",
+        (now, limit),
+    )
+    return [_row(r) for r in rows]
+
+
+async def of_kind(q: Queryable, kind: str, status: str | None = None) -> list[OutboxRow]:
+    """Every row of one kind (and status), oldest first."""
+    sql = f"SELECT {_COLUMNS} FROM outbox WHERE kind = ?"
+    params: list[object] = [kind]
+    if status is not None:
+        sql += " AND status = ?"
+        params.append(status)
+    return [_row(r) for r in await q.fetchall(sql + " ORDER BY id", params)]
