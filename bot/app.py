@@ -18,7 +18,9 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, Co
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.application import GridApplication
+from bot.application import GridApplication, job_queue_of
+from bot.delivery import Delivery
+from bot.outgoing import Renderer
 from bot.runtime import Runtime
 from handlers import cancel, errors, fallback, invite, language, start
 from handlers import help as help_command
@@ -78,12 +80,34 @@ def build_application(
         for handler in module.build_handlers():
             app.add_handler(handler, GROUP_MAIN)
     app.add_error_handler(errors.on_error)
+    renderers: dict[str, Renderer] = {}
+    for module in ():
+        renderers.update(module.RENDERERS)
+    app.delivery = Delivery(runtime, app.bot, renderers)
     return app
 
 
 async def on_startup(app: Any) -> None:
     """Work done once the bot is initialised and before updates flow."""
+    assert isinstance(app, GridApplication)
     await register_default_commands(app.bot)
+    config = app.runtime.config
+    jobs = job_queue_of(app)
+    # Sweeps: each asks the clock what is due. Named so a restart replaces, never doubles.
+    jobs.run_repeating(_sweep_outbox, interval=config.delivery.poll_seconds, name="sweep:outbox")
+    jobs.run_repeating(_forget_old_updates, interval=6 * 3600, name="sweep:updates")
+
+
+async def _sweep_outbox(context: GridContext) -> None:
+    app = context.application
+    assert isinstance(app, GridApplication) and app.delivery is not None
+    await app.delivery.run_once()
+
+
+async def _forget_old_updates(context: GridContext) -> None:
+    app = context.application
+    assert isinstance(app, GridApplication)
+    await app.forget_old_updates()
 
 
 async def start_offline(app: GridApplication) -> None:

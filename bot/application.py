@@ -19,6 +19,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import Application, ExtBot, JobQueue
 
+from bot.delivery import Delivery
 from bot.runtime import Runtime
 from storage.migrate import migrate
 from storage.times import to_db
@@ -36,6 +37,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         super().__init__(**kwargs)
         self.runtime = runtime
         self._owns_db = False
+        # Set by the composition root once the bot exists.
+        self.delivery: Delivery | None = None
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -48,6 +51,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
 
     async def shutdown(self) -> None:
         """Shut down, writing persistence one last time, then close the database."""
+        if self.delivery is not None:
+            await self.delivery.idle()
         await super().shutdown()
         if self._owns_db:
             await self.runtime.db.close()
@@ -67,6 +72,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
                 "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
                 (update_id, to_db(self.runtime.clock.now())),
             )
+        if self.delivery is not None:
+            # Whatever the update queued (alerts, replies to others) leaves at once.
+            self.delivery.kick()
 
     async def _seen(self, update_id: int) -> bool:
         row = await self.runtime.db.fetchone(

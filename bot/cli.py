@@ -24,10 +24,13 @@ from bot.services import members as member_service
 from bot.services.areas import AreaAmbiguous, AreaFileError, AreaNotFound
 from bot.services.grid import Role
 from bot.services.invites import InviteNotAllowed, NewInvite, create_invite
+from storage import outbox
 from storage.db import Database, DatabaseError
 from storage.migrate import migrate
+from storage.times import to_db
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 class CommandFailed(Exception):
@@ -72,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("--to", required=True, metavar="FILE", help="where to write the copy")
     with_config(backup)
+
+    box = sub.add_parser("outbox", help="show the outbox: counts, and messages that failed")
+    box.add_argument(
+        "--retry", metavar="ID", help="send a failed message again ('all' for every one)"
+    )
+    with_config(box)
 
     check = sub.add_parser("check-config", help="check a config file and say what is wrong")
     with_config(check)
@@ -123,6 +132,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return asyncio.run(_invite(config, Role(args.role), args.area, args.qr, out))
     if command == "areas":
         return asyncio.run(_areas(config, out))
+    if command == "outbox":
+        return asyncio.run(_outbox(config, args.retry, out))
     if command == "backup":
         target = Path(args.to)
         if target.exists():
@@ -254,6 +265,34 @@ async def _areas(config: Config, out: TextIO) -> int:
     try:
         for area in await area_service.tree(db):
             print(f"{'  ' * area.depth}{area.name}  ({area.kind})", file=out)
+    finally:
+        await db.close()
+    return EXIT_OK
+
+
+async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
+    db = await _open(config)
+    try:
+        if retry is not None:
+            if retry != "all" and not retry.isdigit():
+                raise CommandFailed(f"--retry takes a message id or 'all', not {retry!r}")
+            async with db.transaction() as tx:
+                count = await outbox.requeue_failed(
+                    tx, to_db(SystemClock().now()), None if retry == "all" else int(retry)
+                )
+            print(f"{count} message(s) queued again; the running bot sends them", file=out)
+            return EXIT_OK
+        totals = await outbox.counts(db)
+        print(
+            "outbox: " + ", ".join(f"{totals.get(s, 0)} {s}" for s in STATUSES),
+            file=out,
+        )
+        for row in await outbox.failed(db):
+            print(
+                f"  #{row.id} {row.kind} to {row.channel}:{row.recipient}"
+                f" after {row.attempts} tries, created {row.created_at}: {row.last_error}",
+                file=out,
+            )
     finally:
         await db.close()
     return EXIT_OK

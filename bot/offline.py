@@ -111,13 +111,21 @@ class OfflineBot:
             for job in job_queue_of(self.app).jobs()
             if job.name and job.name.startswith("sweep:")
         ]
-        for job in sorted(jobs, key=lambda j: j.name or ""):
+        # The outbox goes last, so what the other sweeps queued leaves in the same tick.
+        for job in sorted(jobs, key=lambda j: (j.name == "sweep:outbox", j.name or "")):
             await job.run(self.app)
+        await self.settle()
         return len(jobs)
 
     async def deliver(self, update: JSON) -> None:
-        """Hand one update to the Application and wait until it is handled."""
+        """Hand one update to the Application; wait until it and what it queued are done."""
         await self.app.process_update(Update.de_json(update, self.app.bot))
+        await self.settle()
+
+    async def settle(self) -> None:
+        """Wait until the delivery worker has sent what is due now."""
+        if self.app.delivery is not None:
+            await self.app.delivery.idle()
 
     def user(
         self,

@@ -101,3 +101,32 @@ async def of_kind(q: Queryable, kind: str, status: str | None = None) -> list[Ou
         sql += " AND status = ?"
         params.append(status)
     return [_row(r) for r in await q.fetchall(sql + " ORDER BY id", params)]
+
+
+async def counts(q: Queryable) -> dict[str, int]:
+    """How many rows are in each status."""
+    rows = await q.fetchall("SELECT status, count(*) FROM outbox GROUP BY status")
+    return {r[0]: int(r[1]) for r in rows}
+
+
+async def failed(q: Queryable, limit: int = 100) -> list[OutboxRow]:
+    """Rows that were given up on, newest first."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'failed' ORDER BY id DESC LIMIT ?",
+        (limit,),
+    )
+    return [_row(r) for r in rows]
+
+
+async def requeue_failed(q: Queryable, now: str, row_id: int | None = None) -> int:
+    """Put failed rows (one, or all) back in the queue with fresh attempts; return how many."""
+    sql = (
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_try_at = ?"
+        " WHERE status = 'failed'"
+    )
+    params: list[object] = [now]
+    if row_id is not None:
+        sql += " AND id = ?"
+        params.append(row_id)
+    await q.execute(sql, params)
+    return int(await q.fetchval("SELECT changes()"))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -45,12 +46,40 @@ def config(tmp_path: Path) -> Config:
     return load_config(None, environ={}).replace(**{"database.path": str(tmp_path / "bot.sqlite3")})
 
 
+class ErrorLog(logging.Handler):
+    """Collects the ERROR records logged while a test runs."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.ERROR)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def take(self) -> list[str]:
+        """The messages logged so far, forgetting them (for tests that expect errors)."""
+        messages = [r.getMessage() for r in self.records]
+        self.records.clear()
+        return messages
+
+
 @pytest.fixture
-async def gridbot(config: Config, clock: FakeClock) -> AsyncIterator[OfflineBot]:
+def errors() -> Iterator[ErrorLog]:
+    """Errors logged during the test; the gridbot fixture fails on any left untaken."""
+    handler = ErrorLog()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+
+
+@pytest.fixture
+async def gridbot(config: Config, clock: FakeClock, errors: ErrorLog) -> AsyncIterator[OfflineBot]:
     """The real bot on the offline stand-in, with the demo district's areas.
 
     At the end, the stand-in must have seen no unexpected request (unknown method,
-    invalid HTML, too long a text) and every button press must have been answered.
+    invalid HTML, too long a text), every button press must have been answered, and
+    no error may have been logged that the test did not take with ``errors.take()``.
     """
     offline = OfflineBot(config, clock=clock)
     await offline.start()
@@ -60,3 +89,4 @@ async def gridbot(config: Config, clock: FakeClock) -> AsyncIterator[OfflineBot]
     offline.api.assert_clean()
     unanswered = offline.api.unanswered_callbacks()
     assert not unanswered, f"button presses never answered: {unanswered}"
+    assert not errors.records, f"errors were logged: {[r.getMessage() for r in errors.records]}"
