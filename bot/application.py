@@ -13,6 +13,7 @@ Three things python-telegram-bot does not do on its own, and gridbot needs:
 from __future__ import annotations
 
 import logging
+import sqlite3
 from datetime import timedelta
 from typing import Any
 
@@ -68,10 +69,16 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         if self.persistence is not None:
             await self.update_persistence()
         if update_id is not None:
-            await self.runtime.db.execute(
-                "INSERT OR IGNORE INTO processed_updates (update_id, processed_at) VALUES (?, ?)",
-                (update_id, to_db(self.runtime.clock.now())),
-            )
+            try:
+                await self.runtime.db.execute(
+                    "INSERT OR IGNORE INTO processed_updates (update_id, processed_at)"
+                    " VALUES (?, ?)",
+                    (update_id, to_db(self.runtime.clock.now())),
+                )
+            except sqlite3.OperationalError:
+                # Locked past the busy timeout. The update was handled; at worst a
+                # redelivery of it is handled again, and the services are idempotent.
+                log.warning("could not record update %s as handled", update_id, exc_info=True)
         if self.delivery is not None:
             # Whatever the update queued (alerts, replies to others) leaves at once.
             self.delivery.kick()

@@ -89,6 +89,7 @@ class Demo:
         self.clients: dict[str, UserClient] = {}
         self.current = PERSONAS[0]
         self.screen = Screen()
+        self.invite_code = ""  # the newcomer's; scripts write it as {invite}
 
     def say(self, text: str = "") -> None:
         """Print a line of the demo's own."""
@@ -123,6 +124,7 @@ class Demo:
             by=None,
             ttl_days=self.bot.config.invites.ttl_days,
         )
+        self.invite_code = invite.code
         self.say(
             f"{newcomer.name} ({newcomer.key}) has an invite as building assistant of "
             f"{area.path}.\nTo join: ':as new', then '/start {invite.code}'.\n"
@@ -144,7 +146,7 @@ class Demo:
 
     async def handle(self, line: str) -> bool:
         """Act on one line of input; False when the demo should end."""
-        line = line.strip()
+        line = line.strip().replace("{invite}", self.invite_code)
         if not line or line.startswith("#"):
             return True
         if line.startswith(":"):
@@ -289,8 +291,9 @@ async def _play(demo: Demo, lines: list[str] | None, stdin: TextIO) -> None:
     try:
         if lines is not None:
             for line in lines:
-                if line.strip() and not line.lstrip().startswith("#"):
-                    demo.say(f"{demo.current.name}> {line.strip()}")
+                shown = line.strip().replace("{invite}", demo.invite_code)
+                if shown and not shown.startswith("#"):
+                    demo.say(f"{demo.current.name}> {shown}")
                 if not await demo.handle(line):
                     break
             return
