@@ -169,7 +169,8 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
-            await self._save_progress(row, progress)
+            if outgoing.voice:  # a part follows: remember this one is done
+                await self._save_progress(row, progress)
         if outgoing.voice and "voice" not in progress:
             await self.bot.send_voice(chat_id, outgoing.voice)
             progress["voice"] = True

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter
+from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 from bot.app import build_application, start_offline, stop_offline
 from bot.application import GridApplication, job_queue_of
@@ -51,12 +51,14 @@ class OfflineBot:
         *,
         api: FakeTelegram | None = None,
         clock: Clock | None = None,
+        rate_limiter: BaseRateLimiter[Any] | None = None,
     ) -> None:
         self.config = config
         # Flood limits are off unless a test brings its own stand-in: functional tests
         # send faster than 30 messages a second, and flood handling has its own tests.
         self.api = api or FakeTelegram(limits=Limits(global_per_second=None, group_per_minute=None))
         self.clock = clock or FakeClock()
+        self.rate_limiter = rate_limiter
         self._app: GridApplication | None = None
         self._next_user_id = 10_001
 
@@ -78,8 +80,11 @@ class OfflineBot:
             db=Database(self.config.database.path, self.config.database.busy_timeout_ms),
             clock=self.clock,
         )
-        # Throttling is the stand-in's job here: it enforces Telegram's limits itself.
-        limiter = AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
+        # By default throttling is left to the stand-in, which enforces Telegram's limits;
+        # benchmarks pass the production limiter, scaled to the stand-in's clock.
+        limiter = self.rate_limiter or AIORateLimiter(
+            overall_max_rate=0, group_max_rate=0, max_retries=0
+        )
         return build_application(runtime, request=StandInRequest(self.api), rate_limiter=limiter)
 
     async def start(self) -> OfflineBot:
