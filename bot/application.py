@@ -23,12 +23,15 @@ from telegram.ext import Application, ExtBot, JobQueue
 from bot.delivery import Delivery
 from bot.runtime import Runtime
 from storage.migrate import migrate
+from storage.persistence import SQLitePersistence
 from storage.times import to_db
 
 log = logging.getLogger(__name__)
 
 # How long update ids are remembered; Telegram keeps unconfirmed updates for 24 hours.
 SEEN_UPDATES_KEPT = timedelta(days=2)
+# How many handled update ids are remembered in memory; older ones are asked of the database.
+RECENT_UPDATES = 10_000
 
 
 class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, Any], Any, Any]):
@@ -38,6 +41,11 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         super().__init__(**kwargs)
         self.runtime = runtime
         self._owns_db = False
+        # Update ids handled since start, and the highest handled before it: an id above
+        # that and not in the set is new without asking the database.
+        self._handled: set[int] = set()
+        self._handled_before_start = 0
+        self._outbox_writes = 0
         # Set by the composition root once the bot exists.
         self.delivery: Delivery | None = None
 
@@ -47,8 +55,17 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         if not db.is_open:
             await db.open()
             self._owns_db = True
-        await migrate(db)
-        await super().initialize()
+        try:
+            await migrate(db)
+            self._handled_before_start = int(
+                await db.fetchval("SELECT coalesce(max(update_id), 0) FROM processed_updates")
+            )
+            await super().initialize()
+        except BaseException:
+            if self._owns_db:  # its worker thread would keep the process alive
+                await db.close()
+                self._owns_db = False
+            raise
 
     async def shutdown(self) -> None:
         """Shut down, writing persistence one last time, then close the database."""
@@ -66,24 +83,52 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             log.info("update %s was handled before; skipped", update_id)
             return
         await super().process_update(update)
-        if self.persistence is not None:
-            await self.update_persistence()
-        if update_id is not None:
-            try:
-                await self.runtime.db.execute(
-                    "INSERT OR IGNORE INTO processed_updates (update_id, processed_at)"
-                    " VALUES (?, ?)",
-                    (update_id, to_db(self.runtime.clock.now())),
-                )
-            except sqlite3.OperationalError:
-                # Locked past the busy timeout. The update was handled; at worst a
-                # redelivery of it is handled again, and the services are idempotent.
-                log.warning("could not record update %s as handled", update_id, exc_info=True)
+        await self._save(update_id)
         if self.delivery is not None:
             # Whatever the update queued (alerts, replies to others) leaves at once.
-            self.delivery.kick()
+            writes = self.runtime.db.writes.get("outbox", 0)
+            if writes != self._outbox_writes:
+                self._outbox_writes = writes
+                self.delivery.kick()
+
+    async def update_persistence(self) -> None:
+        """Collect what changed, as python-telegram-bot does, and write it at once."""
+        await self._save(None)
+
+    async def _save(self, update_id: int | None) -> None:
+        """Write collected persistence changes and the handled update id, in one transaction."""
+        if self.persistence is not None:
+            await super().update_persistence()  # SQLitePersistence only collects
+        persistence = self.persistence
+        pending = isinstance(persistence, SQLitePersistence) and persistence.has_pending
+        if not pending and update_id is None:
+            return
+        try:
+            async with self.runtime.db.transaction() as tx:
+                if pending and isinstance(persistence, SQLitePersistence):
+                    await persistence.write_pending(tx)
+                if update_id is not None:
+                    await tx.execute(
+                        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at)"
+                        " VALUES (?, ?)",
+                        (update_id, to_db(self.runtime.clock.now())),
+                    )
+        except sqlite3.OperationalError:
+            # Locked past the busy timeout. What was collected is written with the next
+            # update; at worst a redelivery of this one is handled again, and the services
+            # are idempotent.
+            log.warning("could not save after update %s", update_id, exc_info=True)
+        if update_id is not None:
+            self._handled.add(update_id)
+            if len(self._handled) > 2 * RECENT_UPDATES:
+                self._handled = set(sorted(self._handled)[-RECENT_UPDATES:])
+                self._handled_before_start = min(self._handled) - 1
 
     async def _seen(self, update_id: int) -> bool:
+        if update_id in self._handled:
+            return True
+        if update_id > self._handled_before_start:
+            return False
         row = await self.runtime.db.fetchone(
             "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
         )

@@ -152,6 +152,8 @@ def _setup_logging(config: Config) -> None:
 
 
 def _run(config: Config) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import build_application, run
     from bot.runtime import Runtime
 
@@ -160,13 +162,24 @@ def _run(config: Config) -> int:
         db=Database(config.database.path, config.database.busy_timeout_ms),
         clock=SystemClock(),
     )
-    run(build_application(runtime))
+    # Both can only come from the start (getMe, setWebhook): once running, python-telegram-bot
+    # retries network errors itself. It has logged the details; end with one line.
+    try:
+        run(build_application(runtime))
+    except InvalidToken:
+        raise ConfigError("telegram.token", "refused by Telegram (Unauthorized)") from None
+    except NetworkError as error:
+        raise CommandFailed(f"cannot reach {config.telegram.base_url}: {error}") from None
     return EXIT_OK
 
 
 async def _open(config: Config) -> Database:
     db = await Database(config.database.path, config.database.busy_timeout_ms).open()
-    await migrate(db)
+    try:
+        await migrate(db)
+    except BaseException:
+        await db.close()  # its worker thread would keep the process alive
+        raise
     return db
 
 

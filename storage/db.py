@@ -57,44 +57,59 @@ class Queryable(Protocol):
 
 
 class Transaction:
-    """A write transaction in progress (BEGIN IMMEDIATE ... COMMIT)."""
+    """A write transaction in progress (BEGIN IMMEDIATE ... COMMIT).
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    Every call is one round trip to aiosqlite's thread: reads use ``execute_fetchall``
+    and cursors of writes are left to the garbage collector rather than closed, since
+    each extra await is a thread hop that costs as much as the statement itself.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection, database: Database | None = None) -> None:
         self._conn = conn
+        self._database = database
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted rowid (or 0)."""
         cursor = await self._conn.execute(sql, params)
-        rowid = cursor.lastrowid or 0
-        await cursor.close()
-        return rowid
+        self._note(sql)
+        return cursor.lastrowid or 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return how many rows it changed."""
         cursor = await self._conn.execute(sql, params)
-        count = cursor.rowcount
-        await cursor.close()
-        return count
+        self._note(sql)
+        return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set."""
         await self._conn.executemany(sql, rows)
+        self._note(sql)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Return the first row of a query, or None."""
-        async with self._conn.execute(sql, params) as cursor:
-            row: Row | None = await cursor.fetchone()
+        rows = await self._conn.execute_fetchall(sql, params)
+        self._note(sql)
+        for row in rows:
             return row
+        return None
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Return every row of a query."""
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        rows = await self._conn.execute_fetchall(sql, params)
+        self._note(sql)
+        return list(rows)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
         """Return the first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    def _note(self, sql: str) -> None:
+        if self._database is not None and sql.lstrip()[:6].upper() in _WRITES:
+            self._database.note_write(sql)
+
+
+_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLAC"}
 
 
 class Database:
@@ -108,6 +123,9 @@ class Database:
         # The task inside transaction(): lets us fail fast, instead of deadlocking,
         # when code in a transaction reads through the Database instead of the Transaction.
         self._owner: asyncio.Task[Any] | None = None
+        # How many writes touched each table, by the first word after INTO/UPDATE/FROM:
+        # lets the delivery worker see cheaply whether anything was queued.
+        self.writes: dict[str, int] = {}
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -167,7 +185,7 @@ class Database:
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Transaction(conn)
+                    yield Transaction(conn, self)
                 except BaseException:
                     await conn.execute("ROLLBACK")
                     raise
@@ -180,9 +198,10 @@ class Database:
             raise RuntimeError("inside a transaction, use the Transaction, not the Database")
 
     async def execute(self, sql: str, params: Params = ()) -> int:
-        """Run one statement in its own transaction; return the last rowid."""
-        async with self.transaction() as tx:
-            return await tx.execute(sql, params)
+        """Run one statement on its own (SQLite makes it atomic); return the last rowid."""
+        self._check_not_owner()
+        async with self._lock:
+            return await Transaction(self.conn, self).execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set, in one transaction."""
@@ -205,6 +224,18 @@ class Database:
         """Return the first column of the first row, or None."""
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
+
+    def note_write(self, sql: str) -> None:
+        """Count a write to the table ``sql`` names (see :attr:`writes`)."""
+        words = sql.split()
+        upper = [w.upper() for w in words[:6]]
+        for keyword in ("INTO", "UPDATE", "FROM"):
+            if keyword in upper:
+                index = upper.index(keyword) + 1
+                if index < len(words):
+                    table = words[index].strip("(").lower()
+                    self.writes[table] = self.writes.get(table, 0) + 1
+                return
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script as it is (used by migrations)."""

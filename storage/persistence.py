@@ -6,6 +6,10 @@ restart goes on after it. Writing JSON (not pickle) keeps the state readable and
 refuses anything that could not be restored. A cache of what was last written
 skips writes of unchanged data, because the Application asks to save a user's data
 after every update of theirs, changed or not.
+
+Changes are collected by the ``update_*`` methods and written together by
+:meth:`SQLitePersistence.write_pending`, in the caller's transaction (the Application
+writes them with the record that the update was handled) or by :meth:`flush`.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from typing import Any
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import Database
+from storage.db import Database, Transaction
 
 Data = dict[str, Any]
 
@@ -38,22 +42,43 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         )
         self.db = db
         self._written: dict[tuple[str, str], str] = {}
+        # (table or "conv:<name>", key) -> (sql, params, cached text or None when deleted)
+        self._pending: dict[tuple[str, str], tuple[str, tuple[object, ...], str | None]] = {}
 
-    async def _put(self, table: str, key_column: str, key: int, data: Data) -> None:
+    @property
+    def has_pending(self) -> bool:
+        """Whether changes wait to be written."""
+        return bool(self._pending)
+
+    async def write_pending(self, tx: Transaction) -> None:
+        """Write every collected change in ``tx``."""
+        pending, self._pending = self._pending, {}
+        for cache_key, (sql, params, text) in pending.items():
+            await tx.execute(sql, params)
+            if text is None:
+                self._written.pop(cache_key, None)
+            else:
+                self._written[cache_key] = text
+
+    def _put(self, table: str, key_column: str, key: int, data: Data) -> None:
         text = _dump(data)
         cache_key = (table, str(key))
         if self._written.get(cache_key) == text:
+            self._pending.pop(cache_key, None)
             return
-        await self.db.execute(
+        self._pending[cache_key] = (
             f"INSERT INTO {table} ({key_column}, data) VALUES (?, ?)"
             f" ON CONFLICT ({key_column}) DO UPDATE SET data = excluded.data",
             (key, text),
+            text,
         )
-        self._written[cache_key] = text
 
-    async def _drop(self, table: str, key_column: str, key: int) -> None:
-        await self.db.execute(f"DELETE FROM {table} WHERE {key_column} = ?", (key,))
-        self._written.pop((table, str(key)), None)
+    def _drop(self, table: str, key_column: str, key: int) -> None:
+        self._pending[(table, str(key))] = (
+            f"DELETE FROM {table} WHERE {key_column} = ?",
+            (key,),
+            None,
+        )
 
     async def _load(self, table: str, key_column: str) -> dict[int, Data]:
         rows = await self.db.fetchall(f"SELECT {key_column}, data FROM {table}")
@@ -98,29 +123,31 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         key_text = _dump(list(key))
         cache_key = ("conv:" + name, key_text)
         if new_state is None:
-            if cache_key in self._written:
-                await self.db.execute(
-                    "DELETE FROM ptb_conversations WHERE name = ? AND key = ?", (name, key_text)
+            if cache_key in self._written or cache_key in self._pending:
+                self._pending[cache_key] = (
+                    "DELETE FROM ptb_conversations WHERE name = ? AND key = ?",
+                    (name, key_text),
+                    None,
                 )
-                del self._written[cache_key]
             return
         state_text = _dump(new_state)
         if self._written.get(cache_key) == state_text:
+            self._pending.pop(cache_key, None)
             return
-        await self.db.execute(
+        self._pending[cache_key] = (
             "INSERT INTO ptb_conversations (name, key, state) VALUES (?, ?, ?)"
             " ON CONFLICT (name, key) DO UPDATE SET state = excluded.state",
             (name, key_text, state_text),
+            state_text,
         )
-        self._written[cache_key] = state_text
 
     async def update_user_data(self, user_id: int, data: Data) -> None:
         """Store one user's data."""
-        await self._put("ptb_user_data", "user_id", user_id, data)
+        self._put("ptb_user_data", "user_id", user_id, data)
 
     async def update_chat_data(self, chat_id: int, data: Data) -> None:
         """Store one chat's data."""
-        await self._put("ptb_chat_data", "chat_id", chat_id, data)
+        self._put("ptb_chat_data", "chat_id", chat_id, data)
 
     async def update_bot_data(self, data: Data) -> None:
         """Not kept."""
@@ -130,11 +157,11 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
 
     async def drop_chat_data(self, chat_id: int) -> None:
         """Forget one chat's data."""
-        await self._drop("ptb_chat_data", "chat_id", chat_id)
+        self._drop("ptb_chat_data", "chat_id", chat_id)
 
     async def drop_user_data(self, user_id: int) -> None:
         """Forget one user's data."""
-        await self._drop("ptb_user_data", "user_id", user_id)
+        self._drop("ptb_user_data", "user_id", user_id)
 
     async def refresh_user_data(self, user_id: int, user_data: Data) -> None:
         """Nothing to do: this process is the only writer of user data."""
@@ -146,7 +173,10 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         """Nothing to do: bot data is not kept."""
 
     async def flush(self) -> None:
-        """Nothing is buffered: every update_* call has written already."""
+        """Write what is collected (the Application calls this when it stops)."""
+        if self._pending and self.db.is_open:
+            async with self.db.transaction() as tx:
+                await self.write_pending(tx)
 
     def snapshot(self) -> dict[tuple[str, str], str]:
         """What was last written, by table and key (for tests and diagnostics)."""

@@ -66,19 +66,27 @@ async def test_persistence_stores_json_only(db: Database) -> None:
     await persistence.update_user_data(1, {"ok": [1, 2]})
     with pytest.raises(TypeError):
         await persistence.update_user_data(2, {"bad": {1, 2}})
+    assert await persistence.get_user_data() == {}, "collected, not written yet"
+    await persistence.flush()
     assert await persistence.get_user_data() == {1: {"ok": [1, 2]}}
     await persistence.update_conversation("c", (1, 1), 3)
     await persistence.update_conversation("c", (2, 2), "X")
+    await persistence.flush()
     assert await SQLitePersistence(db).get_conversations("c") == {(1, 1): 3, (2, 2): "X"}
     await persistence.update_conversation("c", (1, 1), None)
+    await persistence.flush()
     assert await SQLitePersistence(db).get_conversations("c") == {(2, 2): "X"}
     await persistence.drop_user_data(1)
+    await persistence.flush()
     assert await persistence.get_user_data() == {}
 
 
 async def test_unchanged_data_is_not_written_again(db: Database) -> None:
     persistence = SQLitePersistence(db)
     await persistence.update_chat_data(5, {"a": 1})
+    await persistence.flush()
     await db.execute("UPDATE ptb_chat_data SET data = '{\"a\": 2}'")  # changed behind its back
     await persistence.update_chat_data(5, {"a": 1})  # the same as it last wrote: skipped
+    assert not persistence.has_pending
+    await persistence.flush()
     assert json.loads(await db.fetchval("SELECT data FROM ptb_chat_data")) == {"a": 2}
