@@ -17,6 +17,7 @@ Usage::
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from telegram._utils.defaultvalue import DEFAULT_NONE
@@ -26,12 +27,12 @@ from telegram.request import BaseRequest, RequestData
 from bot.standin.api import FakeTelegram
 from bot.standin.records import JSON, Upload
 
-__all__ = ["StandInRequest"]
+__all__ = ["StandInRequest", "attach_uploads", "decode_parameters"]
 
 _ATTACH = "attach://"
 
 
-def _replace_attachments(value: Any, uploads: dict[str, Upload], used: set[str]) -> Any:
+def _replace_attachments(value: Any, uploads: Mapping[str, Upload], used: set[str]) -> Any:
     """Swap ``attach://name`` references (e.g. inside sendMediaGroup's media) for uploads."""
     if isinstance(value, str):
         if value.startswith(_ATTACH) and value[len(_ATTACH) :] in uploads:
@@ -46,6 +47,25 @@ def _replace_attachments(value: Any, uploads: dict[str, Upload], used: set[str])
     return value
 
 
+def attach_uploads(params: JSON, uploads: Mapping[str, Upload]) -> JSON:
+    """Put uploaded files in their places among decoded parameters, as Telegram does.
+
+    ``uploads`` maps multipart part names to files. A part referred to as ``attach://name``
+    (anywhere, e.g. inside sendMediaGroup's media) replaces that reference; a part nobody
+    refers to is the parameter of its name (sendPhoto's ``photo``). Shared by
+    :class:`StandInRequest` and the HTTP server in ``bot.standin.http``.
+    """
+    if not uploads:
+        return params
+    used: set[str] = set()
+    params = _replace_attachments(params, uploads, used)
+    for name, upload in uploads.items():
+        # A file sent without attach:// goes in the part named like the parameter.
+        if name not in used and name not in params:
+            params[name] = upload
+    return params
+
+
 def decode_parameters(request_data: RequestData | None) -> JSON:
     """The call's parameters, with uploaded files as ``Upload`` objects in their place."""
     if request_data is None:
@@ -57,13 +77,7 @@ def decode_parameters(request_data: RequestData | None) -> JSON:
     for name, (filename, content, mime_type) in request_data.multipart_data.items():
         data = content if isinstance(content, bytes) else content.read()
         uploads[name] = Upload(filename, data, mime_type)
-    used: set[str] = set()
-    params = _replace_attachments(params, uploads, used)
-    for name, upload in uploads.items():
-        # A file sent without attach:// goes in the part named like the parameter.
-        if name not in used and name not in params:
-            params[name] = upload
-    return params
+    return attach_uploads(params, uploads)
 
 
 class StandInRequest(BaseRequest):
