@@ -117,4 +117,4 @@ if __name__ == "__main__":
     main()
 
 
-__all__ = ["Callable", "Awaitable", "main", "measure"]
+__all__ = ["Awaitable", "Callable", "main", "measure"]

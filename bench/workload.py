@@ -52,7 +52,9 @@ class Workload:
         for admin in self.admins:
             await admin.send("/invite")
             await admin.press("楼门长")
-            await admin.press("📂 滨河龙韵西区1号楼" if "滨河" in admin.user.first_name else "📂 欣园小区1号楼")
+            await admin.press(
+                "📂 滨河龙韵西区1号楼" if "滨河" in admin.user.first_name else "📂 欣园小区1号楼"
+            )
             await admin.press("✅ 选择")
 
 
