@@ -9,6 +9,8 @@ tests and the benchmarks to run.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -19,6 +21,7 @@ from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.application import GridApplication, job_queue_of
+from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
@@ -26,6 +29,7 @@ from handlers import cancel, errors, fallback, invite, language, start
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
+from handlers.flows import GROUP_GUARD, ConversationGuard, conversations_in
 from storage.persistence import SQLitePersistence
 
 # A syntactically valid token for runs that never reach Telegram (demo, tests).
@@ -33,8 +37,41 @@ OFFLINE_TOKEN = "7000000001:OFFLINE-gridbot-demo-token-0000000"
 
 # Within a group, python-telegram-bot gives an update to the first handler that wants it;
 # every group gets its chance. All of gridbot's handlers share one group, in this order:
-# conversations, then commands and menu buttons, then the catch-alls.
+# conversations, then commands and menu buttons, then the catch-alls. Before it, the
+# guard keeps a member in one conversation at a time (see handlers/flows.py).
 GROUP_MAIN = 0
+
+# The feature modules, each exposing build_handlers(), in the order their handlers are
+# tried: conversations first (while one runs, its state decides what a message means),
+# then plain commands and buttons, then the catch-alls, which must stay last.
+HANDLER_MODULES: tuple[Any, ...] = (
+    start,
+    invite,
+    help_command,
+    language,
+    cancel,
+    fallback,
+)
+
+# Modules with RENDERERS: outbox kinds they turn into Telegram messages.
+RENDERER_MODULES: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """A job run every ``seconds(config)`` seconds, named ``sweep:<what>``.
+
+    A sweep asks the clock and the database what is due, so a restart or a missed run
+    loses nothing, and being named, a restart replaces it rather than doubling it.
+    """
+
+    name: str
+    callback: Callable[[GridContext], Coroutine[Any, Any, None]]
+    seconds: Callable[[Config], float]
+
+
+# The features' sweeps, besides the outbox's and the update log's.
+SWEEPS: tuple[Sweep, ...] = ()
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
 # chat, not per message; that is what we want: a flow id in each button does the rest.
@@ -75,13 +112,13 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     app = builder.build()
     assert isinstance(app, GridApplication)
-    # Conversations first: while one is running, its state decides what a message means.
-    for module in (start, invite, help_command, language, cancel, fallback):
-        for handler in module.build_handlers():
-            app.add_handler(handler, GROUP_MAIN)
+    handlers = [handler for module in HANDLER_MODULES for handler in module.build_handlers()]
+    app.add_handler(ConversationGuard(conversations_in(handlers)), GROUP_GUARD)
+    for handler in handlers:
+        app.add_handler(handler, GROUP_MAIN)
     app.add_error_handler(errors.on_error)
     renderers: dict[str, Renderer] = {}
-    for module in ():
+    for module in RENDERER_MODULES:
         renderers.update(module.RENDERERS)
     app.delivery = Delivery(runtime, app.bot, renderers)
     return app
@@ -115,6 +152,9 @@ async def on_startup(app: Any) -> None:
     # Sweeps: each asks the clock what is due. Named so a restart replaces, never doubles.
     jobs.run_repeating(_sweep_outbox, interval=config.delivery.poll_seconds, name="sweep:outbox")
     jobs.run_repeating(_forget_old_updates, interval=6 * 3600, name="sweep:updates")
+    for sweep in SWEEPS:
+        seconds = sweep.seconds(config)
+        jobs.run_repeating(sweep.callback, interval=seconds, first=seconds, name=sweep.name)
 
 
 async def _sweep_outbox(context: GridContext) -> None:

@@ -28,6 +28,11 @@ class Command:
 
 COMMANDS: tuple[Command, ...] = (
     Command("start", everyone=True),
+    Command("report", leaders=True),
+    Command("mycases", leaders=True),
+    Command("cases", admins=True),
+    Command("meetings", leaders=True, admins=True),
+    Command("shifts", leaders=True, admins=True),
     Command("invite", admins=True),
     Command("help", everyone=True),
     Command("lang", everyone=True),

@@ -8,6 +8,7 @@ catalogues; a button pressed in either language is understood.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 
 from telegram import KeyboardButton, ReplyKeyboardMarkup
 from telegram.ext import filters
@@ -28,6 +29,13 @@ class MenuItem:
 
 # In the order they appear, two to a row.
 ITEMS: tuple[MenuItem, ...] = (
+    MenuItem("report", leaders=True, admins=False),
+    MenuItem("mycases", leaders=True, admins=False),
+    MenuItem("outreach", leaders=True, admins=False),
+    MenuItem("patrol", leaders=True, admins=False),
+    MenuItem("cases", leaders=False, admins=True),
+    MenuItem("meetings", leaders=True, admins=True),
+    MenuItem("shifts", leaders=True, admins=True),
     MenuItem("invite", leaders=False, admins=True),
     MenuItem("help", leaders=True, admins=True),
     MenuItem("lang", leaders=True, admins=True),
@@ -65,3 +73,13 @@ def label_filter(key: str) -> filters.BaseFilter:
 def any_label() -> filters.BaseFilter:
     """A filter for a press of any menu item: conversations let these through."""
     return filters.Text([label for item in ITEMS for label in labels(item.key)])
+
+
+@cache
+def _all_labels() -> frozenset[str]:
+    return frozenset(label for item in ITEMS for label in labels(item.key))
+
+
+def is_menu_label(text: str) -> bool:
+    """Whether ``text`` is the label of a menu item, in any language."""
+    return text in _all_labels()

@@ -53,7 +53,16 @@ async def test_join_with_invite_end_to_end(gridbot: OfflineBot) -> None:
         zhang.reply_keyboard
     )
     commands = gridbot.api.commands({"type": "chat", "chat_id": zhang.user.id})
-    assert [c["command"] for c in commands] == ["start", "help", "lang", "cancel"]
+    assert [c["command"] for c in commands] == [
+        "start",
+        "report",
+        "mycases",
+        "meetings",
+        "shifts",
+        "help",
+        "lang",
+        "cancel",
+    ]
 
 
 async def test_name_from_telegram_by_button(gridbot: OfflineBot) -> None:

@@ -15,7 +15,11 @@ async def test_member_switches_to_english_and_it_is_kept(gridbot: OfflineBot) ->
     assert client.buttons() == [["中文", "English"]]
     await client.press("English")
     assert "Switched to English" in client.texts()[-2]
-    assert client.reply_keyboard == [["➕ Invite", "❓ Help"], ["🌐 语言 / Language"]]
+    assert client.reply_keyboard == [
+        ["🗂 Open cases", "📅 Meetings"],
+        ["🕒 Duty shifts", "➕ Invite"],
+        ["❓ Help", "🌐 语言 / Language"],
+    ]
     row = await gridbot.db.fetchval("SELECT language FROM members WHERE id = ?", (1,))
     assert row == "en"
     commands = gridbot.api.commands({"type": "chat", "chat_id": client.user.id})

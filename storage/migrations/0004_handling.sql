@@ -1,0 +1,2 @@
+-- Reserved for the handling issue (#4); filled in by that work.
+SELECT 1;

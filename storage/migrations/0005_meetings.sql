@@ -1,0 +1,2 @@
+-- Reserved for the meetings issue (#5); filled in by that work.
+SELECT 1;
