@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
-from handlers import cancel, errors, fallback, invite, language, start
+from handlers import cancel, case_alerts, errors, fallback, invite, language, start
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -54,7 +54,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = ()
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts,)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardMarkup
 
 from bot.runtime import Runtime
-from storage.outbox import OutboxRow
+from storage.outbox import OutboxRow as OutboxRow  # re-exported for renderers
 
 
 @dataclass(frozen=True)

@@ -97,3 +97,28 @@ async def test_admins_do_not_report_and_bad_reports_are_refused(gridbot: Offline
             idempotency_key="c",
         )
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
+
+
+async def test_each_admin_receives_the_alert_with_photos(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    assert leader.member is not None
+    files = [gridbot.api.new_file("photo", size=(1280, 960)) for _ in range(2)]
+    report = Report(
+        category=Category.SAFETY,
+        subcategory="ebike",
+        description="<b>三楼</b>楼道有人充电",
+        photos=tuple((f.file_id, f.file_unique_id) for f in files),
+    )
+    await open_case(
+        gridbot.db, gridbot.clock, gridbot.config, leader.member, report, idempotency_key="d2"
+    )
+    await gridbot.run_due_jobs()
+    alert = admin.client.last_text
+    assert "YH-20260613-0001" in alert and "平安稳定 · 楼道电动车充电" in alert
+    assert "<b>三楼</b>楼道" in alert  # shown as typed: escaped, not markup
+    assert "&lt;b&gt;三楼" in (admin.client.messages[-1].raw or "")
+    assert "张思凯" in alert
+    assert len(admin.client.photos) == 2
+    rows = await outbox.of_kind(gridbot.db, "case.new")
+    assert [r.status for r in rows] == ["sent"]
