@@ -20,7 +20,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, Co
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.application import GridApplication, job_queue_of
+from bot.application import GridApplication, HandledQueue, job_queue_of
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
@@ -107,6 +107,7 @@ def build_application(
         .persistence(SQLitePersistence(runtime.db))
         .rate_limiter(rate_limiter or production_rate_limiter())
         .post_init(on_startup)
+        .update_queue(HandledQueue())
     )
     if request is not None:
         builder = builder.request(request).get_updates_request(request)
@@ -194,6 +195,7 @@ def run(app: GridApplication) -> None:
     update in hand, write persistence, and then the database is closed.
     """
     telegram = app.runtime.config.telegram
+    app.confirm_on_stop = telegram.mode != "webhook"
     if telegram.mode == "webhook":
         hook = telegram.webhook
         app.run_webhook(

@@ -12,12 +12,14 @@ Three things python-telegram-bot does not do on its own, and gridbot needs:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 from datetime import timedelta
 from typing import Any
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import Application, ExtBot, JobQueue
 
 from bot.delivery import Delivery
@@ -48,6 +50,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         self._outbox_writes = 0
         # Set by the composition root once the bot exists.
         self.delivery: Delivery | None = None
+        # Long polling: confirm every handled update to Telegram when stopping (see stop()).
+        self.confirm_on_stop = False
+        self._last_handled = 0
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -84,12 +89,28 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return
         await super().process_update(update)
         await self._save(update_id)
+        if update_id is not None:
+            self._last_handled = max(self._last_handled, update_id)
         if self.delivery is not None:
             # Whatever the update queued (alerts, replies to others) leaves at once.
             writes = self.runtime.db.writes.get("outbox", 0)
             if writes != self._outbox_writes:
                 self._outbox_writes = writes
                 self.delivery.kick()
+
+    async def stop(self) -> None:
+        """Stop, having handled every queued update; confirm them all when long polling.
+
+        The updater, stopping first, confirmed only the batches it had finished queueing
+        (see :class:`HandledQueue`); the updates of the last batch were handled since, so
+        they are confirmed here and Telegram does not send them again.
+        """
+        await super().stop()
+        if self.confirm_on_stop and self._last_handled:
+            try:
+                await self.bot.get_updates(offset=self._last_handled + 1, timeout=0)
+            except TelegramError as error:  # they come again and are skipped by update_id
+                log.info("could not confirm handled updates: %s", error)
 
     async def update_persistence(self) -> None:
         """Collect what changed, as python-telegram-bot does, and write it at once."""
@@ -141,6 +162,24 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return await tx.execute_rowcount(
                 "DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,)
             )
+
+
+class HandledQueue(asyncio.Queue[object]):
+    """The update queue, where an update counts as taken only once it is handled.
+
+    python-telegram-bot's updater confirms a batch to Telegram (the next getUpdates
+    offset) as soon as it has queued it, before it is handled: a crash in between
+    loses those updates for good. Here ``put`` returns only when everything queued has
+    been handled and saved (see :meth:`GridApplication.process_update`), so the offset
+    moves past handled updates only; after a crash Telegram sends the rest again, and
+    the ones already handled are skipped by their update_id. A webhook likewise
+    answers Telegram once the update is handled.
+    """
+
+    async def put(self, item: object) -> None:
+        """Queue ``item`` and wait until it (and all before it) is handled."""
+        await super().put(item)
+        await self.join()
 
 
 def job_queue_of(app: Application[Any, Any, Any, Any, Any, Any]) -> JobQueue[Any]:
