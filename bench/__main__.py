@@ -33,7 +33,7 @@ PARTS: tuple[Part, ...] = (
     Part(
         "delivery",
         lambda: delivery.measure(),
-        lambda: delivery.measure(messages=1_000, recipients=200, scale=10.0),
+        lambda: delivery.measure(messages=600, recipients=200, scale=5.0),
     ),
     Part("scale", lambda: scale.measure(), lambda: scale.measure(quick=True)),
 )

@@ -111,7 +111,10 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--recipients", type=int, default=1_000)
     parser.add_argument("--scale", type=float, default=5.0)
+    parser.add_argument("--quick", action="store_true", help="600 messages")
     args = parser.parse_args()
+    if args.quick:
+        args.messages, args.recipients = 600, 200
     figures = run(measure(args.messages, args.recipients, args.scale))
     print_report("delivery", figures)
 

@@ -24,6 +24,7 @@ class Workload:
 
     leaders: list[UserClient] = field(default_factory=list)
     admins: list[UserClient] = field(default_factory=list)
+    statements: int = 0  # SQL statements the timed rounds ran (set by the benchmark)
 
     def clients(self) -> Iterator[UserClient]:
         """Everyone taking part."""
@@ -42,7 +43,13 @@ class Workload:
         await self.round()
 
     async def round(self) -> None:
-        """Every person runs their flows once."""
+        """Every person runs their flows once.
+
+        HOOK (lead): the issue's workload is leaders each completing a full /report,
+        admins accepting and resolving cases from /cases, and members answering meeting
+        reminders. Add those flows here (and to :meth:`describe`) once reporting, case
+        handling and meetings are merged; help and language stay as the light part.
+        """
         for leader in self.leaders:
             await leader.send("/help")
             await leader.send("/lang")
