@@ -25,6 +25,7 @@ class Workload:
     leaders: list[UserClient] = field(default_factory=list)
     admins: list[UserClient] = field(default_factory=list)
     statements: int = 0  # SQL statements the timed rounds ran (set by the benchmark)
+    requests: int = 0  # Bot API requests the bot made in the timed rounds (likewise)
 
     def clients(self) -> Iterator[UserClient]:
         """Everyone taking part."""
