@@ -24,6 +24,7 @@ from bot.application import GridApplication, HandledQueue, job_queue_of
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
+from bot.ratelimit import GridRateLimiter
 from bot.runtime import Runtime
 from handlers import cancel, case_alerts, errors, fallback, invite, language, start
 from handlers import help as help_command
@@ -126,18 +127,16 @@ def build_application(
 
 
 def production_rate_limiter(time_scale: float = 1.0) -> AIORateLimiter:
-    """Telegram's flood limits as python-telegram-bot's limiter enforces them, with margin.
+    """Telegram's flood limits, enforced before Telegram has to (see bot/ratelimit.py).
 
-    AIORateLimiter is a leaky bucket: with a bucket of 30 it lets 30 messages through at
-    once and then 30 a second, up to 60 in the first second, which Telegram answers with
-    429. A bucket of one message refilled 29.9 times a second spaces messages at least
-    1/29.9 s apart instead, so no second ever holds more than 30, and 99.7% of the limit
-    is usable. Likewise 19.9 messages a minute per group. ``time_scale`` speeds the limits
-    up for benchmarks whose stand-in runs on scaled time.
+    At most 30 messages in any second overall (a sliding window, which makes up for a
+    late wake-up instead of losing it), and 19.9 a minute per group with
+    python-telegram-bot's leaky bucket of one. ``time_scale`` speeds the limits up for
+    benchmarks whose stand-in runs on scaled time.
     """
-    return AIORateLimiter(
-        overall_max_rate=1,
-        overall_time_period=1 / (29.9 * time_scale),
+    return GridRateLimiter(
+        overall_max_rate=30,
+        time_scale=time_scale,
         group_max_rate=1,
         group_time_period=60 / (19.9 * time_scale),
         max_retries=2,
