@@ -93,10 +93,16 @@ async def gridbot_microseconds(leaders: int, rounds: int) -> tuple[float, int, W
     return elapsed / counted * 1e6, counted, workload
 
 
-async def measure(leaders: int = 40, rounds: int = 3) -> list[Figure]:
+async def measure(leaders: int = 40, rounds: int = 3, repeat: int = 3) -> list[Figure]:
     """Both figures and their ratio."""
-    grid_us, count, workload = await gridbot_microseconds(leaders, rounds)
-    echo_us = await echo_microseconds(max(count, 500))
+    # Alternated and repeated, the best of each: a busy machine slows one run or the
+    # other, never makes one faster than it is.
+    grid_runs, echo_runs = [], []
+    for _ in range(repeat):
+        grid, count, workload = await gridbot_microseconds(leaders, rounds)
+        grid_runs.append(grid)
+        echo_runs.append(await echo_microseconds(max(count, 500)))
+    grid_us, echo_us = min(grid_runs), min(echo_runs)
     ratio = grid_us / echo_us
     return [
         Figure("dispatch: bare PTB echo", echo_us, "µs/update", "", None),
@@ -106,7 +112,7 @@ async def measure(leaders: int = 40, rounds: int = 3) -> list[Figure]:
             "µs/update",
             "",
             None,
-            f"{count:,} updates: {workload.describe()}",
+            f"{count:,} updates, best of {repeat}: {workload.describe()}",
         ),
         Figure(
             "dispatch: Bot API requests per update",
@@ -142,8 +148,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="10 leaders, one round")
     args = parser.parse_args()
-    leaders, rounds = (10, 1) if args.quick else (args.leaders, args.rounds)
-    print_report("dispatch", run(measure(leaders, rounds)))
+    leaders, rounds, repeat = (10, 1, 1) if args.quick else (args.leaders, args.rounds, 3)
+    print_report("dispatch", run(measure(leaders, rounds, repeat)))
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ def names(figures: list[Figure]) -> set[str]:
 
 
 async def test_dispatch_and_durability_run() -> None:
-    figures = await dispatch.measure(leaders=2, rounds=1)
+    figures = await dispatch.measure(leaders=2, rounds=1, repeat=1)
     figures += await durability.measure(reports=5)
     assert {"dispatch: gridbot / echo", "durability: confirm / insert"} <= names(figures)
     assert "| dispatch: gridbot / echo" in table(figures)
