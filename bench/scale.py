@@ -394,13 +394,17 @@ async def measure(
     try:
         community_admin = await member_repo.by_tg_user(db, 900_000_000 + 3)  # first community
         street_admin = await member_repo.by_tg_user(db, 900_000_000 + 2)
+        district_admin = await member_repo.by_tg_user(db, 900_000_000 + 1)
         assert community_admin is not None and street_admin is not None
+        assert district_admin is not None
         assert community_admin.role == "community_admin", community_admin
         page, total = await open_cases_page(db, community_admin, 0)
         street_page, street_total = await open_cases_page(db, street_admin, 0)
         assert page and street_page, "no open cases generated"
         community_ms = await _timed(30, lambda: open_cases_page(db, community_admin, 0))
         street_ms = await _timed(30, lambda: open_cases_page(db, street_admin, 0))
+        _, district_total = await open_cases_page(db, district_admin, 0)
+        district_ms = await _timed(30, lambda: open_cases_page(db, district_admin, 0))
         old_case = size.cases // 3  # a closed case, two years back
         view, _ = await open_one_case(db, old_case)
         assert view is not None
@@ -449,6 +453,14 @@ async def measure(
             "< 20 ms",
             street_ms < 20,
             f"{street_total:,} open in 10 communities",
+        ),
+        Figure(
+            "scale: /cases page, district admin",
+            district_ms,
+            "ms",
+            "< 20 ms",
+            district_ms < 20,
+            f"{district_total:,} open in the district",
         ),
         Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "with its timeline"),
         Figure("scale: database size", megabytes, "MB", "", None),
