@@ -173,7 +173,8 @@ class HandledQueue(asyncio.Queue[object]):
     been handled and saved (see :meth:`GridApplication.process_update`), so the offset
     moves past handled updates only; after a crash Telegram sends the rest again, and
     the ones already handled are skipped by their update_id. A webhook likewise
-    answers Telegram once the update is handled.
+    answers Telegram once the update is handled. So a handler must never put an update
+    here itself: it would wait for its own end.
     """
 
     async def put(self, item: object) -> None:
