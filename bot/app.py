@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
-from handlers import cancel, case_alerts, errors, fallback, invite, language, start
+from handlers import cancel, case_alerts, errors, fallback, invite, language, report, start
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -47,6 +47,7 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    report,
     help_command,
     language,
     cancel,
@@ -54,7 +55,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts,)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,10 @@ class Sweep:
 
 
 # The features' sweeps, besides the outbox's and the update log's.
-SWEEPS: tuple[Sweep, ...] = ()
+SWEEPS: tuple[Sweep, ...] = (
+    # Abandoned /report drafts: ended with a message once idle past the timeout.
+    Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
+)
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
 # chat, not per message; that is what we want: a flow id in each button does the rest.
