@@ -439,15 +439,18 @@ async def _photo(
     kept = add_photo(draft, largest.file_id, largest.file_unique_id, limit)
     album = msg.media_group_id
     first = album is None or first_of_album(draft, album)
-    _save(context, draft)
-    if not first:
-        return STATE[Step.PHOTOS]  # the album was acknowledged at its first photo
-    if not kept:
+    # Said once: an album is acknowledged at its first photo, the limit when first passed.
+    if not kept and not draft.full_noted:
+        draft.full_noted = True
         text = t(lang, "report.photos_full", limit=limit)
+    elif not first or not kept:
+        _save(context, draft)
+        return STATE[Step.PHOTOS]
     elif album is not None:
         text = t(lang, "report.album_received")
     else:
         text = t(lang, "report.photo_received", count=len(draft.photos), limit=limit)
+    _save(context, draft)
     await msg.reply_text(text, reply_markup=_photo_buttons(lang, draft))
     return STATE[Step.PHOTOS]
 

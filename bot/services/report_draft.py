@@ -69,6 +69,7 @@ class Draft:
     photos: list[list[str | None]] = field(default_factory=list)  # [file_id, unique_id]
     photos_done: bool = False
     albums: list[str] = field(default_factory=list)
+    full_noted: bool = False  # the leader was told that photos past the limit are not kept
     place_area_id: int | None = None
     place_text: str | None = None
     latitude: float | None = None
@@ -165,6 +166,7 @@ def reopen(draft: Draft, step: Step) -> None:
             draft.voice_duration = None
         case Step.PHOTOS:
             draft.photos, draft.albums, draft.photos_done = [], [], False
+            draft.full_noted = False
         case Step.PLACE:
             draft.place_area_id = draft.place_text = None
             draft.latitude = draft.longitude = None
