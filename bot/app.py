@@ -25,7 +25,17 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
-from handlers import cancel, case_alerts, errors, fallback, invite, language, report, start
+from handlers import (
+    cancel,
+    case_alerts,
+    errors,
+    fallback,
+    invite,
+    language,
+    mycases,
+    report,
+    start,
+)
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -48,6 +58,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
     report,
+    mycases,
     help_command,
     language,
     cancel,
