@@ -25,7 +25,19 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
-from handlers import cancel, case_alerts, errors, fallback, invite, language, start
+from bot.services import cases as cases_service
+from handlers import (
+    cancel,
+    case_actions,
+    case_alerts,
+    cases_list,
+    errors,
+    fallback,
+    group_binding,
+    invite,
+    language,
+    start,
+)
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -47,6 +59,9 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    case_actions,
+    cases_list,
+    group_binding,
     help_command,
     language,
     cancel,
@@ -70,8 +85,16 @@ class Sweep:
     seconds: Callable[[Config], float]
 
 
+async def sweep_cases(context: GridContext) -> None:
+    """Escalate overdue cases (督办), close unanswered resolved ones, send reminders."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
+
+
 # The features' sweeps, besides the outbox's and the update log's.
-SWEEPS: tuple[Sweep, ...] = ()
+SWEEPS: tuple[Sweep, ...] = (
+    Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
+)
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
 # chat, not per message; that is what we want: a flow id in each button does the rest.

@@ -828,3 +828,37 @@ def stamp(clock: Clock) -> str:
 async def member(q: Queryable, member_id: int) -> Member | None:
     """The member with this id (active or not), or None."""
     return await member_repo.get(q, member_id)
+
+
+async def check_handle(db: Database, actor: Member, case_id: int, version: int) -> Case:
+    """The case, if ``actor`` may act on it at ``version`` now; CaseRefused otherwise."""
+    case = await case_repo.get(db, case_id)
+    if case is None:
+        raise CaseRefused(Refusal.MISSING)
+    if case.version != version:
+        raise CaseRefused(Refusal.HANDLED, case)
+    if not await may_handle(db, actor, case):
+        raise CaseRefused(Refusal.NOT_ALLOWED, case)
+    return case
+
+
+async def check_reporter(db: Database, actor: Member, case_id: int, version: int) -> Case:
+    """The case, if ``actor`` reported it and it awaits their answer at ``version``."""
+    case = await case_repo.get(db, case_id)
+    if case is None:
+        raise CaseRefused(Refusal.MISSING)
+    if actor.id != case.reporter_id:
+        raise CaseRefused(Refusal.NOT_ALLOWED, case)
+    if case.version != version or case.status != "resolved":
+        raise CaseRefused(Refusal.HANDLED, case)
+    return case
+
+
+async def check_see(db: Database, actor: Member, case_id: int) -> Case:
+    """The case, if ``actor`` may see it; CaseRefused otherwise."""
+    case = await case_repo.get(db, case_id)
+    if case is None:
+        raise CaseRefused(Refusal.MISSING)
+    if not await may_see(db, actor, case):
+        raise CaseRefused(Refusal.NOT_ALLOWED, case)
+    return case
