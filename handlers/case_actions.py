@@ -291,7 +291,7 @@ async def _typed(update: Update, context: GridContext) -> tuple[Member, dict[str
         return None
     text = message.text.strip()
     if len(text) > MAX_TEXT:
-        await message.reply_text(t(member.language, "handling.too_long", limit=MAX_TEXT))
+        await message.reply_text(t(member.language, "handling.ask.too_long", limit=MAX_TEXT))
         return None
     return member, draft, text
 
