@@ -305,6 +305,7 @@ class Delivery:
             await member_repo.set_active(tx, member_id, False)
             area = await area_repo.get(tx, member.area_id)
             admins = [] if area is None else await responsible_admins(tx, area)
+            self._again = True  # what was queued here is due now: one more pass
             for admin in admins:
                 if admin.id != member_id:
                     await notify_member(
