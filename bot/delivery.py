@@ -135,11 +135,12 @@ class Delivery:
             return
         progress: dict[str, Any] = dict(row.result or {})
         try:
-            if outgoing.edit_key and await self._edit(outgoing, progress):
+            edited = await self._edit(outgoing, progress) if outgoing.edit_key else "none"
+            if edited == "edited":
                 await self._finish(row, "sent", progress)
                 report.sent += 1
                 return
-            if outgoing.edit_only:
+            if edited == "none" and outgoing.edit_only:
                 await self._finish(row, "cancelled", progress or None)
                 report.cancelled += 1
                 return
@@ -194,12 +195,12 @@ class Delivery:
             await self.bot.send_voice(chat_id, outgoing.voice)
             progress["voice"] = True
 
-    async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> bool:
-        """Edit the message kept under the edit key; False if there is none to edit."""
+    async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
+        """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
         assert outgoing.edit_key is not None
         ref = await handling.message_ref(self.runtime.db, outgoing.edit_key)
         if ref is None:
-            return False
+            return "none"
         chat_id, message_id = ref
         try:
             await self.bot.edit_message_text(
@@ -213,11 +214,11 @@ class Delivery:
             if "not modified" in text:
                 pass  # it shows this already: done
             elif "not found" in text or "can't be edited" in text:
-                return False  # the copy is gone: send a new one
+                return "gone"  # deleted by the person: send a new copy
             else:
                 raise
         progress.update(chat_id=chat_id, message_id=message_id, edited=True)
-        return True
+        return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
         await self.runtime.db.execute(
