@@ -25,11 +25,15 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
+from bot.services import cases as cases_service
 from handlers import (
     cancel,
+    case_actions,
     case_alerts,
+    cases_list,
     errors,
     fallback,
+    group_binding,
     invite,
     language,
     mycases,
@@ -59,6 +63,9 @@ HANDLER_MODULES: tuple[Any, ...] = (
     invite,
     report,
     mycases,
+    case_actions,
+    cases_list,
+    group_binding,
     help_command,
     language,
     cancel,
@@ -82,10 +89,17 @@ class Sweep:
     seconds: Callable[[Config], float]
 
 
+async def sweep_cases(context: GridContext) -> None:
+    """Escalate overdue cases (督办), close unanswered resolved ones, send reminders."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
+
+
 # The features' sweeps, besides the outbox's and the update log's.
 SWEEPS: tuple[Sweep, ...] = (
     # Abandoned /report drafts: ended with a message once idle past the timeout.
     Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
+    Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
 )
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
