@@ -25,7 +25,18 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
-from handlers import cancel, case_alerts, errors, fallback, invite, language, start
+from handlers import (
+    cancel,
+    case_alerts,
+    errors,
+    fallback,
+    invite,
+    language,
+    meetings,
+    shifts,
+    start,
+)
+from handlers import digest as digest_jobs
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -47,6 +58,8 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    meetings,
+    shifts,
     help_command,
     language,
     cancel,
@@ -54,7 +67,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts,)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, meetings, shifts, digest_jobs)
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,11 @@ class Sweep:
 
 
 # The features' sweeps, besides the outbox's and the update log's.
-SWEEPS: tuple[Sweep, ...] = ()
+SWEEPS: tuple[Sweep, ...] = (
+    Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
+    Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
+    Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+)
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
 # chat, not per message; that is what we want: a flow id in each button does the rest.
