@@ -36,10 +36,13 @@ from handlers import (
     group_binding,
     invite,
     language,
+    meetings,
     mycases,
     report,
+    shifts,
     start,
 )
+from handlers import digest as digest_jobs
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -66,6 +69,8 @@ HANDLER_MODULES: tuple[Any, ...] = (
     case_actions,
     cases_list,
     group_binding,
+    meetings,
+    shifts,
     help_command,
     language,
     cancel,
@@ -73,7 +78,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs)
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ SWEEPS: tuple[Sweep, ...] = (
     # Abandoned /report drafts: ended with a message once idle past the timeout.
     Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
     Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
+    Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
+    Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
+    Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
 )
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
