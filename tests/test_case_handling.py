@@ -227,3 +227,28 @@ async def test_resolved_case_closes_by_itself_and_asks_for_a_rating(gridbot: Off
     # a rating is given once
     await leader.client.press_data(f"cr:{case_id}:4:rate:dissatisfied")
     assert await gridbot.db.fetchval("SELECT rating FROM cases") == "fair"
+
+
+async def test_each_in_their_own_language(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("Zhang", Role.BUILDING_LEADER, "滨河龙韵西区1号楼", language="en")
+    admin = await gridbot.member("Li", Role.COMMUNITY_ADMIN, "滨河社区", language="en")
+    case_id = await report(gridbot, leader)
+    assert "New case" not in admin.client.last_text and "Case YH-20260613-0001" in (
+        admin.client.last_text
+    )
+    await admin.client.press("✅ Accept")
+    await admin.client.press("⬆️ Escalate")
+    assert "was accepted" in leader.client.texts()[0]
+    assert "escalated to 光明街道" in leader.client.last_text
+    assert await status(gridbot, case_id) == "accepted"
+
+
+async def test_a_typed_step_survives_a_restart(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await gridbot.restart()
+    await admin.client.send("已清运")
+    await admin.client.press("跳过")
+    assert await status(gridbot, case_id) == "resolved"
