@@ -216,6 +216,8 @@ async def test_resolved_case_closes_by_itself_and_asks_for_a_rating(gridbot: Off
     gridbot.clock.advance(days=1, minutes=1)  # the verify time: the reporter is reminded
     await gridbot.run_due_jobs()
     assert "请确认" in leader.client.last_text
+    first_notice = next(m for m in leader.client.messages if "问题解决了吗" in m.text)
+    assert first_notice.inline_keyboard  # still valid: the reminder did not move the case
     gridbot.clock.advance(days=2)
     await gridbot.run_due_jobs()
     assert await status(gridbot, case_id) == "closed"
@@ -252,3 +254,18 @@ async def test_a_typed_step_survives_a_restart(gridbot: OfflineBot) -> None:
     await admin.client.send("已清运")
     await admin.client.press("跳过")
     assert await status(gridbot, case_id) == "resolved"
+
+
+async def test_the_first_answer_buttons_still_work_after_the_reminder(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    notice = leader.client.last
+    assert notice is not None
+    gridbot.clock.advance(days=1, minutes=1)
+    await gridbot.run_due_jobs()
+    await gridbot.run_due_jobs()
+    assert len([t for t in leader.client.texts() if "请确认" in t]) == 1
+    await leader.client.press_data(f"cr:{case_id}:2:fixed", notice.message_id)
+    assert await status(gridbot, case_id) == "closed"

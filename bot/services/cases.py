@@ -707,7 +707,7 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
             continue  # moved on meanwhile: the next sweep looks again
     for case in await repo.verify_overdue(db, now):
         async with db.transaction() as tx:
-            if not await repo.update_case(tx, case.id, case.version, now, verify_reminded=1):
+            if not await repo.mark_verify_reminded(tx, case.id):
                 continue
             await _tell_reporter(tx, case, f"v{case.version}", "verify_reminder", now)
             report.reminded += 1
