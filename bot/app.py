@@ -36,6 +36,8 @@ from handlers import (
     group_binding,
     invite,
     language,
+    mycases,
+    report,
     start,
 )
 from handlers import help as help_command
@@ -59,6 +61,8 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    report,
+    mycases,
     case_actions,
     cases_list,
     group_binding,
@@ -69,7 +73,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts,)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,8 @@ async def sweep_cases(context: GridContext) -> None:
 
 # The features' sweeps, besides the outbox's and the update log's.
 SWEEPS: tuple[Sweep, ...] = (
+    # Abandoned /report drafts: ended with a message once idle past the timeout.
+    Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
     Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
 )
 
