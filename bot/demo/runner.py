@@ -17,7 +17,6 @@ What you can type (also shown by ``:help``)::
     :location LAT LON  share a location  :contact    share your own phone number
     :sticker           send a sticker
     :wait 2h           let time pass (m, h, d) and run what falls due
-    :case [urgent]     the leader files a sanitation case (until /report is connected)
     :restart           restart the bot, keeping its database
     :who               list the people      :quit       leave
 """
@@ -38,10 +37,8 @@ from bot.config import Config
 from bot.offline import OfflineBot
 from bot.services import areas as area_service
 from bot.services import members as member_service
-from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.invites import create_invite
-from bot.services.reporting import Report, open_case
 from bot.standin import StoredMessage, UserClient
 
 HELP = __doc__.split("What you can type (also shown by ``:help``)::", 1)[1]
@@ -93,7 +90,6 @@ class Demo:
         self.current = PERSONAS[0]
         self.screen = Screen()
         self.invite_code = ""  # the newcomer's; scripts write it as {invite}
-        self._cases = 0  # cases seeded with :case
 
     def say(self, text: str = "") -> None:
         """Print a line of the demo's own."""
@@ -212,8 +208,6 @@ class Demo:
             await client.send_sticker()
         elif command == "wait" and args:
             await self._wait(args[0])
-        elif command == "case":
-            await self._seed_case(urgent="urgent" in args)
         elif command == "restart":
             await self.bot.restart()
             self.say("— the bot restarted; its database is kept —")
@@ -221,23 +215,6 @@ class Demo:
             self.say(f"(unknown: :{command}; type :help)")
         self.show()
         return True
-
-    async def _seed_case(self, *, urgent: bool) -> None:
-        leader = await member_service.current(self.bot.db, PERSONAS[0].user_id)
-        assert leader is not None
-        self._cases += 1
-        report = Report(
-            category=Category.SANITATION,
-            subcategory="garbage",
-            description="楼下垃圾桶满了，三天没人清运" if not urgent else "污水从井盖漫出来了",
-            urgent=urgent,
-        )
-        key = f"demo:{self._cases}:{self.bot.clock.now().isoformat()}"
-        await open_case(
-            self.bot.db, self.bot.clock, self.bot.config, leader, report, idempotency_key=key
-        )
-        await self.bot.run_due_jobs()
-        self.say(f"— {leader.name} filed a case —")
 
     async def _wait(self, amount: str) -> None:
         match = re.fullmatch(r"(\d+)([mhd])", amount)
