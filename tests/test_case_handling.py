@@ -269,3 +269,24 @@ async def test_the_first_answer_buttons_still_work_after_the_reminder(gridbot: O
     assert len([t for t in leader.client.texts() if "请确认" in t]) == 1
     await leader.client.press_data(f"cr:{case_id}:2:fixed", notice.message_id)
     assert await status(gridbot, case_id) == "closed"
+
+
+async def test_the_reporters_timeline_names_reasons_and_ratings(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader, key="a")
+    await admin.client.press("🚫 不予受理")
+    await admin.client.press("重复上报")
+    await leader.client.send("/mycases")
+    await leader.client.press("YH-20260613-0001")
+    assert "不予受理（重复上报）" in leader.client.last_text
+    await report(gridbot, leader, key="b")
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    await admin.client.press("📝 备注")
+    await admin.client.send("内部备注不外传")
+    await leader.client.press("👍 已解决")
+    await leader.client.press("不满意")
+    await leader.client.send("/mycases")
+    await leader.client.press("YH-20260613-0002")
+    assert "评价（不满意）" in leader.client.last_text
+    assert "内部备注" not in leader.client.last_text

@@ -740,7 +740,13 @@ async def _park_at_top(db: Database, clock: Clock, config: Config, case: Case) -
     async with db.transaction() as tx:
         if await repo.update_case(tx, case.id, case.version, now, **change):
             event_id = await case_repo.add_event(
-                tx, case.id, at=now, actor_id=None, kind="overdue_at_top", data=change
+                tx,
+                case.id,
+                at=now,
+                actor_id=None,
+                kind="overdue_at_top",
+                data=change,
+                internal=True,  # bookkeeping for admins; the reporter's timeline skips it
             )
             # the version moved: redraw the copies, or their buttons would be stale
             await _refresh_copies(tx, case, event_id, now)
