@@ -303,6 +303,10 @@ class Delivery:
         await self._fail(row, f"403: {error}", report, progress)
         if row.member_id is not None:
             await self._member_blocked(row.member_id)
+        elif row.recipient.startswith("-") and row.recipient[1:].isdigit():
+            # the bot was removed from a bound group chat: stop sending alerts there
+            area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
+            log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)
 
     async def _member_blocked(self, member_id: int) -> None:
         """Mark the member inactive and tell the admins who answer for their area, once."""
