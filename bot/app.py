@@ -28,6 +28,7 @@ from bot.runtime import Runtime
 from handlers import (
     cancel,
     case_alerts,
+    duties,
     errors,
     fallback,
     invite,
@@ -59,6 +60,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     invite,
     report,
     mycases,
+    duties,
     help_command,
     language,
     cancel,
