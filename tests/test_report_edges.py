@@ -262,6 +262,9 @@ async def abandon(gridbot: OfflineBot) -> Person:
 async def test_an_abandoned_draft_ends_with_a_message(gridbot: OfflineBot) -> None:
     me = await abandon(gridbot)
     user = me.client
+    question = user.last
+    assert question is not None
+    no_photos = str(question.inline_keyboard[0][0]["callback_data"])
     gridbot.clock.advance(timedelta(minutes=2))
     await gridbot.run_due_jobs()
     assert "未完成的上报（矛盾纠纷）超过 30 分钟没有继续，已自动结束" in user.last_text
@@ -271,7 +274,8 @@ async def test_an_abandoned_draft_ends_with_a_message(gridbot: OfflineBot) -> No
     await gridbot.run_due_jobs()
     assert sum("已自动结束" in text for text in user.texts()) == 1
     # the conversation is over: its buttons are stale, other commands are not held up
-    await user.press("不需要照片")
+    assert user.buttons(question) == [], "its buttons were taken off"
+    await user.press_data(no_photos, question.message_id)
     assert "按钮已失效" in (user.last_answer.text or "")  # type: ignore[union-attr]
     await user.send("/help")
     assert "您正在进行" not in user.last_text
@@ -314,3 +318,23 @@ async def test_a_filed_draft_is_never_reported_abandoned(gridbot: OfflineBot) ->
     gridbot.clock.advance(timedelta(hours=2))
     await gridbot.run_due_jobs()
     assert await outbox.of_kind(gridbot.db, "report.expired") == []
+
+
+async def test_only_the_open_question_has_buttons(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "photos")
+    await user.send_photo()
+    await user.send_photo()
+    await user.press("✅ 完成")
+    await user.send("北门外")  # a typed address: the place buttons go too
+    with_buttons = [m for m in user.messages if m.inline_keyboard]
+    assert len(with_buttons) == 1 and "是否紧急" in with_buttons[0].text
+
+
+async def test_the_ending_message_names_the_category_chosen(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "kind")
+    gridbot.clock.advance(timedelta(minutes=31))
+    await gridbot.run_due_jobs()
+    assert "未完成的上报（矛盾纠纷）" in user.last_text
+    assert [m for m in user.messages if m.inline_keyboard] == []

@@ -75,6 +75,7 @@ class Draft:
     latitude: float | None = None
     longitude: float | None = None
     urgent: bool | None = None
+    keyboard_message: int | None = None  # the message whose buttons answer the open question
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""
