@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from bot.offline import OfflineBot, Person
+from bot.services.grid import Role
 from bot.standin import UserClient
 from storage import outbox
 from tests.test_report_flow import admin, leader
@@ -338,3 +339,33 @@ async def test_the_ending_message_names_the_category_chosen(gridbot: OfflineBot)
     await gridbot.run_due_jobs()
     assert "未完成的上报（矛盾纠纷）" in user.last_text
     assert [m for m in user.messages if m.inline_keyboard] == []
+
+
+async def test_report_again_starts_a_new_draft(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    first = await gridbot.db.fetchval("SELECT flow FROM report_drafts")
+    await user.send("/report")
+    assert "请选择问题类别" in user.last_text
+    assert await gridbot.db.fetchval("SELECT flow FROM report_drafts") != first
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1
+    await user.press("环境卫生")
+    assert "请选择具体类型" in user.last_text
+
+
+async def test_in_english(gridbot: OfflineBot) -> None:
+    person = await gridbot.member("Zhang", Role.BUILDING_LEADER, "滨河龙韵西区1号楼", language="en")
+    user = person.client
+    await user.send("/report")
+    assert "Choose the category" in user.last_text
+    await user.press("Public health")
+    await user.press("Health event")
+    await user.send("x" * 1001)
+    assert "1001 characters, and the limit is 1000" in user.last_text
+    await user.send("A resident has a fever")
+    await user.press("No photos")
+    await user.press("1单元")  # area names are as the operator wrote them
+    await user.press("Urgent")
+    assert "Please check your report" in user.last_text
+    await user.press("✅ Submit")
+    assert "Submitted as YH-20260613-0001" in user.last_text
