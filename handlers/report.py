@@ -18,7 +18,7 @@ from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, t
+from bot.i18n import Html, escape, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import report_flow
@@ -346,12 +346,35 @@ async def button(update: Update, context: GridContext) -> int:
             t(lang, "report.choose_change"), reply_markup=InlineKeyboardMarkup(_rows(fields))
         )
         return STATE[step]
+    if action not in ("sum", "chg"):
+        await _echo_choice(query, draft)
     if action == "chg" and value != "back":
         reopen(draft, Step(value))
     if action in ("cat", "chg"):
         # the category is what the message ending an abandoned draft names
         await report_flow.touch(context.runtime.db, context.runtime.clock, member, draft)
     return await _ask(update, context, member, draft)
+
+
+async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
+    """Write the answer under its question and take the buttons off, for the chat's record."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None or message.reply_markup is None:
+        return
+    label = next(
+        (
+            b.text
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+            if b.callback_data == query.data
+        ),
+        None,
+    )
+    if label is None:
+        return
+    await query.edit_message_text(f"{message.text_html}\n<b>👉 {escape(label)}</b>")
+    if draft.keyboard_message == message.message_id:
+        draft.keyboard_message = None
 
 
 async def _stale_text(context: GridContext, member: Member, data: str | None) -> str:
