@@ -167,5 +167,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(label_filter("outreach"), outreach),
         CallbackQueryHandler(outreach_button, pattern=pattern(PREFIX)),
         MessageHandler(label_filter("patrol"), patrol),
-        MessageHandler(filters.ChatType.PRIVATE & filters.LOCATION, location),
+        # Not edited messages: a live location's moves arrive as edits.
+        MessageHandler(
+            filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE & filters.LOCATION, location
+        ),
     ]

@@ -576,7 +576,10 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     # each callback checks the answer against it. Menu buttons are left to the guard.
     step_handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
-        MessageHandler(private & ~filters.COMMAND & ~any_label(), message),
+        # Edits of earlier answers are not answers: the summary is where fields change.
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~any_label(), message
+        ),
     ]
     conversation: ConversationHandler[GridContext] = ConversationHandler(
         name=NAME,

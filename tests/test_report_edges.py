@@ -369,3 +369,15 @@ async def test_in_english(gridbot: OfflineBot) -> None:
     assert "Please check your report" in user.last_text
     await user.press("✅ Submit")
     assert "Submitted as YH-20260613-0001" in user.last_text
+
+
+async def test_an_edited_answer_is_not_a_new_answer(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "photos")
+    seen = len(user.messages)
+    await user.edit_last("改了描述")
+    assert len(user.messages) == seen
+    await user.press("不需要照片")
+    await user.press("1单元")
+    await user.press("一般")
+    assert "情况：楼上漏水" in user.last_text
