@@ -257,7 +257,7 @@ async def begin(update: Update, context: GridContext) -> int:
     member = await require_leader(update, context)
     if member is None or update.effective_message is None:
         return ConversationHandler.END
-    draft = Draft(flow=new_flow_id())
+    draft = Draft(flow=new_flow_id(), photos_allowed=context.runtime.config.reports.max_photos > 0)
     _save(context, draft)
     runtime = context.runtime
     await report_flow.begin(runtime.db, runtime.clock, member, draft.flow)

@@ -7,6 +7,8 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import FakeClock
+from bot.config import Config
 from bot.offline import OfflineBot, Person
 from bot.services.grid import Role
 from bot.standin import UserClient
@@ -381,3 +383,26 @@ async def test_an_edited_answer_is_not_a_new_answer(gridbot: OfflineBot) -> None
     await user.press("1单元")
     await user.press("一般")
     assert "情况：楼上漏水" in user.last_text
+
+
+async def test_no_photo_step_when_max_photos_is_zero(config: Config, clock: FakeClock) -> None:
+    offline = OfflineBot(config.replace(**{"reports.max_photos": 0}), clock=clock)
+    await offline.start()
+    try:
+        await offline.import_areas()
+        user = (await leader(offline)).client
+        await user.send("/report")
+        await user.press("环境卫生")
+        await user.press("垃圾堆积")
+        await user.send("垃圾")
+        assert "问题在哪里" in user.last_text
+        await user.press("1单元")
+        await user.press("一般")
+        await user.press("✏️ 修改")
+        assert "照片" not in str(user.buttons())
+        await user.press("⬅ 返回核对")
+        await user.press("✅ 提交")
+        assert await offline.db.fetchval("SELECT count(*) FROM cases") == 1
+    finally:
+        await offline.stop()
+    offline.api.assert_clean()
