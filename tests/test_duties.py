@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.offline import OfflineBot
+from bot.services import areas as area_service
+from bot.services import duties
 from bot.services.grid import Role
 from tests.test_report_flow import admin, leader
 
@@ -92,3 +96,30 @@ async def test_patrol_in_one_tap_with_an_optional_location(gridbot: OfflineBot) 
     await user.send("🚶 巡逻打卡")
     assert "巡逻打卡成功（06-13 11:03）" in user.last_text
     assert await gridbot.db.fetchval("SELECT count(*) FROM patrol_logs") == 2
+
+
+async def test_totals_for_the_statistics(gridbot: OfflineBot) -> None:
+    one = await gridbot.member("甲", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    two = await gridbot.member("乙", Role.BUILDING_LEADER, "欣园小区1号楼")
+    start = gridbot.clock.now()
+    for person, households in ((one, 20), (one, 50), (two, 10)):
+        assert person.member is not None
+        await duties.log_outreach(
+            gridbot.db, gridbot.clock, person.member, "legal", households, f"k{households}"
+        )
+        await duties.check_in(gridbot.db, gridbot.clock, person.member)
+        gridbot.clock.advance(timedelta(minutes=11))
+    community = await area_service.resolve(gridbot.db, "滨河社区")
+    street = await area_service.resolve(gridbot.db, "光明街道")
+    end = gridbot.clock.now()
+    assert await duties.totals(gridbot.db, community, start, end) == duties.DutyTotals(2, 70, 2)
+    assert await duties.totals(gridbot.db, street, start, end) == duties.DutyTotals(3, 80, 3)
+    later = end + timedelta(days=1)
+    assert await duties.totals(gridbot.db, street, end, later) == duties.DutyTotals(0, 0, 0)
+    with pytest.raises(ValueError, match="no such outreach"):
+        assert one.member is not None
+        await duties.log_outreach(gridbot.db, gridbot.clock, one.member, "legal", 7, "x")
+    boss = await admin(gridbot)
+    assert boss.member is not None
+    with pytest.raises(duties.DutyRefused):
+        await duties.check_in(gridbot.db, gridbot.clock, boss.member)

@@ -9,13 +9,14 @@ soon after a check-in is attached to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from bot.clock import Clock
 from bot.services.permissions import Action, may
 from storage import areas as area_repo
 from storage import duty_logs
-from storage.db import Database
+from storage.areas import Area
+from storage.db import Database, Queryable
 from storage.duty_logs import OutreachLog, PatrolLog
 from storage.members import Member
 from storage.times import from_db, to_db
@@ -115,3 +116,20 @@ async def attach_location(
             return None
         await duty_logs.set_patrol_location(tx, last.id, latitude, longitude)
     return PatrolLog(last.id, last.member_id, last.area_id, last.at, latitude, longitude)
+
+
+@dataclass(frozen=True)
+class DutyTotals:
+    """What the leaders of an area logged in a period, for the statistics."""
+
+    outreach: int  # outreach sessions logged
+    households: int  # households reached by them, as the leaders estimated
+    patrols: int
+
+
+async def totals(q: Queryable, area: Area, since: datetime, until: datetime) -> DutyTotals:
+    """The duty logs of ``area`` and everything below it, from ``since`` up to ``until``."""
+    outreach, households, patrols = await duty_logs.totals(
+        q, area.id_path, to_db(since), to_db(until)
+    )
+    return DutyTotals(outreach=outreach, households=households, patrols=patrols)
