@@ -346,7 +346,7 @@ async def button(update: Update, context: GridContext) -> int:
             t(lang, "report.choose_change"), reply_markup=InlineKeyboardMarkup(_rows(fields))
         )
         return STATE[step]
-    if action not in ("sum", "chg"):
+    if action != "chg":
         await _echo_choice(query, draft)
     if action == "chg" and value != "back":
         reopen(draft, Step(value))
@@ -395,15 +395,15 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     except DraftIncomplete:
         return await _ask(update, context, member, draft)
     except ReportRefused:
-        context.store.pop(DRAFT, None)
-        await report_flow.discard(runtime.db, member, draft.flow)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(t(lang, "report.refused"))
-        return ConversationHandler.END
+        opened = None
     context.store.pop(DRAFT, None)
     chat = update.effective_chat
     assert chat is not None
     await _retire_keyboard(context, chat.id, draft)
+    if opened is None:  # e.g. the member was moved to another area since the draft began
+        await report_flow.discard(runtime.db, member, draft.flow)
+        await context.bot.send_message(chat.id, t(lang, "report.refused"))
+        return ConversationHandler.END
     await context.bot.send_message(chat.id, t(lang, "report.filed", number=opened.case.number))
     return ConversationHandler.END
 

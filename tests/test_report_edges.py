@@ -406,3 +406,17 @@ async def test_no_photo_step_when_max_photos_is_zero(config: Config, clock: Fake
     finally:
         await offline.stop()
     offline.api.assert_clean()
+
+
+async def test_a_report_the_member_may_no_longer_file_is_refused(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "summary")
+    # the member moved to another building while the draft waited at the summary
+    await gridbot.db.execute(
+        "UPDATE members SET area_id = (SELECT id FROM areas WHERE name = '滨河龙韵西区2号楼')"
+    )
+    await user.press("✅ 提交")
+    assert "无法提交这份上报" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+    assert await state_of(gridbot) is None
