@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -62,6 +63,9 @@ def test_every_demo_script_runs(tmp_path: Path) -> None:
 
 def test_report_script(tmp_path: Path) -> None:
     out = play("report.txt", tmp_path)
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM cases").fetchone() == (5,)
+        assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'case.new'").fetchone() == (5,)
     assert out.count("✅ 已提交，编号 YH-") == 5
     assert out.count("📨 to 李敏: 🆕 新案件") == 5
     assert "📋 我的上报（共 5 件，第 1/1 页）" in out

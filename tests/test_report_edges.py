@@ -420,3 +420,14 @@ async def test_a_report_the_member_may_no_longer_file_is_refused(gridbot: Offlin
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
     assert await state_of(gridbot) is None
+
+
+async def test_an_inactive_member_cannot_report(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "kind")
+    await gridbot.db.execute("UPDATE members SET active = 0")
+    await user.press("邻里纠纷")
+    assert "您的账号已停用" in (user.last_answer.text or "")  # type: ignore[union-attr]
+    assert await state_of(gridbot) is None
+    await user.send("/report")
+    assert "您的账号已停用" in user.last_text

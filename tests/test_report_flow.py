@@ -43,6 +43,12 @@ async def test_sanitation_report_by_buttons_and_one_message(gridbot: OfflineBot)
     assert case is not None
     assert (case["category"], case["subcategory"], case["urgent"]) == ("sanitation", "garbage", 0)
     assert case["place_text"] is None and case["place_area_id"] is not None
+    community = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '滨河社区'")
+    assert case["community_id"] == case["responsible_area_id"] == community
+    assert case["reporter_id"] == me.member.id  # type: ignore[union-attr]
+    assert (case["status"], case["accept_due"]) == ("new", "2026-06-13T01:30:00Z")  # 30 min
+    events = await gridbot.db.fetchall("SELECT kind, actor_id FROM case_events")
+    assert [tuple(e) for e in events] == [("created", me.member.id)]  # type: ignore[union-attr]
     rows = await outbox.of_kind(gridbot.db, "case.new")
     assert [r.member_id for r in rows] == [boss.member.id]  # type: ignore[union-attr]
     assert "YH-20260613-0001" in boss.client.last_text
