@@ -458,6 +458,10 @@ async def message(update: Update, context: GridContext) -> int:
         draft.latitude = msg.location.latitude
         draft.longitude = msg.location.longitude
     else:
+        album = msg.media_group_id
+        if album is not None and not first_of_album(draft, album):
+            _save(context, draft)
+            return STATE[step]  # an album out of place is explained once, not per photo
         lead = t(lang, WRONG.get(step, "report.wrong.buttons"))
         return await _ask(update, context, member, draft, lead)
     _save(context, draft)

@@ -431,3 +431,18 @@ async def test_an_inactive_member_cannot_report(gridbot: OfflineBot) -> None:
     assert await state_of(gridbot) is None
     await user.send("/report")
     assert "您的账号已停用" in user.last_text
+
+
+async def test_an_album_out_of_place_is_explained_once(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    seen = len(user.messages)
+    await user.send_album(4)
+    assert len(user.messages) == seen + 1
+    assert "这里需要文字或语音" in user.last_text
+    await user.send("描述")
+    await user.send_album(2)  # the photo step is open now: kept
+    await user.press("✅ 完成")
+    await user.press("1单元")
+    await user.press("一般")
+    assert "照片：2 张" in user.last_text
