@@ -232,3 +232,20 @@ async def test_changing_a_field_at_the_summary(gridbot: OfflineBot) -> None:
     await user.press("✅ 提交")
     case = await gridbot.db.fetchone("SELECT category, subcategory, description FROM cases")
     assert case is not None and tuple(case) == ("dispute", "property", "改过的描述")
+
+
+async def test_a_village_group_leader_reports_their_group(gridbot: OfflineBot) -> None:
+    me = await gridbot.member("村长", Role.GROUP_LEADER, "刘舒庄村/第一村民小组")
+    town = await gridbot.member("镇干部", Role.STREET_ADMIN, "南陈屯镇")
+    user = me.client
+    await user.send("/report")
+    await user.press("环境卫生")
+    await user.press("污水外溢")
+    await user.send("村口排水沟堵了")
+    await user.press("不需要照片")
+    assert user.buttons() == [["第一村民小组"]]
+    await user.press("第一村民小组")
+    await user.press("一般")
+    await user.press("✅ 提交")
+    assert "已提交" in user.last_text
+    assert "村口排水沟堵了" in town.client.last_text  # no village admin: the town is alerted
