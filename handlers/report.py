@@ -14,10 +14,12 @@ the ``sweep:drafts`` job, which also ends the conversation here.
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -27,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, t
+from bot.i18n import Html, escape, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import report_flow
@@ -230,8 +232,24 @@ async def _ask(
     text, markup = await _question(context, member, draft)
     if lead:
         text = f"{lead}\n\n{text}"
-    await context.bot.send_message(chat.id, text, reply_markup=markup)
+    await _retire_keyboard(context, chat.id, draft)
+    sent = await context.bot.send_message(chat.id, text, reply_markup=markup)
+    draft.keyboard_message = sent.message_id if markup is not None else None
+    _save(context, draft)
     return STATE[next_step(draft)]
+
+
+async def _retire_keyboard(context: GridContext, chat_id: int, draft: Draft) -> None:
+    """Take the buttons off the draft's previous question: only the open one has buttons."""
+    message_id, draft.keyboard_message = draft.keyboard_message, None
+    if message_id is None:
+        return
+    try:
+        await context.bot.edit_message_reply_markup(chat_id, message_id, reply_markup=None)
+    except BadRequest as error:
+        # Gone or unchanged: either way it has no buttons to press.
+        if "not modified" not in str(error).lower() and "not found" not in str(error).lower():
+            raise
 
 
 async def begin(update: Update, context: GridContext) -> int:
@@ -239,7 +257,7 @@ async def begin(update: Update, context: GridContext) -> int:
     member = await require_leader(update, context)
     if member is None or update.effective_message is None:
         return ConversationHandler.END
-    draft = Draft(flow=new_flow_id())
+    draft = Draft(flow=new_flow_id(), photos_allowed=context.runtime.config.reports.max_photos > 0)
     _save(context, draft)
     runtime = context.runtime
     await report_flow.begin(runtime.db, runtime.clock, member, draft.flow)
@@ -328,15 +346,35 @@ async def button(update: Update, context: GridContext) -> int:
             t(lang, "report.choose_change"), reply_markup=InlineKeyboardMarkup(_rows(fields))
         )
         return STATE[step]
-    if action == "chg":
-        if value != "back":
-            reopen(draft, Step(value))
-        _save(context, draft)
-        await query.edit_message_reply_markup(reply_markup=None)
-        return await _ask(update, context, member, draft)
-    _save(context, draft)
-    await query.edit_message_reply_markup(reply_markup=None)
+    if action != "chg":
+        await _echo_choice(query, draft)
+    if action == "chg" and value != "back":
+        reopen(draft, Step(value))
+    if action in ("cat", "chg"):
+        # the category is what the message ending an abandoned draft names
+        await report_flow.touch(context.runtime.db, context.runtime.clock, member, draft)
     return await _ask(update, context, member, draft)
+
+
+async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
+    """Write the answer under its question and take the buttons off, for the chat's record."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None or message.reply_markup is None:
+        return
+    label = next(
+        (
+            b.text
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+            if b.callback_data == query.data
+        ),
+        None,
+    )
+    if label is None:
+        return
+    await query.edit_message_text(f"{message.text_html}\n<b>👉 {escape(label)}</b>")
+    if draft.keyboard_message == message.message_id:
+        draft.keyboard_message = None
 
 
 async def _stale_text(context: GridContext, member: Member, data: str | None) -> str:
@@ -351,23 +389,21 @@ async def _stale_text(context: GridContext, member: Member, data: str | None) ->
 
 async def _submit(update: Update, context: GridContext, member: Member, draft: Draft) -> int:
     runtime = context.runtime
-    query = update.callback_query
     lang = member.language
     try:
         opened = await report_flow.submit(runtime.db, runtime.clock, runtime.config, member, draft)
     except DraftIncomplete:
         return await _ask(update, context, member, draft)
     except ReportRefused:
-        context.store.pop(DRAFT, None)
-        await report_flow.discard(runtime.db, member, draft.flow)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(t(lang, "report.refused"))
-        return ConversationHandler.END
+        opened = None
     context.store.pop(DRAFT, None)
-    if query is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
     chat = update.effective_chat
     assert chat is not None
+    await _retire_keyboard(context, chat.id, draft)
+    if opened is None:  # e.g. the member was moved to another area since the draft began
+        await report_flow.discard(runtime.db, member, draft.flow)
+        await context.bot.send_message(chat.id, t(lang, "report.refused"))
+        return ConversationHandler.END
     await context.bot.send_message(chat.id, t(lang, "report.filed", number=opened.case.number))
     return ConversationHandler.END
 
@@ -375,11 +411,9 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
 async def _cancel(update: Update, context: GridContext, member: Member, draft: Draft) -> int:
     context.store.pop(DRAFT, None)
     await report_flow.discard(context.runtime.db, member, draft.flow)
-    query = update.callback_query
-    if query is not None:
-        await query.edit_message_reply_markup(reply_markup=None)
     chat = update.effective_chat
     assert chat is not None
+    await _retire_keyboard(context, chat.id, draft)
     await context.bot.send_message(chat.id, t(member.language, "report.cancelled"))
     return ConversationHandler.END
 
@@ -424,6 +458,10 @@ async def message(update: Update, context: GridContext) -> int:
         draft.latitude = msg.location.latitude
         draft.longitude = msg.location.longitude
     else:
+        album = msg.media_group_id
+        if album is not None and not first_of_album(draft, album):
+            _save(context, draft)
+            return STATE[step]  # an album out of place is explained once, not per photo
         lead = t(lang, WRONG.get(step, "report.wrong.buttons"))
         return await _ask(update, context, member, draft, lead)
     _save(context, draft)
@@ -450,8 +488,10 @@ async def _photo(
         text = t(lang, "report.album_received")
     else:
         text = t(lang, "report.photo_received", count=len(draft.photos), limit=limit)
+    await _retire_keyboard(context, msg.chat_id, draft)
+    sent = await msg.reply_text(text, reply_markup=_photo_buttons(lang, draft))
+    draft.keyboard_message = sent.message_id
     _save(context, draft)
-    await msg.reply_text(text, reply_markup=_photo_buttons(lang, draft))
     return STATE[Step.PHOTOS]
 
 
@@ -498,7 +538,13 @@ async def expire_drafts(context: GridContext) -> None:
         if isinstance(held, dict) and held.get("flow") not in (None, draft.flow):
             continue  # the member has begun another draft since
         if isinstance(data, dict) and held is not None:
-            data.pop(DRAFT, None)
+            stale = Draft.from_json(data.pop(DRAFT, None))
+            if stale is not None and stale.keyboard_message is not None:
+                # Best effort: its buttons would only answer "stale" now.
+                with suppress(TelegramError):
+                    await app.bot.edit_message_reply_markup(
+                        draft.tg_user_id, stale.keyboard_message, reply_markup=None
+                    )
             app.mark_data_for_update_persistence(user_ids=[draft.tg_user_id])
         for conversation in conversations:
             # Private chats: the conversation key is (chat id, user id), both the user's.
@@ -534,7 +580,10 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     # each callback checks the answer against it. Menu buttons are left to the guard.
     step_handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
-        MessageHandler(private & ~filters.COMMAND & ~any_label(), message),
+        # Edits of earlier answers are not answers: the summary is where fields change.
+        MessageHandler(
+            private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~any_label(), message
+        ),
     ]
     conversation: ConversationHandler[GridContext] = ConversationHandler(
         name=NAME,

@@ -106,3 +106,20 @@ async def patrols_of_member(q: Queryable, member_id: int) -> list[PatrolLog]:
         (member_id,),
     )
     return [PatrolLog(*tuple(r)) for r in rows]
+
+
+async def totals(q: Queryable, id_path: str, since: str, until: str) -> tuple[int, int, int]:
+    """(outreach logs, households reached, patrols) in the areas under ``id_path``, since..until."""
+    row = await q.fetchone(
+        "SELECT"
+        " (SELECT count(*) FROM outreach_logs o JOIN areas a ON a.id = o.area_id"
+        "   WHERE a.id_path LIKE ? || '%' AND o.at >= ? AND o.at < ?),"
+        " (SELECT coalesce(sum(o.households), 0) FROM outreach_logs o"
+        "   JOIN areas a ON a.id = o.area_id"
+        "   WHERE a.id_path LIKE ? || '%' AND o.at >= ? AND o.at < ?),"
+        " (SELECT count(*) FROM patrol_logs p JOIN areas a ON a.id = p.area_id"
+        "   WHERE a.id_path LIKE ? || '%' AND p.at >= ? AND p.at < ?)",
+        (id_path, since, until) * 3,
+    )
+    assert row is not None
+    return int(row[0]), int(row[1]), int(row[2])

@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import pytest
 
+from bot.clock import FakeClock
+from bot.config import Config
 from bot.offline import OfflineBot, Person
+from bot.services.grid import Role
 from bot.standin import UserClient
 from storage import outbox
 from tests.test_report_flow import admin, leader
@@ -262,6 +265,9 @@ async def abandon(gridbot: OfflineBot) -> Person:
 async def test_an_abandoned_draft_ends_with_a_message(gridbot: OfflineBot) -> None:
     me = await abandon(gridbot)
     user = me.client
+    question = user.last
+    assert question is not None
+    no_photos = str(question.inline_keyboard[0][0]["callback_data"])
     gridbot.clock.advance(timedelta(minutes=2))
     await gridbot.run_due_jobs()
     assert "未完成的上报（矛盾纠纷）超过 30 分钟没有继续，已自动结束" in user.last_text
@@ -271,7 +277,8 @@ async def test_an_abandoned_draft_ends_with_a_message(gridbot: OfflineBot) -> No
     await gridbot.run_due_jobs()
     assert sum("已自动结束" in text for text in user.texts()) == 1
     # the conversation is over: its buttons are stale, other commands are not held up
-    await user.press("不需要照片")
+    assert user.buttons(question) == [], "its buttons were taken off"
+    await user.press_data(no_photos, question.message_id)
     assert "按钮已失效" in (user.last_answer.text or "")  # type: ignore[union-attr]
     await user.send("/help")
     assert "您正在进行" not in user.last_text
@@ -314,3 +321,128 @@ async def test_a_filed_draft_is_never_reported_abandoned(gridbot: OfflineBot) ->
     gridbot.clock.advance(timedelta(hours=2))
     await gridbot.run_due_jobs()
     assert await outbox.of_kind(gridbot.db, "report.expired") == []
+
+
+async def test_only_the_open_question_has_buttons(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "photos")
+    await user.send_photo()
+    await user.send_photo()
+    await user.press("✅ 完成")
+    await user.send("北门外")  # a typed address: the place buttons go too
+    with_buttons = [m for m in user.messages if m.inline_keyboard]
+    assert len(with_buttons) == 1 and "是否紧急" in with_buttons[0].text
+
+
+async def test_the_ending_message_names_the_category_chosen(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "kind")
+    gridbot.clock.advance(timedelta(minutes=31))
+    await gridbot.run_due_jobs()
+    assert "未完成的上报（矛盾纠纷）" in user.last_text
+    assert [m for m in user.messages if m.inline_keyboard] == []
+
+
+async def test_report_again_starts_a_new_draft(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    first = await gridbot.db.fetchval("SELECT flow FROM report_drafts")
+    await user.send("/report")
+    assert "请选择问题类别" in user.last_text
+    assert await gridbot.db.fetchval("SELECT flow FROM report_drafts") != first
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1
+    await user.press("环境卫生")
+    assert "请选择具体类型" in user.last_text
+
+
+async def test_in_english(gridbot: OfflineBot) -> None:
+    person = await gridbot.member("Zhang", Role.BUILDING_LEADER, "滨河龙韵西区1号楼", language="en")
+    user = person.client
+    await user.send("/report")
+    assert "Choose the category" in user.last_text
+    await user.press("Public health")
+    await user.press("Health event")
+    await user.send("x" * 1001)
+    assert "1001 characters, and the limit is 1000" in user.last_text
+    await user.send("A resident has a fever")
+    await user.press("No photos")
+    await user.press("1单元")  # area names are as the operator wrote them
+    await user.press("Urgent")
+    assert "Please check your report" in user.last_text
+    await user.press("✅ Submit")
+    assert "Submitted as YH-20260613-0001" in user.last_text
+
+
+async def test_an_edited_answer_is_not_a_new_answer(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "photos")
+    seen = len(user.messages)
+    await user.edit_last("改了描述")
+    assert len(user.messages) == seen
+    await user.press("不需要照片")
+    await user.press("1单元")
+    await user.press("一般")
+    assert "情况：楼上漏水" in user.last_text
+
+
+async def test_no_photo_step_when_max_photos_is_zero(config: Config, clock: FakeClock) -> None:
+    offline = OfflineBot(config.replace(**{"reports.max_photos": 0}), clock=clock)
+    await offline.start()
+    try:
+        await offline.import_areas()
+        user = (await leader(offline)).client
+        await user.send("/report")
+        await user.press("环境卫生")
+        await user.press("垃圾堆积")
+        await user.send("垃圾")
+        assert "问题在哪里" in user.last_text
+        await user.press("1单元")
+        await user.press("一般")
+        await user.press("✏️ 修改")
+        assert "照片" not in str(user.buttons())
+        await user.press("⬅ 返回核对")
+        await user.press("✅ 提交")
+        assert await offline.db.fetchval("SELECT count(*) FROM cases") == 1
+    finally:
+        await offline.stop()
+    offline.api.assert_clean()
+
+
+async def test_a_report_the_member_may_no_longer_file_is_refused(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "summary")
+    # the member moved to another building while the draft waited at the summary
+    await gridbot.db.execute(
+        "UPDATE members SET area_id = (SELECT id FROM areas WHERE name = '滨河龙韵西区2号楼')"
+    )
+    await user.press("✅ 提交")
+    assert "无法提交这份上报" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+    assert await state_of(gridbot) is None
+
+
+async def test_an_inactive_member_cannot_report(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "kind")
+    await gridbot.db.execute("UPDATE members SET active = 0")
+    await user.press("邻里纠纷")
+    assert "您的账号已停用" in (user.last_answer.text or "")  # type: ignore[union-attr]
+    assert await state_of(gridbot) is None
+    await user.send("/report")
+    assert "您的账号已停用" in user.last_text
+
+
+async def test_an_album_out_of_place_is_explained_once(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    seen = len(user.messages)
+    await user.send_album(4)
+    assert len(user.messages) == seen + 1
+    assert "这里需要文字或语音" in user.last_text
+    await user.send("描述")
+    await user.send_album(2)  # the photo step is open now: kept
+    await user.press("✅ 完成")
+    await user.press("1单元")
+    await user.press("一般")
+    assert "照片：2 张" in user.last_text

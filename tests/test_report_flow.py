@@ -43,6 +43,12 @@ async def test_sanitation_report_by_buttons_and_one_message(gridbot: OfflineBot)
     assert case is not None
     assert (case["category"], case["subcategory"], case["urgent"]) == ("sanitation", "garbage", 0)
     assert case["place_text"] is None and case["place_area_id"] is not None
+    community = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '滨河社区'")
+    assert case["community_id"] == case["responsible_area_id"] == community
+    assert case["reporter_id"] == me.member.id  # type: ignore[union-attr]
+    assert (case["status"], case["accept_due"]) == ("new", "2026-06-13T01:30:00Z")  # 30 min
+    events = await gridbot.db.fetchall("SELECT kind, actor_id FROM case_events")
+    assert [tuple(e) for e in events] == [("created", me.member.id)]  # type: ignore[union-attr]
     rows = await outbox.of_kind(gridbot.db, "case.new")
     assert [r.member_id for r in rows] == [boss.member.id]  # type: ignore[union-attr]
     assert "YH-20260613-0001" in boss.client.last_text
@@ -226,3 +232,20 @@ async def test_changing_a_field_at_the_summary(gridbot: OfflineBot) -> None:
     await user.press("✅ 提交")
     case = await gridbot.db.fetchone("SELECT category, subcategory, description FROM cases")
     assert case is not None and tuple(case) == ("dispute", "property", "改过的描述")
+
+
+async def test_a_village_group_leader_reports_their_group(gridbot: OfflineBot) -> None:
+    me = await gridbot.member("村长", Role.GROUP_LEADER, "刘舒庄村/第一村民小组")
+    town = await gridbot.member("镇干部", Role.STREET_ADMIN, "南陈屯镇")
+    user = me.client
+    await user.send("/report")
+    await user.press("环境卫生")
+    await user.press("污水外溢")
+    await user.send("村口排水沟堵了")
+    await user.press("不需要照片")
+    assert user.buttons() == [["第一村民小组"]]
+    await user.press("第一村民小组")
+    await user.press("一般")
+    await user.press("✅ 提交")
+    assert "已提交" in user.last_text
+    assert "村口排水沟堵了" in town.client.last_text  # no village admin: the town is alerted

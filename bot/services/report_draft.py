@@ -68,6 +68,7 @@ class Draft:
     voice_duration: int | None = None
     photos: list[list[str | None]] = field(default_factory=list)  # [file_id, unique_id]
     photos_done: bool = False
+    photos_allowed: bool = True  # reports.max_photos = 0 turns the photo step off
     albums: list[str] = field(default_factory=list)
     full_noted: bool = False  # the leader was told that photos past the limit are not kept
     place_area_id: int | None = None
@@ -75,6 +76,7 @@ class Draft:
     latitude: float | None = None
     longitude: float | None = None
     urgent: bool | None = None
+    keyboard_message: int | None = None  # the message whose buttons answer the open question
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""
@@ -125,7 +127,7 @@ def answered(draft: Draft, step: Step) -> bool:
         case Step.DESCRIPTION:
             return draft.description is not None or draft.voice_file_id is not None
         case Step.PHOTOS:
-            return draft.photos_done
+            return draft.photos_done or not draft.photos_allowed
         case Step.PLACE:
             return draft.has_place
         case Step.URGENCY:
@@ -144,7 +146,11 @@ def next_step(draft: Draft) -> Step:
 
 def changeable(draft: Draft) -> tuple[Step, ...]:
     """The fields a leader may change from the summary."""
-    return tuple(s for s in steps_of(draft.category) if s is not Step.SUMMARY)
+    return tuple(
+        s
+        for s in steps_of(draft.category)
+        if s is not Step.SUMMARY and (s is not Step.PHOTOS or draft.photos_allowed)
+    )
 
 
 def reopen(draft: Draft, step: Step) -> None:
