@@ -72,7 +72,10 @@ def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
             place=card.view.place_path or case.place_text or card.view.coordinates or "-",
         ),
     ]
-    if reporter is not None:
+    if case.anonymous and not viewer.full_phone:
+        # An opinion given in confidence: only the reporter's own community knows who.
+        lines.append(t(lang, "handling.card.anonymous"))
+    elif reporter is not None:
         phone = reporter.phone if viewer.full_phone else cases.masked_phone(reporter.phone)
         lines.append(t(lang, "handling.card.reporter", name=reporter.name, phone=phone or "-"))
     lines.append(t(lang, "handling.card.area", area=card.responsible.path))

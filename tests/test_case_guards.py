@@ -11,6 +11,7 @@ from bot.services import cases
 from bot.services.cases import CaseRefused, Refusal
 from bot.services.categories import Category
 from bot.services.grid import Role
+from bot.services.reporting import Report, open_case
 from tests.test_case_handling import people, report, resolve, status
 
 
@@ -221,3 +222,32 @@ async def test_group_commands_outside_a_group_and_unbound(gridbot: OfflineBot) -
     await stranger.client.in_chat(-600).send("/unbindgroup")
     assert "只有该单位的管理员" in stranger.client.in_chat(-600).last_text
     assert await gridbot.db.fetchval("SELECT count(*) FROM area_groups") == 1
+
+
+async def test_a_withheld_name_is_seen_only_by_the_reporters_own_community(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    assert leader.member is not None
+    await open_case(
+        gridbot.db,
+        gridbot.clock,
+        gridbot.config,
+        leader.member,
+        Report(
+            category=Category.OPINION,
+            subcategory="property",
+            description="物业费收支不公开",
+            anonymous=True,
+        ),
+        idempotency_key="anon",
+    )
+    await gridbot.run_due_jobs()
+    own = next(m for m in admin.client.messages if m.kind == "text").text
+    assert leader.member.name in own
+    await admin.client.press("⬆️ 升级")
+    street_alert = street.client.last
+    assert street_alert is not None
+    assert leader.member.name not in street_alert.text
+    assert "匿名" in street_alert.text
