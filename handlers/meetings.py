@@ -306,16 +306,16 @@ async def on_button(update: Update, context: GridContext) -> None:
         return
     try:
         if action == "a":
-            current = await meetings.answer(
-                runtime.db, runtime.clock, member, occurrence_id, "attend"
-            )
+            await meetings.answer(runtime.db, runtime.clock, member, occurrence_id, "attend")
             await query.answer(t(lang, "meetings.answered_attend"))
-            await _mark(query, lang, runtime.config.tz, current, t(lang, "meetings.state_attend"))
+            await _mark(query, t(lang, "meetings.state_attend"))
         elif action == "c":
             fresh = await meetings.check_in(runtime.db, runtime.clock, member, occurrence_id)
             await query.answer(
                 t(lang, "meetings.checked_in" if fresh else "meetings.checked_in_before")
             )
+            if fresh:
+                await _mark(query, t(lang, "meetings.state_checked_in"))
         else:
             if not is_admin(member.role):
                 raise MeetingError("access.admins_only")
@@ -337,12 +337,13 @@ async def on_button(update: Update, context: GridContext) -> None:
         await query.answer(t(lang, error.key), show_alert=True)
 
 
-async def _mark(query: Any, lang: str, tz: ZoneInfo, current: OccurrenceView, state: str) -> None:
-    """Show the member's answer under the message they answered."""
-    if query.message is None or not getattr(query.message, "text", None):
+async def _mark(query: Any, state: str) -> None:
+    """Show the member's answer or check-in under the message they pressed it on."""
+    message = query.message
+    if message is None or not getattr(message, "text", None) or state in message.text:
         return
-    text = f"{escape(query.message.text)}\n\n{state}"
-    await query.edit_message_text(text, reply_markup=query.message.reply_markup)
+    text = f"{escape(message.text)}\n\n{state}"
+    await query.edit_message_text(text, reply_markup=message.reply_markup)
 
 
 # ---------------------------------------------------------------------- one-question flows
