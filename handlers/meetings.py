@@ -327,10 +327,12 @@ async def on_button(update: Update, context: GridContext) -> None:
                     await context.bot.send_message(query.message.chat.id, text)
             elif action == "k":
                 await meetings.cancel_occurrence(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
                 await query.answer(t(lang, "meetings.cancelled_one"), show_alert=True)
                 await query.edit_message_reply_markup(reply_markup=None)
             else:
                 await meetings.cancel_series(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
                 await query.answer(t(lang, "meetings.cancelled_series"), show_alert=True)
                 await query.edit_message_reply_markup(reply_markup=None)
     except MeetingError as error:
@@ -477,6 +479,7 @@ async def _move(update: Update, context: GridContext, member: Member, occ: int, 
     moved = await meetings.move_occurrence(
         runtime.db, runtime.clock, runtime.config.tz, member, occ, text
     )
+    await schedule_next(context)
     return t(
         member.language,
         "meetings.moved",

@@ -447,3 +447,49 @@ async def test_two_sweeps_at_once_still_send_once(gridbot: OfflineBot, clock: Fa
     )
     await gridbot.run_due_jobs()
     assert len(reminders(leader)) == 1
+
+
+async def test_a_named_job_fires_at_the_next_reminder_and_is_rebuilt_on_change(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    admin, leader, _assistant = await people(gridbot)
+    await admin.client.send("/meetings")
+    await admin.client.press("➕ 新建例会")
+    await admin.client.press("楼门长工作例会")
+    await admin.client.press("每周一次")
+    await admin.client.press("周二")
+    await admin.client.press("19:30")
+    await admin.client.send("社区二楼会议室")
+    await admin.client.press("完成")
+    await admin.client.press("默认：提前1天、1小时")
+    await admin.client.press("✅ 确认创建")
+    jobs = gridbot.app.job_queue
+    assert jobs is not None
+
+    def aimed_at() -> float:
+        [job] = jobs.get_jobs_by_name("meetings:next")
+        assert job.next_t is not None
+        return (job.next_t - datetime.now(UTC)).total_seconds()
+
+    # one job, due when the first reminder is: 2026-06-15 11:30 UTC, 2 days 2.5 h away
+    assert abs(aimed_at() - (DAY_BEFORE - clock.now()).total_seconds()) < 60
+    # when the job fires it sends what is due, like the sweep
+    clock.set(DAY_BEFORE)
+    [job] = jobs.get_jobs_by_name("meetings:next")
+    await job.run(gridbot.app)
+    await gridbot.app.delivery.idle() if gridbot.app.delivery else None
+    assert len(reminders(leader)) == 1
+    # and it was rebuilt for the next one, the hour before
+    assert abs(aimed_at() - (HOUR_BEFORE - clock.now()).total_seconds()) < 60
+    # cancelling the occurrence rebuilds it for the next week's reminder
+    await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
+    assert abs(aimed_at() - (DAY_BEFORE + timedelta(days=7) - clock.now()).total_seconds()) < 60
+
+
+async def test_the_menu_button_shows_the_meetings(gridbot: OfflineBot) -> None:
+    admin, leader, _assistant = await people(gridbot)
+    await weekly(gridbot, admin)
+    await leader.client.send("/start")
+    await leader.client.press("📅 会议")
+    assert "您近期需要参加的会议：2 场" in leader.client.texts()[-3]
+    assert leader.client.buttons() == [["✅ 参加", "📝 请假"]]

@@ -510,7 +510,8 @@ async def next_due(db: Database, clock: Clock, tz: ZoneInfo) -> datetime | None:
     for series in await repo.active_series(db):
         if not series.offsets:
             continue
-        horizon = now + timedelta(minutes=max(series.offsets))
+        # Every occurrence written down so far (see ensure_occurrences) is a candidate.
+        horizon = now + LOOKAHEAD + timedelta(minutes=max(series.offsets))
         for occurrence in await repo.occurrences_between(
             db, to_db(now), to_db(horizon), series_id=series.id
         ):
