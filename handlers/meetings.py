@@ -378,13 +378,10 @@ def _text_flow(
         try:
             _action, value = unpack(query.data, PREFIX, 2)
             occurrence_id = number(value)
-            current: OccurrenceView | None
             if admin_only:
                 current = await meetings.admin_view(context.runtime.db, member, occurrence_id)
             else:
-                current = await meetings.view(context.runtime.db, occurrence_id)
-            if current is None:
-                raise BadCallback(query.data)
+                current = await meetings.expected_view(context.runtime.db, member, occurrence_id)
             if current.cancelled:
                 raise MeetingError("meetings.was_cancelled")
         except BadCallback:

@@ -175,7 +175,8 @@ async def test_weekly_reminders_at_the_right_moments_and_the_summary(
     await at(gridbot, clock, HOUR_BEFORE - timedelta(minutes=1))
     assert len(reminders(leader)) == 1
     await at(gridbot, clock, HOUR_BEFORE)
-    assert len(reminders(leader)) == 2 and len(reminders(assistant)) == 2
+    # the excused assistant is not asked again
+    assert len(reminders(leader)) == 2 and len(reminders(assistant)) == 1
     summary = admin.client.last_text
     assert "回复情况" in summary
     assert "参加（1）：张思凯" in summary
@@ -493,3 +494,54 @@ async def test_the_menu_button_shows_the_meetings(gridbot: OfflineBot) -> None:
     await leader.client.press("📅 会议")
     assert "您近期需要参加的会议：2 场" in leader.client.texts()[-3]
     assert leader.client.buttons() == [["✅ 参加", "📝 请假"]]
+
+
+async def test_the_create_flow_survives_a_restart(gridbot: OfflineBot) -> None:
+    admin, _leader, _assistant = await people(gridbot)
+    client = admin.client
+    await client.send("/meetings")
+    await client.press("➕ 新建例会")
+    await client.press("楼门长工作例会")
+    await client.press("每月第几个星期几")
+    await client.press("第5个")
+    await gridbot.restart()
+    await client.press("周五")
+    await client.send("15:00")
+    await client.send("社区二楼会议室")
+    await gridbot.restart()
+    await client.press("完成")
+    await client.press("默认：提前1天、1小时")
+    assert "第一次：2026-07-31 (周五) 15:00" in client.last_text
+    await client.press("✅ 确认创建")
+    assert "已创建" in client.last_text
+    # in a flow, another flow's entry is held back until this one is finished or cancelled
+    await client.send("/meetings")
+    await client.press("➕ 新建例会")
+    await client.send("/shifts")
+    assert "新建例会" in client.last_text and "/cancel" in client.last_text
+
+
+async def test_excused_members_are_not_asked_again_and_outsiders_cannot_excuse(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    admin, leader, assistant = await people(gridbot)
+    await weekly(gridbot, admin)
+    await at(gridbot, clock, DAY_BEFORE)
+    await assistant.client.press("📝 请假")
+    await assistant.client.send("出差")
+    await at(gridbot, clock, HOUR_BEFORE)
+    assert len(reminders(assistant)) == 1 and len(reminders(leader)) == 2
+    outsider = await gridbot.member("钱多", Role.BUILDING_LEADER, "欣园小区1号楼")
+    await outsider.client.send("/meetings")
+    await outsider.client.press_data(f"mt:x:{await first_id(gridbot)}")
+    assert outsider.client.last_answer is not None and "应到" in str(
+        outsider.client.last_answer.text
+    )
+    await outsider.client.send("我也请假")
+    assert outsider.member is not None
+    assert (
+        await gridbot.db.fetchval(
+            "SELECT count(*) FROM meeting_attendance WHERE member_id = ?", (outsider.member.id,)
+        )
+        == 0
+    )

@@ -224,6 +224,11 @@ async def _open_occurrence(q: Queryable, member: Member, occurrence_id: int) -> 
     return current
 
 
+async def expected_view(q: Queryable, member: Member, occurrence_id: int) -> OccurrenceView:
+    """An occurrence the member is expected at and may still answer; MeetingError otherwise."""
+    return await _open_occurrence(q, member, occurrence_id)
+
+
 async def answer(
     db: Database,
     clock: Clock,
@@ -455,7 +460,14 @@ async def _remind_occurrence(
     starts = from_db(occurrence.starts_at)
     created = from_db(series.created_at)
     done = await repo.reminded(db, occurrence.id)
-    members = await expected_members(db, series)
+    answers = await repo.attendance(db, occurrence.id)
+    # Someone excused needs no "will you attend?"; if they change their mind, later
+    # reminders still reach them (an excused member's reminder is not recorded).
+    members = [
+        m
+        for m in await expected_members(db, series)
+        if m.id not in answers or answers[m.id].answer != "excused"
+    ]
     jobs: list[tuple[Member, int, str]] = [
         (m, offset, MEETING_REMINDER) for offset in series.offsets for m in members
     ]
