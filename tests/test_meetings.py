@@ -545,3 +545,20 @@ async def test_excused_members_are_not_asked_again_and_outsiders_cannot_excuse(
         )
         == 0
     )
+
+
+async def test_reminders_and_notices_come_in_the_members_language(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区", language="en")
+    leader = await gridbot.member("Zhang", Role.BUILDING_LEADER, "滨河龙韵西区1号楼", language="en")
+    await weekly(gridbot, admin)
+    await at(gridbot, clock, DAY_BEFORE)
+    text = leader.client.last_text
+    assert "Meeting reminder" in text and "2026-06-16 (Tue) 19:30" in text
+    assert leader.client.buttons() == [["✅ Attend", "📝 Excused"]]
+    await leader.client.press("📝 Excused")
+    await leader.client.send("<b>sick</b> & tired")
+    assert "Reason: <b>sick</b> & tired" in leader.client.last_text
+    await at(gridbot, clock, HOUR_BEFORE)
+    assert "Excused (1):\n· Zhang: <b>sick</b> & tired" in admin.client.last_text
