@@ -25,14 +25,20 @@ from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.runtime import Runtime
+from bot.services import cases as cases_service
 from handlers import (
     cancel,
+    case_actions,
     case_alerts,
+    cases_list,
     errors,
     fallback,
+    group_binding,
     invite,
     language,
     meetings,
+    mycases,
+    report,
     shifts,
     start,
 )
@@ -58,6 +64,11 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    report,
+    mycases,
+    case_actions,
+    cases_list,
+    group_binding,
     meetings,
     shifts,
     help_command,
@@ -67,7 +78,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, meetings, shifts, digest_jobs)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs)
 
 
 @dataclass(frozen=True)
@@ -83,8 +94,17 @@ class Sweep:
     seconds: Callable[[Config], float]
 
 
+async def sweep_cases(context: GridContext) -> None:
+    """Escalate overdue cases (督办), close unanswered resolved ones, send reminders."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
+
+
 # The features' sweeps, besides the outbox's and the update log's.
 SWEEPS: tuple[Sweep, ...] = (
+    # Abandoned /report drafts: ended with a message once idle past the timeout.
+    Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
+    Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
     Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),

@@ -34,13 +34,17 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.outgoing import Outgoing, Renderers
 from bot.runtime import Runtime
-from bot.services.notify import TELEGRAM
+from bot.services.cases import MEMBER_BLOCKED
+from bot.services.notify import TELEGRAM, notify_member
+from bot.services.routing import responsible_admins
+from storage import areas as area_repo
+from storage import handling, outbox
 from storage import members as member_repo
-from storage import outbox
 from storage.outbox import OutboxRow
 from storage.times import to_db
 
 log = logging.getLogger(__name__)
+
 
 BATCH = 100
 
@@ -131,6 +135,15 @@ class Delivery:
             return
         progress: dict[str, Any] = dict(row.result or {})
         try:
+            edited = await self._edit(outgoing, progress) if outgoing.edit_key else "none"
+            if edited == "edited":
+                await self._finish(row, "sent", progress)
+                report.sent += 1
+                return
+            if edited == "none" and outgoing.edit_only:
+                await self._finish(row, "cancelled", progress or None)
+                report.cancelled += 1
+                return
             await self._send(int(row.recipient), outgoing, row, progress)
         except RetryAfter as error:
             wait = error.retry_after
@@ -169,11 +182,43 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
+                await handling.remember_message(
+                    self.runtime.db,
+                    outgoing.edit_key,
+                    chat_id,
+                    message.message_id,
+                    to_db(self.runtime.clock.now()),
+                )
             if outgoing.voice:  # a part follows: remember this one is done
                 await self._save_progress(row, progress)
         if outgoing.voice and "voice" not in progress:
             await self.bot.send_voice(chat_id, outgoing.voice)
             progress["voice"] = True
+
+    async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
+        """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
+        assert outgoing.edit_key is not None
+        ref = await handling.message_ref(self.runtime.db, outgoing.edit_key)
+        if ref is None:
+            return "none"
+        chat_id, message_id = ref
+        try:
+            await self.bot.edit_message_text(
+                outgoing.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=outgoing.reply_markup,
+            )
+        except BadRequest as error:
+            text = error.message.lower()
+            if "not modified" in text:
+                pass  # it shows this already: done
+            elif "not found" in text or "can't be edited" in text:
+                return "gone"  # deleted by the person: send a new copy
+            else:
+                raise
+        progress.update(chat_id=chat_id, message_id=message_id, edited=True)
+        return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
         await self.runtime.db.execute(
@@ -248,5 +293,30 @@ class Delivery:
     ) -> None:
         await self._fail(row, f"403: {error}", report, progress)
         if row.member_id is not None:
-            await member_repo.set_active(self.runtime.db, row.member_id, False)
-            log.warning("member %s blocked the bot; marked inactive", row.member_id)
+            await self._member_blocked(row.member_id)
+
+    async def _member_blocked(self, member_id: int) -> None:
+        """Mark the member inactive and tell the admins who answer for their area, once."""
+        db = self.runtime.db
+        now = to_db(self.runtime.clock.now())
+        async with db.transaction() as tx:
+            member = await member_repo.get(tx, member_id)
+            if member is None or not member.active:
+                return
+            await member_repo.set_active(tx, member_id, False)
+            area = await area_repo.get(tx, member.area_id)
+            admins = [] if area is None else await responsible_admins(tx, area)
+            self._again = True  # what was queued here is due now: one more pass
+            for admin in admins:
+                if admin.id != member_id:
+                    await notify_member(
+                        tx,
+                        admin,
+                        MEMBER_BLOCKED,
+                        {"member_id": member_id},
+                        now=now,
+                        dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
+                    )
+        log.warning(
+            "member %s blocked the bot; marked inactive, %d admin(s) told", member_id, len(admins)
+        )

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from storage.db import Queryable
 
-_IN_AREA = "responsible_area_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
+# A case belongs to the community it was reported in, wherever escalation has moved it.
+_IN_AREA = "community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
 _OPEN = "status IN ('new', 'accepted', 'in_progress')"
 
 
@@ -28,12 +29,19 @@ async def closed_cases(q: Queryable, id_path: str, since: str, until: str) -> li
     return [r["number"] for r in rows]
 
 
-async def overdue_cases(q: Queryable, id_path: str, now: str) -> list[str]:
-    """Numbers of the open cases of the area (and below) past a due time."""
+async def overdue_cases(q: Queryable, id_path: str, since: str, now: str) -> list[str]:
+    """Numbers of the open cases of the area (and below) past a due time.
+
+    A case the time-limit sweep escalated since ``since`` counts too: escalation gives
+    it a fresh time limit at the level above, but it was overdue here.
+    """
     rows = await q.fetchall(
         f"SELECT number FROM cases WHERE {_IN_AREA} AND {_OPEN} AND"
-        " ((status = 'new' AND accept_due < ?) OR resolve_due < ?) ORDER BY created_at",
-        (id_path + "%", now, now),
+        " ((status = 'new' AND accept_due < ?) OR resolve_due < ?"
+        "  OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id"
+        "   AND e.kind = 'escalated' AND e.actor_id IS NULL AND e.at >= ?))"
+        " ORDER BY created_at",
+        (id_path + "%", now, now, since),
     )
     return [r["number"] for r in rows]
 

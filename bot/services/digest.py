@@ -50,7 +50,7 @@ async def compose(db: Database, admin: Member, since: str, until: str) -> Digest
         until=until,
         new=await repo.new_cases(db, path, since, until),
         closed=await repo.closed_cases(db, path, since, until),
-        overdue=await repo.overdue_cases(db, path, until),
+        overdue=await repo.overdue_cases(db, path, since, until),
     )
 
 

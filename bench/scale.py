@@ -1,0 +1,411 @@
+"""Scale: the bot on five years of a district's data.
+
+A database is generated with 1,000,000 cases over five years (with their audit
+events and photos), 10,000 members over a district of 5 streets, 50 communities
+and 1,000 buildings, and the persisted user data of every member. It is generated
+once with bulk SQL in one transaction and cached (``$GRIDBOT_BENCH_CACHE``, else the
+temp folder), keyed by the migrations and the generator, so reruns start at once.
+
+Figures: the time to start the bot on that file and be ready for updates (build the
+Application, open and migrate the database, load persistence, start), the time of
+an admin's page of open cases and of opening one case, and the file's size.
+
+Hooks for the lead, once the features land:
+- ``open_cases_page`` and ``open_one_case`` are the queries behind ``/cases``, written
+  here; point them at the real case-handling service.
+- ``add_meetings`` fills 1,000 meetings once the meetings tables exist (they are
+  not on this branch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import os
+import sqlite3
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.report import Figure, print_report, run
+from bot.app import build_application, start_offline, stop_offline
+from bot.clock import SystemClock
+from bot.config import load_config
+from bot.runtime import Runtime
+from bot.services.case_view import CaseView, case_view
+from bot.standin import FakeTelegram, Limits, StandInRequest
+from storage import areas as area_repo
+from storage import cases as case_repo
+from storage import members as member_repo
+from storage.cases import Case
+from storage.db import Database, Queryable
+from storage.members import Member
+from storage.migrate import available_migrations, migrate
+
+GENERATOR_VERSION = 1  # bump when the generated data changes
+FIVE_YEARS = 5 * 365 * 86_400
+START_EPOCH = 1_640_995_200  # 2022-01-01T00:00:00Z
+OPEN_STATUSES = ("new", "accepted", "in_progress")
+PAGE_SIZE = 10
+
+
+@dataclass(frozen=True)
+class Size:
+    """How much data to generate."""
+
+    cases: int = 1_000_000
+    members: int = 10_000
+    meetings: int = 1_000
+    streets: int = 5
+    communities_per_street: int = 10
+    buildings_per_community: int = 20
+
+    def key(self) -> str:
+        """A name for the cached file: the sizes, the generator and every migration."""
+        digest = hashlib.sha256(f"{self}{GENERATOR_VERSION}".encode())
+        for migration in available_migrations():
+            digest.update(migration.sql.encode())
+        return f"scale-{self.cases}-{digest.hexdigest()[:12]}.sqlite3"
+
+
+FULL = Size()
+QUICK = Size(cases=100_000, members=2_000, meetings=100)
+
+
+def cache_dir() -> Path:
+    """Where generated databases are kept between runs."""
+    folder = Path(os.environ.get("GRIDBOT_BENCH_CACHE") or Path(tempfile.gettempdir()))
+    return folder / "gridbot-bench"
+
+
+# ---------------------------------------------------------------- generation
+
+
+def _areas(conn: sqlite3.Connection, size: Size) -> None:
+    """The district tree, ids assigned here so id paths are known without a read-back."""
+    now = "2021-12-01T00:00:00Z"
+    rows: list[tuple[object, ...]] = [(1, None, "district", "运河区", "运河区", "/1/", 0, now)]
+    next_id = 2
+    for s in range(size.streets):
+        street = next_id
+        next_id += 1
+        street_path = f"运河区/第{s + 1}街道"
+        rows.append((street, 1, "street", f"第{s + 1}街道", street_path, f"/1/{street}/", 1, now))
+        for c in range(size.communities_per_street):
+            community = next_id
+            next_id += 1
+            c_name = f"第{s + 1}-{c + 1}社区"
+            c_path = f"{street_path}/{c_name}"
+            c_ids = f"/1/{street}/{community}/"
+            rows.append((community, street, "community", c_name, c_path, c_ids, 2, now))
+            for b in range(size.buildings_per_community):
+                building = next_id
+                next_id += 1
+                b_name = f"{b + 1}号楼"
+                rows.append(
+                    (
+                        building, community, "building", b_name, f"{c_path}/{b_name}",
+                        f"{c_ids}{building}/", 3, now,
+                    )
+                )  # fmt: skip
+    conn.executemany(
+        "INSERT INTO areas (id, parent_id, kind, name, path, id_path, depth, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        rows,
+    )
+
+
+def _members(conn: sqlite3.Connection, size: Size) -> None:
+    """One admin per community, street and the district; leaders spread over buildings."""
+    conn.execute(
+        "INSERT INTO members (tg_user_id, name, phone, role, area_id, work_id, language,"
+        " joined_at)"
+        " SELECT 900000000 + id, '管理员' || id, '+8613900' || printf('%06d', id),"
+        " CASE kind WHEN 'district' THEN 'district_admin' WHEN 'street' THEN 'street_admin'"
+        "   ELSE 'community_admin' END,"
+        " id, 'ADM-' || id, 'zh-CN', '2021-12-01T00:00:00Z'"
+        " FROM areas WHERE kind IN ('district', 'street', 'community') ORDER BY id"
+    )
+    admins = conn.execute("SELECT count(*) FROM members").fetchone()[0]
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?),"
+        " b AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k,"
+        "       count(*) OVER () AS total FROM areas WHERE kind = 'building')"
+        " INSERT INTO members (tg_user_id, name, phone, role, area_id, work_id, language,"
+        " joined_at)"
+        " SELECT 800000000 + i, '楼长' || i, '+8613800' || printf('%06d', i),"
+        " CASE WHEN i % 3 = 2 THEN 'building_assistant' ELSE 'building_leader' END,"
+        " b.id, 'BN-' || i, CASE WHEN i % 20 = 0 THEN 'en' ELSE 'zh-CN' END,"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', ? + i * 600, 'unixepoch')"
+        " FROM n JOIN b ON b.k = n.i % b.total",
+        (size.members - admins, START_EPOCH - 86_400 * 30),
+    )
+    # What PTB persistence holds for each member: their user data (language, drafts).
+    conn.execute(
+        "INSERT INTO ptb_user_data (user_id, data)"
+        " SELECT tg_user_id, json_object('lang', language) FROM members"
+    )
+
+
+def _cases(conn: sqlite3.Connection, size: Size) -> None:
+    """Cases spread evenly over five years; the newest ones still open.
+
+    Each case belongs to its reporter's community; about one in fifty open cases was
+    escalated to the street. Closed and rejected cases have two events, open ones one;
+    three cases in five have a photo.
+    """
+    conn.execute(
+        "CREATE TEMP TABLE reporters AS"
+        " SELECT row_number() OVER (ORDER BY m.id) - 1 AS k, m.id AS member_id,"
+        " b.parent_id AS community_id, c.parent_id AS street_id, b.id AS building_id"
+        " FROM members m JOIN areas b ON b.id = m.area_id JOIN areas c ON c.id = b.parent_id"
+        " WHERE b.kind = 'building'"
+    )
+    conn.execute("CREATE UNIQUE INDEX temp.reporters_k ON reporters (k)")
+    leaders = conn.execute("SELECT count(*) FROM reporters").fetchone()[0]
+    open_from = size.cases - size.cases // 200  # the newest 0.5% are not closed
+    step = FIVE_YEARS / size.cases
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :cases),"
+        " c AS (SELECT i, r.*, CAST(:start + i * :step AS INTEGER) AS at,"
+        "   CASE WHEN i >= :open_from THEN"
+        "     CASE i % 4 WHEN 0 THEN 'new' WHEN 1 THEN 'accepted' WHEN 2 THEN 'in_progress'"
+        "     ELSE 'resolved' END"
+        "   WHEN i % 33 = 0 THEN 'rejected' ELSE 'closed' END AS status"
+        "   FROM n JOIN reporters r ON r.k = (i * 7919) % :leaders)"
+        " INSERT INTO cases (id, number, category, subcategory, description, place_area_id,"
+        " urgent, reporter_id, community_id, responsible_area_id, status, reject_reason,"
+        " resolution, accept_due, resolve_due, created_at, updated_at, closed_at, rating)"
+        " SELECT i, 'YH-' || strftime('%Y%m%d', at, 'unixepoch') || '-' || printf('%07d', i),"
+        " CASE i % 5 WHEN 0 THEN 'dispute' WHEN 1 THEN 'sanitation' WHEN 2 THEN 'safety'"
+        "   WHEN 3 THEN 'health' ELSE 'opinion' END,"
+        " 'other', '楼道堆放杂物，影响通行，请尽快处理。案件' || i, building_id,"
+        " i % 17 = 0, member_id, community_id,"
+        " CASE WHEN status IN ('new', 'accepted', 'in_progress') AND i % 50 = 0"
+        "   THEN street_id ELSE community_id END,"
+        " status, CASE status WHEN 'rejected' THEN '重复上报' END,"
+        " CASE WHEN status IN ('closed', 'resolved') THEN '已清理完毕' END,"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', at + 7200, 'unixepoch'),"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', at + 259200, 'unixepoch'),"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', at, 'unixepoch'),"
+        " strftime('%Y-%m-%dT%H:%M:%SZ', at + 86400, 'unixepoch'),"
+        " CASE WHEN status IN ('closed', 'rejected')"
+        "   THEN strftime('%Y-%m-%dT%H:%M:%SZ', at + 172800, 'unixepoch') END,"
+        " CASE WHEN status = 'closed' THEN"
+        "   CASE i % 10 WHEN 0 THEN 'dissatisfied' WHEN 1 THEN 'fair' ELSE 'satisfied' END END"
+        " FROM c",
+        {
+            "cases": size.cases,
+            "start": START_EPOCH,
+            "step": step,
+            "open_from": open_from,
+            "leaders": leaders,
+        },
+    )
+    conn.execute(
+        "INSERT INTO case_events (case_id, at, actor_id, kind, to_status)"
+        " SELECT id, created_at, reporter_id, 'created', 'new' FROM cases ORDER BY id"
+    )
+    conn.execute(
+        "INSERT INTO case_events (case_id, at, actor_id, kind, from_status, to_status)"
+        " SELECT id, closed_at, NULL, status, 'resolved', status FROM cases"
+        " WHERE closed_at IS NOT NULL ORDER BY id"
+    )
+    conn.execute(
+        "INSERT INTO case_photos (case_id, file_id, file_unique_id, stage, position,"
+        " added_by, added_at)"
+        " SELECT id, 'AgACAgUAAxkBAAIBbench' || id || 'photoXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX',"
+        " 'AQADbench' || id, 'report', 0, reporter_id, created_at FROM cases WHERE id % 5 < 3"
+    )
+
+
+def add_meetings(conn: sqlite3.Connection, size: Size) -> int:
+    """HOOK (meetings): insert ``size.meetings`` meetings; return how many were added.
+
+    The meetings tables are not on this branch; once they are, insert the meetings,
+    their occurrences and RSVPs here with bulk SQL like :func:`_cases` does.
+    """
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meetings'"
+    ).fetchone()
+    if not exists:
+        return 0
+    return 0  # TODO(lead): generate meetings once the table's columns are known
+
+
+def _generate_rows(path: Path, size: Size) -> int:
+    """Fill the migrated, empty database at ``path``; return the meetings added."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        # Bulk load: nobody else has the file yet, and a crash only loses the cache.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("PRAGMA cache_size = -200000")
+        conn.execute("BEGIN")
+        _areas(conn, size)
+        _members(conn, size)
+        _cases(conn, size)
+        meetings = add_meetings(conn, size)
+        conn.execute("COMMIT")
+        conn.execute("ANALYZE")
+        conn.execute("PRAGMA journal_mode = WAL")
+        return meetings
+    finally:
+        conn.close()
+
+
+async def generate(size: Size, *, fresh: bool = False) -> tuple[Path, float | None]:
+    """The cached database for ``size`` (generated now if need be) and how long that took."""
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / size.key()
+    if path.exists() and not fresh:
+        return path, None
+    began = time.perf_counter()
+    partial = path.with_suffix(".partial")
+    for leftover in folder.glob(partial.name + "*"):
+        leftover.unlink()
+    db = await Database(partial).open()
+    try:
+        await migrate(db)
+    finally:
+        await db.close()
+    await asyncio.to_thread(_generate_rows, partial, size)
+    partial.replace(path)
+    return path, time.perf_counter() - began
+
+
+# ---------------------------------------------------------------- what is measured
+
+
+async def open_cases_page(q: Queryable, admin: Member, page: int) -> tuple[list[Case], int]:
+    """HOOK (case handling): an admin's ``/cases`` page: open cases in their area, oldest first.
+
+    Stands in for the case-handling service until it lands; returns the page and the
+    count of open cases (for "page 1 of N").
+    """
+    area = await area_repo.get(q, admin.area_id)
+    assert area is not None
+    # The subtree's ids; a range on id_path uses its unique index (LIKE would not).
+    below = "SELECT id FROM areas WHERE id_path >= ? AND id_path < ?"
+    bounds = (area.id_path, area.id_path[:-1] + "0")  # '0' sorts right after '/'
+    marks = ", ".join("?" for _ in OPEN_STATUSES)
+    total = await q.fetchval(
+        f"SELECT count(*) FROM cases WHERE responsible_area_id IN ({below})"
+        f" AND status IN ({marks})",
+        (*bounds, *OPEN_STATUSES),
+    )
+    rows = await q.fetchall(
+        f"SELECT id FROM cases WHERE responsible_area_id IN ({below}) AND status IN ({marks})"
+        " ORDER BY created_at, id LIMIT ? OFFSET ?",
+        (*bounds, *OPEN_STATUSES, PAGE_SIZE, page * PAGE_SIZE),
+    )
+    cases = [c for r in rows if (c := await case_repo.get(q, r[0])) is not None]
+    return cases, int(total)
+
+
+async def open_one_case(q: Queryable, case_id: int) -> tuple[CaseView | None, int]:
+    """HOOK (case handling): opening one case: the case, reporter, place, photos, timeline."""
+    view = await case_view(q, case_id)
+    events = await case_repo.events(q, case_id, include_internal=True)
+    return view, len(events)
+
+
+async def _startup_seconds(path: Path) -> float:
+    """Build and start the bot on ``path``; seconds until it is ready for updates."""
+    config = load_config(None, environ={}).replace(**{"database.path": str(path)})
+    began = time.perf_counter()
+    runtime = Runtime(config=config, db=Database(path), clock=SystemClock())
+    api = FakeTelegram(limits=Limits(global_per_second=None, group_per_minute=None))
+    app = build_application(runtime, request=StandInRequest(api))
+    await start_offline(app)
+    ready = time.perf_counter() - began
+    await stop_offline(app)
+    return ready
+
+
+async def _timed(repeat: int, work: object) -> float:
+    """Median milliseconds of ``repeat`` awaits of ``work()``."""
+    assert callable(work)
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        await work()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times) * 1e3
+
+
+async def measure(*, quick: bool = False, fresh: bool = False) -> list[Figure]:
+    """Generate (or reuse) the database and measure; return the figures."""
+    size = QUICK if quick else FULL
+    path, generated = await generate(size, fresh=fresh)
+    # The first start after generation reads a cold file; time the second and third.
+    await _startup_seconds(path)
+    startup = min([await _startup_seconds(path) for _ in range(2)])
+    db = await Database(path).open()
+    try:
+        community_admin = await member_repo.by_tg_user(db, 900_000_000 + 3)  # first community
+        street_admin = await member_repo.by_tg_user(db, 900_000_000 + 2)
+        assert community_admin is not None and street_admin is not None
+        assert community_admin.role == "community_admin", community_admin
+        page, total = await open_cases_page(db, community_admin, 0)
+        street_page, street_total = await open_cases_page(db, street_admin, 0)
+        assert page and street_page, "no open cases generated"
+        community_ms = await _timed(30, lambda: open_cases_page(db, community_admin, 0))
+        street_ms = await _timed(30, lambda: open_cases_page(db, street_admin, 0))
+        old_case = size.cases // 3  # a closed case, two years back
+        view, _ = await open_one_case(db, old_case)
+        assert view is not None
+        case_ms = await _timed(30, lambda: open_one_case(db, old_case))
+        counts = {
+            table: int(await db.fetchval(f"SELECT count(*) FROM {table}"))
+            for table in ("cases", "members", "areas", "case_events")
+        }
+    finally:
+        await db.close()
+    megabytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+    meetings = 0  # see add_meetings
+    what = (
+        f"{counts['cases']:,} cases, {counts['case_events']:,} events, {counts['members']:,}"
+        f" members, {counts['areas']:,} areas, {meetings} meetings (not on this branch)"
+    )
+    figures = [
+        Figure("scale: start until ready", startup, "s", "< 2 s", startup < 2, what),
+        Figure(
+            "scale: /cases page, community admin",
+            community_ms,
+            "ms",
+            "< 20 ms",
+            community_ms < 20,
+            f"{total:,} open; bench query, not yet the real service",
+        ),
+        Figure(
+            "scale: /cases page, street admin",
+            street_ms,
+            "ms",
+            "< 20 ms",
+            street_ms < 20,
+            f"{street_total:,} open in 10 communities",
+        ),
+        Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "with its timeline"),
+        Figure("scale: database size", megabytes, "MB", "", None),
+    ]
+    if generated is not None:
+        figures.append(Figure("scale: generating the database", generated, "s", "", None))
+    return figures
+
+
+def main() -> None:
+    """Run the scale benchmark and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="100,000 cases, 2,000 members")
+    parser.add_argument("--fresh", action="store_true", help="generate the database again")
+    args = parser.parse_args()
+    print_report("scale", run(measure(quick=args.quick, fresh=args.fresh)))
+
+
+if __name__ == "__main__":
+    main()
