@@ -192,6 +192,8 @@ async def on_startup(app: Any) -> None:
     for sweep in SWEEPS:
         seconds = sweep.seconds(config)
         jobs.run_repeating(sweep.callback, interval=seconds, first=seconds, name=sweep.name)
+    # Jobs built from the schedules in the database (the next meeting reminder's timer).
+    await meetings.build_jobs(app)
 
 
 async def _sweep_outbox(context: GridContext) -> None:

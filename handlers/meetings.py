@@ -192,21 +192,27 @@ async def sweep(context: GridContext) -> None:
 
 
 async def schedule_next(context: GridContext) -> None:
+    """Rebuild the reminder timer after a change or a sweep (see :func:`build_jobs`)."""
+    await build_jobs(context.application)
+
+
+async def build_jobs(app: Any) -> None:
     """One named one-shot job at the next reminder's moment, replaced whenever rebuilt.
 
-    The sweep alone would be at most its interval late; this job fires on time. Both
-    record each reminder before queueing it, so running both (or twice) sends nothing twice.
+    Built when the bot starts and rebuilt after each change and sweep. The sweep alone
+    would be up to its interval late; this job fires on time. Both record each reminder
+    before queueing it, so running both (or either twice) sends nothing twice.
     """
-    jobs = context.application.job_queue
+    jobs = app.job_queue
     if jobs is None:
         return
     for job in jobs.get_jobs_by_name(NEXT_JOB):
         job.schedule_removal()
-    runtime = context.runtime
+    runtime: Runtime = app.runtime
     due = await meetings.next_due(runtime.db, runtime.clock, runtime.config.tz)
     if due is not None:
         seconds = (due - runtime.clock.now()).total_seconds()
-        jobs.run_once(_fire, when=max(seconds, 1.0), name=NEXT_JOB)  # type: ignore[arg-type]
+        jobs.run_once(_fire, when=max(seconds, 1.0), name=NEXT_JOB)
 
 
 async def _fire(context: GridContext) -> None:

@@ -562,3 +562,19 @@ async def test_reminders_and_notices_come_in_the_members_language(
     assert "Reason: <b>sick</b> & tired" in leader.client.last_text
     await at(gridbot, clock, HOUR_BEFORE)
     assert "Excused (1):\n· Zhang: <b>sick</b> & tired" in admin.client.last_text
+
+
+async def test_the_reminder_timer_is_built_when_the_bot_starts(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    admin, _leader, _assistant = await people(gridbot)
+    await weekly(gridbot, admin)  # written straight to the database: no timer yet
+    jobs = gridbot.app.job_queue
+    assert jobs is not None and not jobs.get_jobs_by_name("meetings:next")
+    await gridbot.restart()
+    jobs = gridbot.app.job_queue
+    assert jobs is not None
+    [job] = jobs.get_jobs_by_name("meetings:next")
+    assert job.next_t is not None
+    seconds = (job.next_t - datetime.now(UTC)).total_seconds()
+    assert abs(seconds - (DAY_BEFORE - clock.now()).total_seconds()) < 60
