@@ -287,7 +287,11 @@ def _admin_rows(
         )
 
     first = [button("summary", "s"), button("minutes", "m") if started else button("move", "v")]
-    return [first, [button("cancel_one", "k"), button("cancel_series", "K")]]
+    return [
+        first,
+        [button("change_series", "e")],
+        [button("cancel_one", "k"), button("cancel_series", "K")],
+    ]
 
 
 # ---------------------------------------------------------------------- buttons
@@ -426,7 +430,11 @@ def _text_flow(
             reply = await act(update, context, member, occurrence_id, text)
         except MeetingError as error:
             await message.reply_text(t(member.language, error.key))
-            if error.key in ("meetings.bad_datetime", "meetings.in_the_past"):
+            if error.key in (
+                "meetings.bad_datetime",
+                "meetings.in_the_past",
+                "meetings.bad_change",
+            ):
                 return None  # ask again
             context.store.pop(key, None)
             return ConversationHandler.END
@@ -487,6 +495,19 @@ async def _move(update: Update, context: GridContext, member: Member, occ: int, 
         member.language,
         "meetings.moved",
         when=when(member.language, runtime.config.tz, moved.starts),
+    )
+
+
+async def _change(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+    runtime = context.runtime
+    tz = runtime.config.tz
+    what, following = await meetings.change_series(runtime.db, runtime.clock, tz, member, occ, text)
+    await schedule_next(context)
+    return t(
+        member.language,
+        f"meetings.series_changed_{what}",
+        when=when(member.language, tz, following.starts),
+        place=following.place,
     )
 
 
@@ -959,6 +980,13 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             prompt="meetings.ask_minutes",
             admin_only=True,
             act=_minutes,
+        ),
+        _text_flow(
+            name="meeting_series",
+            action="e",
+            prompt="meetings.ask_change",
+            admin_only=True,
+            act=_change,
         ),
         _text_flow(
             name="meeting_move", action="v", prompt="meetings.ask_move", admin_only=True, act=_move

@@ -578,3 +578,32 @@ async def test_the_reminder_timer_is_built_when_the_bot_starts(
     assert job.next_t is not None
     seconds = (job.next_t - datetime.now(UTC)).total_seconds()
     assert abs(seconds - (DAY_BEFORE - clock.now()).total_seconds()) < 60
+
+
+async def test_change_the_whole_series_time_and_place(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    admin, leader, _assistant = await people(gridbot)
+    await weekly(gridbot, admin)
+    await admin.client.send("/meetings")
+    await admin.client.press("✏️ 修改整个系列")
+    await admin.client.send("x" * 101)
+    assert "100 字以内" in admin.client.last_text
+    await admin.client.send("20:00")
+    assert "下一次：2026-06-16 (周二) 20:00" in admin.client.last_text
+    assert "会议改期" in leader.client.last_text and "20:00" in leader.client.last_text
+    await at(gridbot, clock, DAY_BEFORE + timedelta(minutes=29))
+    assert reminders(leader) == []
+    await at(gridbot, clock, DAY_BEFORE + timedelta(minutes=30))
+    assert len(reminders(leader)) == 1 and "2026-06-16 (周二) 20:00" in reminders(leader)[0]
+    await admin.client.send("/meetings")
+    await admin.client.press("✏️ 修改整个系列")
+    await admin.client.send("社区三楼会议室")
+    assert "地点已改为「社区三楼会议室」" in admin.client.last_text
+    # the change did not make a second set of occurrences; next week is at 20:00 too
+    await at(gridbot, clock, DAY_BEFORE + timedelta(days=7, minutes=30))
+    assert "2026-06-23 (周二) 20:00" in reminders(leader)[-1]
+    assert "社区三楼会议室" in reminders(leader)[-1]
+    dates = await gridbot.db.fetchall("SELECT slot FROM meeting_occurrences ORDER BY slot")
+    assert len({r["slot"] for r in dates}) == len(dates)
+    assert [r["slot"] for r in dates][:2] == ["2026-06-16", "2026-06-23"]

@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.services.grid import is_admin
 from bot.services.notify import notify_member
 from bot.services.permissions import Action, may, within
-from bot.services.schedule import ONCE, Rule, occurrences, parse_hhmm
+from bot.services.schedule import ONCE, Rule, at_local, occurrences, parse_hhmm
 from storage import areas as area_repo
 from storage import meetings as repo
 from storage import members as member_repo
@@ -156,7 +156,8 @@ async def ensure_occurrences(q: Queryable, series: Series, tz: ZoneInfo, now: da
     since = max(created, now - timedelta(days=1))
     until = now + LOOKAHEAD + timedelta(minutes=max(series.offsets, default=0))
     for moment in occurrences(rule_of(series), tz, since, until):
-        await repo.add_occurrence(q, series.id, to_db(moment))
+        slot = moment.astimezone(tz).date().isoformat()
+        await repo.add_occurrence(q, series.id, slot, to_db(moment))
 
 
 async def expected_members(q: Queryable, series: Series) -> list[Member]:
@@ -366,6 +367,43 @@ async def move_occurrence(
     moved = await view(db, occurrence_id)
     assert moved is not None
     return moved
+
+
+async def change_series(
+    db: Database, clock: Clock, tz: ZoneInfo, admin: Member, occurrence_id: int, text: str
+) -> tuple[str, OccurrenceView]:
+    """Change a whole series (from one of its occurrences): a new time of day or place.
+
+    ``text`` is a time ('19:00') or else a place. The occurrences ahead that were not
+    moved one by one follow; those expected are told, with the next occurrence. Returns
+    what changed ('time' or 'place') and the next occurrence.
+    """
+    now = clock.now()
+    text = " ".join(text.split())
+    at = parse_hhmm(text)
+    if at is None and not 1 <= len(text) <= 100:
+        raise MeetingError("meetings.bad_change")
+    async with db.transaction() as tx:
+        current = await _admin_occurrence(tx, admin, occurrence_id)
+        if current.series.cancelled_at is not None:
+            raise MeetingError("meetings.was_cancelled")
+        series_id = current.series.id
+        ahead = await repo.future_of_series(tx, series_id, to_db(now))
+        if at is not None:
+            await repo.set_series_time(tx, series_id, at.strftime("%H:%M"))
+            for occurrence in ahead:
+                if not occurrence.changed:
+                    moment = at_local(date.fromisoformat(occurrence.slot), at, tz)
+                    await repo.retime(tx, occurrence.id, to_db(moment))
+        else:
+            await repo.set_series_place(tx, series_id, text)
+        updated = await repo.future_of_series(tx, series_id, to_db(now))
+        if not updated:
+            raise MeetingError("meetings.nothing_ahead")
+        following = await view(tx, updated[0].id)
+        assert following is not None
+        await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}")
+    return ("time" if at is not None else "place"), following
 
 
 async def record_minutes(
