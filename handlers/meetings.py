@@ -1,12 +1,15 @@
-"""/meetings: upcoming meetings with 参加/请假/签到 buttons; admins create and manage them.
+"""/meetings: upcoming meetings with 参加/请假/签到 buttons; admins manage them.
 
 A member sees the meetings they are expected at, answers (attend, or excused with
-a reason), and checks in with one tap while the meeting is on. An admin also
-sees the meetings of their area with buttons for the answers so far, minutes,
-moving or cancelling one occurrence, or cancelling the series; and a button to
-create a new series (meeting_create.mmd). The one-question flows (a reason, the
-minutes, a new time) are small conversations of their own (meeting_text.mmd).
-Reminders, summaries and notices are rendered here from the outbox (RENDERERS).
+a reason), and checks in with one tap while the meeting is on. An admin also sees
+the meetings of their area with buttons for the answers so far, the minutes,
+moving or cancelling one occurrence, changing or cancelling the whole series, and
+a button that starts the create flow (handlers/meeting_create.py). The
+one-question flows (a reason, the minutes, a new time, a series change) are small
+conversations of their own: meeting_excuse.mmd, meeting_minutes.mmd,
+meeting_move.mmd, meeting_series.mmd. Reminders, summaries and notices are
+rendered here from the outbox (RENDERERS); the reminder sweep and the named
+one-shot timer live here too.
 """
 
 from __future__ import annotations
