@@ -513,15 +513,19 @@ async def _remind_occurrence(
     if creator is not None and creator.active:
         jobs.append((creator, SUMMARY_OFFSET, MEETING_SUMMARY))
     summary_offset = min(series.offsets)
+    due_now: list[tuple[Member, int, str, datetime]] = []
     for member, offset, kind in jobs:
-        if (member.id, offset) in done:
-            continue
         due = starts - timedelta(minutes=summary_offset if kind == MEETING_SUMMARY else offset)
-        if due > now:
-            continue
-        # Late by more than the grace window (downtime), or due before the series existed.
-        late = now - due > grace or due < created
-        async with db.transaction() as tx:
+        if (member.id, offset) not in done and due <= now:
+            due_now.append((member, offset, kind, due))
+    if not due_now:
+        return
+    # One transaction per occurrence: each reminder's record and its outbox row commit
+    # together (or not at all), and a crowd of reminders takes the write lock once.
+    async with db.transaction() as tx:
+        for member, offset, kind, due in due_now:
+            # Late by more than the grace window (downtime), or due before the series existed.
+            late = now - due > grace or due < created
             outcome = "skipped" if late else "sent"
             fresh = await repo.record_reminder(
                 tx, occurrence.id, member.id, offset, outcome, to_db(due), to_db(now)
