@@ -8,16 +8,25 @@ mean:
 - network errors, timeouts and server errors: retried with doubling backoff;
 - 429 Too Many Requests: retried after the ``retry_after`` Telegram asked for
   (this does not count as an attempt: nothing was wrong with the message);
-- 403 Forbidden (the person blocked the bot): the row fails at once and the
-  member is marked inactive;
+- 403 Forbidden (the person blocked the bot): the row fails at once, the
+  member is marked inactive, and the admins who answer for their area are told
+  (a ``member.blocked`` row, sent in the same pass);
 - 400 Bad Request: a bug in the message; the row fails at once.
 
 A row that keeps failing is marked ``failed`` after ``delivery.max_attempts`` and is
 listed by ``python -m bot outbox``. Rows are never deleted.
 
+A row whose renderer gives an ``edit_key`` edits the message kept under that key
+(an admin's alert showing a case's current state) instead of sending a new one; if
+that message is gone, a new one is sent and kept. "Message is not modified" counts
+as done.
+
 The guarantee is *at least once*: a row is marked sent only after Telegram
 confirmed the send, so a crash or a lost response between the two sends that part
-again after the restart. Nothing acknowledged is ever lost.
+again after the restart. Nothing acknowledged is ever lost. Edits are idempotent
+(the same text again is "not modified"), so for them at least once is exactly once
+in effect; a new message may arrive twice when Telegram's answer was lost, and the
+copy not kept then shows out-of-date buttons, which are refused by their version.
 """
 
 from __future__ import annotations
@@ -294,6 +303,10 @@ class Delivery:
         await self._fail(row, f"403: {error}", report, progress)
         if row.member_id is not None:
             await self._member_blocked(row.member_id)
+        elif row.recipient.startswith("-") and row.recipient[1:].isdigit():
+            # the bot was removed from a bound group chat: stop sending alerts there
+            area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
+            log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)
 
     async def _member_blocked(self, member_id: int) -> None:
         """Mark the member inactive and tell the admins who answer for their area, once."""

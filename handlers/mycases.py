@@ -108,6 +108,13 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
         ),
         None,
     )
+    # Case handling stores codes for reasons and ratings: show their names.
+    if entry.kind == "rejected" and entry.data.get("text"):
+        detail = str(entry.data["text"])
+    elif entry.kind == "rejected" and has(f"handling.reason.{detail}"):
+        detail = t(lang, f"handling.reason.{detail}")
+    elif entry.kind == "rated" and has(f"rating.{detail}"):
+        detail = t(lang, f"rating.{detail}")
     at = _local(context, entry.at)
     if detail is None:
         return t(lang, "mycases.entry", at=at, actor=actor, what=what)

@@ -127,6 +127,19 @@ async def verify_overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]
     return [_case(r) for r in rows]
 
 
+async def mark_verify_reminded(q: Queryable, case_id: int) -> bool:
+    """Note that the reporter was reminded to answer; False if that was done already.
+
+    The version stays: the reporter's answer buttons of the resolution remain valid.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET verify_reminded = 1 WHERE id = ? AND verify_reminded = 0"
+        " AND status = 'resolved' RETURNING 1",
+        (case_id,),
+    )
+    return row is not None
+
+
 # ---------------------------------------------------------------------- alert copies
 
 

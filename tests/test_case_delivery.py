@@ -122,3 +122,16 @@ async def test_a_copy_that_cannot_be_edited_is_sent_again(gridbot: OfflineBot) -
         )
         == 0
     )
+
+
+async def test_a_group_that_removed_the_bot_is_unbound(
+    gridbot: OfflineBot, errors: ErrorLog
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    gridbot.api.add_group(-700, "管理员群", members=[admin.client.user.id])
+    await admin.client.in_chat(-700).send("/bindgroup")
+    gridbot.api.fail_next("forbidden", chat_id=-700, description="Forbidden: bot was kicked")
+    await report(gridbot, leader)
+    assert await gridbot.db.fetchval("SELECT count(*) FROM area_groups") == 0
+    assert sorted(await alerts(gridbot)) == ["failed", "sent", "sent"]
+    assert any("403" in message for message in errors.take())

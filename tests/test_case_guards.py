@@ -191,3 +191,33 @@ async def test_cases_lists_open_cases_oldest_first_with_filters(gridbot: Offline
     assert await status(gridbot, first) == "new"
     await admin.client.send("🗂 待办案件")
     assert "共 2 件" in admin.client.last_text
+
+
+async def test_wrong_kinds_of_message_in_the_resolve_steps(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await admin.client.send_voice()
+    assert "请发送一条文字消息" in admin.client.last_text
+    await admin.client.send("已清运")
+    await admin.client.send("这是文字")
+    assert "请发送一张照片" in admin.client.last_text
+    await admin.client.press_data(f"ca:{case_id}:9:skip")  # a skip of another version still skips
+    assert await status(gridbot, case_id) == "resolved"
+
+
+async def test_group_commands_outside_a_group_and_unbound(gridbot: OfflineBot) -> None:
+    _leader, admin, _other = await people(gridbot)
+    await admin.client.send("/bindgroup")
+    assert "请在管理员群里发送" in admin.client.last_text
+    gridbot.api.add_group(-600, "别的群", members=[admin.client.user.id])
+    group = admin.client.in_chat(-600)
+    await group.send("/unbindgroup")
+    assert "没有绑定" in group.last_text
+    stranger = await gridbot.member("别人", Role.COMMUNITY_ADMIN, "光明街社区")
+    gridbot.api.chat(-600).members.add(stranger.client.user.id)
+    await group.send("/bindgroup")
+    await stranger.client.in_chat(-600).send("/unbindgroup")
+    assert "只有该单位的管理员" in stranger.client.in_chat(-600).last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM area_groups") == 1

@@ -216,6 +216,8 @@ async def test_resolved_case_closes_by_itself_and_asks_for_a_rating(gridbot: Off
     gridbot.clock.advance(days=1, minutes=1)  # the verify time: the reporter is reminded
     await gridbot.run_due_jobs()
     assert "请确认" in leader.client.last_text
+    first_notice = next(m for m in leader.client.messages if "问题解决了吗" in m.text)
+    assert first_notice.inline_keyboard  # still valid: the reminder did not move the case
     gridbot.clock.advance(days=2)
     await gridbot.run_due_jobs()
     assert await status(gridbot, case_id) == "closed"
@@ -227,3 +229,64 @@ async def test_resolved_case_closes_by_itself_and_asks_for_a_rating(gridbot: Off
     # a rating is given once
     await leader.client.press_data(f"cr:{case_id}:4:rate:dissatisfied")
     assert await gridbot.db.fetchval("SELECT rating FROM cases") == "fair"
+
+
+async def test_each_in_their_own_language(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("Zhang", Role.BUILDING_LEADER, "滨河龙韵西区1号楼", language="en")
+    admin = await gridbot.member("Li", Role.COMMUNITY_ADMIN, "滨河社区", language="en")
+    case_id = await report(gridbot, leader)
+    assert "New case" not in admin.client.last_text and "Case YH-20260613-0001" in (
+        admin.client.last_text
+    )
+    await admin.client.press("✅ Accept")
+    await admin.client.press("⬆️ Escalate")
+    assert "was accepted" in leader.client.texts()[0]
+    assert "escalated to 光明街道" in leader.client.last_text
+    assert await status(gridbot, case_id) == "accepted"
+
+
+async def test_a_typed_step_survives_a_restart(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await gridbot.restart()
+    await admin.client.send("已清运")
+    await admin.client.press("跳过")
+    assert await status(gridbot, case_id) == "resolved"
+
+
+async def test_the_first_answer_buttons_still_work_after_the_reminder(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    notice = leader.client.last
+    assert notice is not None
+    gridbot.clock.advance(days=1, minutes=1)
+    await gridbot.run_due_jobs()
+    await gridbot.run_due_jobs()
+    assert len([t for t in leader.client.texts() if "请确认" in t]) == 1
+    await leader.client.press_data(f"cr:{case_id}:2:fixed", notice.message_id)
+    assert await status(gridbot, case_id) == "closed"
+
+
+async def test_the_reporters_timeline_names_reasons_and_ratings(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader, key="a")
+    await admin.client.press("🚫 不予受理")
+    await admin.client.press("重复上报")
+    await leader.client.send("/mycases")
+    await leader.client.press("YH-20260613-0001")
+    assert "不予受理（重复上报）" in leader.client.last_text
+    await report(gridbot, leader, key="b")
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    await admin.client.press("📝 备注")
+    await admin.client.send("内部备注不外传")
+    await leader.client.press("👍 已解决")
+    await leader.client.press("不满意")
+    await leader.client.send("/mycases")
+    await leader.client.press("YH-20260613-0002")
+    assert "评价（不满意）" in leader.client.last_text
+    assert "内部备注" not in leader.client.last_text

@@ -19,6 +19,7 @@ cases nobody answered, reminding reporters and mediators.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 from enum import StrEnum
@@ -680,7 +681,7 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
     report = SweepReport()
     now_at = clock.now()
     now = to_db(now_at)
-    for case in await repo.overdue(db, now):
+    async for case in _batches(lambda: repo.overdue(db, now, SWEEP_BATCH)):
         try:
             async with db.transaction() as tx:
                 fresh = await _load(tx, case.id, case.version)
@@ -692,7 +693,7 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
             if refused.reason is Refusal.TOP and refused.case is not None:
                 await _park_at_top(db, clock, config, refused.case)
     cutoff = to_db(now_at - timedelta(days=config.cases.auto_close_days))
-    for case in await repo.resolved_before(db, cutoff):
+    async for case in _batches(lambda: repo.resolved_before(db, cutoff, SWEEP_BATCH)):
         try:
             async with db.transaction() as tx:
                 fresh = await _load(tx, case.id, case.version)
@@ -707,7 +708,7 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
             continue  # moved on meanwhile: the next sweep looks again
     for case in await repo.verify_overdue(db, now):
         async with db.transaction() as tx:
-            if not await repo.update_case(tx, case.id, case.version, now, verify_reminded=1):
+            if not await repo.mark_verify_reminded(tx, case.id):
                 continue
             await _tell_reporter(tx, case, f"v{case.version}", "verify_reminder", now)
             report.reminded += 1
@@ -728,6 +729,23 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
     return report
 
 
+SWEEP_BATCH = 200
+SWEEP_MAX_BATCHES = 10  # at most this many batches per run; the next run goes on
+
+
+async def _batches(fetch: Callable[[], Awaitable[list[Case]]]) -> AsyncIterator[Case]:
+    """Cases from ``fetch`` batch after batch while batches come full (each handled moves on)."""
+    seen: set[tuple[int, int]] = set()
+    for _ in range(SWEEP_MAX_BATCHES):
+        batch = await fetch()
+        fresh = [c for c in batch if (c.id, c.version) not in seen]
+        for case in fresh:
+            seen.add((case.id, case.version))
+            yield case
+        if len(batch) < SWEEP_BATCH or not fresh:
+            return
+
+
 async def _park_at_top(db: Database, clock: Clock, config: Config, case: Case) -> None:
     """An overdue case at the district: give the stage a new period, so it is not swept forever."""
     limits = config.sla.limits(case.category, case.urgent)
@@ -740,7 +758,13 @@ async def _park_at_top(db: Database, clock: Clock, config: Config, case: Case) -
     async with db.transaction() as tx:
         if await repo.update_case(tx, case.id, case.version, now, **change):
             event_id = await case_repo.add_event(
-                tx, case.id, at=now, actor_id=None, kind="overdue_at_top", data=change
+                tx,
+                case.id,
+                at=now,
+                actor_id=None,
+                kind="overdue_at_top",
+                data=change,
+                internal=True,  # bookkeeping for admins; the reporter's timeline skips it
             )
             # the version moved: redraw the copies, or their buttons would be stale
             await _refresh_copies(tx, case, event_id, now)
