@@ -37,6 +37,7 @@ from handlers import (
     group_binding,
     invite,
     language,
+    meeting_create,
     meetings,
     mycases,
     report,
@@ -67,6 +68,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     invite,
     report,
     case_actions,
+    meeting_create,
     meetings,
     shifts,
     # Plain commands and buttons. duties takes any private location outside a
@@ -196,6 +198,8 @@ async def on_startup(app: Any) -> None:
     for sweep in SWEEPS:
         seconds = sweep.seconds(config)
         jobs.run_repeating(sweep.callback, interval=seconds, first=seconds, name=sweep.name)
+    # Jobs built from the schedules in the database (the next meeting reminder's timer).
+    await meetings.build_jobs(app)
 
 
 async def _sweep_outbox(context: GridContext) -> None:

@@ -1,12 +1,15 @@
-"""/meetings: upcoming meetings with 参加/请假/签到 buttons; admins create and manage them.
+"""/meetings: upcoming meetings with 参加/请假/签到 buttons; admins manage them.
 
 A member sees the meetings they are expected at, answers (attend, or excused with
-a reason), and checks in with one tap while the meeting is on. An admin also
-sees the meetings of their area with buttons for the answers so far, minutes,
-moving or cancelling one occurrence, or cancelling the series; and a button to
-create a new series (meeting_create.mmd). The one-question flows (a reason, the
-minutes, a new time) are small conversations of their own (meeting_text.mmd).
-Reminders, summaries and notices are rendered here from the outbox (RENDERERS).
+a reason), and checks in with one tap while the meeting is on. An admin also sees
+the meetings of their area with buttons for the answers so far, the minutes,
+moving or cancelling one occurrence, changing or cancelling the whole series, and
+a button that starts the create flow (handlers/meeting_create.py). The
+one-question flows (a reason, the minutes, a new time, a series change) are small
+conversations of their own: meeting_excuse.mmd, meeting_minutes.mmd,
+meeting_move.mmd, meeting_series.mmd. Reminders, summaries and notices are
+rendered here from the outbox (RENDERERS); the reminder sweep and the named
+one-shot timer live here too.
 """
 
 from __future__ import annotations
@@ -30,39 +33,19 @@ from bot.i18n import Html, escape, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import meetings
-from bot.services.grid import Role, is_admin
-from bot.services.meetings import MeetingError, OccurrenceView, SeriesDraft
+from bot.services.grid import is_admin
+from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
-from bot.services.schedule import (
-    MONTHLY_DAY,
-    MONTHLY_NTH,
-    ONCE,
-    WEEKLY,
-    next_occurrence,
-    parse_date,
-    parse_hhmm,
-    parse_offsets,
-)
 from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.callbacks import BadCallback, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import any_label, label_filter
 
 PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
-CREATE = "mc"  # buttons of the create flow: mc:<flow>:<action>:<value>
-DRAFT = "meeting"
 MAX_TEXT = 500
-QUICK_TIMES = ("09:00", "14:30", "19:30")
-DEFAULT_ROLES: tuple[str, ...] = (
-    Role.BUILDING_LEADER.value,
-    Role.BUILDING_ASSISTANT.value,
-    Role.GROUP_LEADER.value,
-    Role.GROUP_ASSISTANT.value,
-)
-ROLE_CHOICES: tuple[str, ...] = (*DEFAULT_ROLES, Role.COMMUNITY_ADMIN.value)
 
-TITLE, RULE, WEEKDAY, NTH, DAY, DATE, TIME, PLACE, ROLES, OFFSETS, CONFIRM = range(11)
-TEXT = 20  # the single state of the one-question flows
+TEXT = 0  # the single state of the one-question flows
+DRAFT = "meeting"  # prefix of the one-question flows' keys in the user's store
 
 
 # ---------------------------------------------------------------------- formatting
@@ -192,21 +175,27 @@ async def sweep(context: GridContext) -> None:
 
 
 async def schedule_next(context: GridContext) -> None:
+    """Rebuild the reminder timer after a change or a sweep (see :func:`build_jobs`)."""
+    await build_jobs(context.application)
+
+
+async def build_jobs(app: Any) -> None:
     """One named one-shot job at the next reminder's moment, replaced whenever rebuilt.
 
-    The sweep alone would be at most its interval late; this job fires on time. Both
-    record each reminder before queueing it, so running both (or twice) sends nothing twice.
+    Built when the bot starts and rebuilt after each change and sweep. The sweep alone
+    would be up to its interval late; this job fires on time. Both record each reminder
+    before queueing it, so running both (or either twice) sends nothing twice.
     """
-    jobs = context.application.job_queue
+    jobs = app.job_queue
     if jobs is None:
         return
     for job in jobs.get_jobs_by_name(NEXT_JOB):
         job.schedule_removal()
-    runtime = context.runtime
+    runtime: Runtime = app.runtime
     due = await meetings.next_due(runtime.db, runtime.clock, runtime.config.tz)
     if due is not None:
         seconds = (due - runtime.clock.now()).total_seconds()
-        jobs.run_once(_fire, when=max(seconds, 1.0), name=NEXT_JOB)  # type: ignore[arg-type]
+        jobs.run_once(_fire, when=max(seconds, 1.0), name=NEXT_JOB)
 
 
 async def _fire(context: GridContext) -> None:
@@ -281,7 +270,11 @@ def _admin_rows(
         )
 
     first = [button("summary", "s"), button("minutes", "m") if started else button("move", "v")]
-    return [first, [button("cancel_one", "k"), button("cancel_series", "K")]]
+    return [
+        first,
+        [button("change_series", "e")],
+        [button("cancel_one", "k"), button("cancel_series", "K")],
+    ]
 
 
 # ---------------------------------------------------------------------- buttons
@@ -306,16 +299,16 @@ async def on_button(update: Update, context: GridContext) -> None:
         return
     try:
         if action == "a":
-            current = await meetings.answer(
-                runtime.db, runtime.clock, member, occurrence_id, "attend"
-            )
+            await meetings.answer(runtime.db, runtime.clock, member, occurrence_id, "attend")
             await query.answer(t(lang, "meetings.answered_attend"))
-            await _mark(query, lang, runtime.config.tz, current, t(lang, "meetings.state_attend"))
+            await _mark(query, t(lang, "meetings.state_attend"))
         elif action == "c":
             fresh = await meetings.check_in(runtime.db, runtime.clock, member, occurrence_id)
             await query.answer(
                 t(lang, "meetings.checked_in" if fresh else "meetings.checked_in_before")
             )
+            if fresh:
+                await _mark(query, t(lang, "meetings.state_checked_in"))
         else:
             if not is_admin(member.role):
                 raise MeetingError("access.admins_only")
@@ -327,22 +320,25 @@ async def on_button(update: Update, context: GridContext) -> None:
                     await context.bot.send_message(query.message.chat.id, text)
             elif action == "k":
                 await meetings.cancel_occurrence(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
                 await query.answer(t(lang, "meetings.cancelled_one"), show_alert=True)
                 await query.edit_message_reply_markup(reply_markup=None)
             else:
                 await meetings.cancel_series(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
                 await query.answer(t(lang, "meetings.cancelled_series"), show_alert=True)
                 await query.edit_message_reply_markup(reply_markup=None)
     except MeetingError as error:
         await query.answer(t(lang, error.key), show_alert=True)
 
 
-async def _mark(query: Any, lang: str, tz: ZoneInfo, current: OccurrenceView, state: str) -> None:
-    """Show the member's answer under the message they answered."""
-    if query.message is None or not getattr(query.message, "text", None):
+async def _mark(query: Any, state: str) -> None:
+    """Show the member's answer or check-in under the message they pressed it on."""
+    message = query.message
+    if message is None or not getattr(message, "text", None) or state in message.text:
         return
-    text = f"{escape(query.message.text)}\n\n{state}"
-    await query.edit_message_text(text, reply_markup=query.message.reply_markup)
+    text = f"{escape(message.text)}\n\n{state}"
+    await query.edit_message_text(text, reply_markup=message.reply_markup)
 
 
 # ---------------------------------------------------------------------- one-question flows
@@ -375,13 +371,10 @@ def _text_flow(
         try:
             _action, value = unpack(query.data, PREFIX, 2)
             occurrence_id = number(value)
-            current: OccurrenceView | None
             if admin_only:
                 current = await meetings.admin_view(context.runtime.db, member, occurrence_id)
             else:
-                current = await meetings.view(context.runtime.db, occurrence_id)
-            if current is None:
-                raise BadCallback(query.data)
+                current = await meetings.expected_view(context.runtime.db, member, occurrence_id)
             if current.cancelled:
                 raise MeetingError("meetings.was_cancelled")
         except BadCallback:
@@ -420,7 +413,11 @@ def _text_flow(
             reply = await act(update, context, member, occurrence_id, text)
         except MeetingError as error:
             await message.reply_text(t(member.language, error.key))
-            if error.key in ("meetings.bad_datetime", "meetings.in_the_past"):
+            if error.key in (
+                "meetings.bad_datetime",
+                "meetings.in_the_past",
+                "meetings.bad_change",
+            ):
                 return None  # ask again
             context.store.pop(key, None)
             return ConversationHandler.END
@@ -476,6 +473,7 @@ async def _move(update: Update, context: GridContext, member: Member, occ: int, 
     moved = await meetings.move_occurrence(
         runtime.db, runtime.clock, runtime.config.tz, member, occ, text
     )
+    await schedule_next(context)
     return t(
         member.language,
         "meetings.moved",
@@ -483,462 +481,23 @@ async def _move(update: Update, context: GridContext, member: Member, occ: int, 
     )
 
 
-# ---------------------------------------------------------------------- the create flow
-
-
-def _draft(context: GridContext, flow: str) -> dict[str, Any] | None:
-    draft = context.store.get(DRAFT)
-    if isinstance(draft, dict) and draft.get("flow") == flow:
-        return draft
-    return None
-
-
-def _b(
-    lang: str, flow: str, label_key: str, action: str, value: str | int = "-", **v: object
-) -> InlineKeyboardButton:
-    return InlineKeyboardButton(
-        t(lang, label_key, **v), callback_data=pack(CREATE, flow, action, value)
-    )
-
-
-async def create_begin(update: Update, context: GridContext) -> int:
-    """The admin's 新建例会 button: ask for the title, offering the usual one."""
-    query = update.callback_query
-    admin = await require_admin(update, context)
-    if admin is None:
-        return ConversationHandler.END
-    lang = admin.language
-    if query is not None:
-        await query.answer()
-    flow = new_flow_id()
-    context.store[DRAFT] = {"flow": flow, "roles": list(DEFAULT_ROLES)}
-    keyboard = InlineKeyboardMarkup([[_b(lang, flow, "meetings.default_title", "title")]])
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_title"), reply_markup=keyboard
-    )
-    return TITLE
-
-
-async def _ask_rule(context: GridContext, admin: Member, flow: str) -> int:
-    lang = admin.language
-    rows = [
-        [_b(lang, flow, "meetings.rule_weekly", "rule", WEEKLY)],
-        [_b(lang, flow, "meetings.rule_monthly_nth", "rule", MONTHLY_NTH)],
-        [_b(lang, flow, "meetings.rule_monthly_day", "rule", MONTHLY_DAY)],
-        [_b(lang, flow, "meetings.rule_once", "rule", ONCE)],
-    ]
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_rule"), reply_markup=InlineKeyboardMarkup(rows)
-    )
-    return RULE
-
-
-async def _ask_weekday(context: GridContext, admin: Member, flow: str) -> int:
-    lang = admin.language
-    days = [_b(lang, flow, f"meetings.weekday.{d}", "wd", d) for d in range(7)]
-    await context.bot.send_message(
-        admin.tg_user_id,
-        t(lang, "meetings.ask_weekday"),
-        reply_markup=InlineKeyboardMarkup([days[:4], days[4:]]),
-    )
-    return WEEKDAY
-
-
-async def _ask_time(context: GridContext, admin: Member, flow: str) -> int:
-    lang = admin.language
-    row = [
-        InlineKeyboardButton(q, callback_data=pack(CREATE, flow, "time", q.replace(":", "")))
-        for q in QUICK_TIMES
-    ]
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_time"), reply_markup=InlineKeyboardMarkup([row])
-    )
-    return TIME
-
-
-async def _ask_roles(
-    context: GridContext, admin: Member, draft: dict[str, Any], *, query: Any = None
-) -> int:
-    lang = admin.language
-    flow = draft["flow"]
-    chosen = set(draft.get("roles", []))
-    rows = [
-        [
-            _b(
-                lang,
-                flow,
-                "meetings.role_toggle",
-                "role",
-                role,
-                mark="✅" if role in chosen else "⬜",
-                role=t(lang, f"role.{role}"),
-            )
-        ]
-        for role in ROLE_CHOICES
-    ]
-    rows.append([_b(lang, flow, "meetings.roles_done", "roles")])
-    markup = InlineKeyboardMarkup(rows)
-    if query is not None:
-        await query.edit_message_reply_markup(reply_markup=markup)
-    else:
-        await context.bot.send_message(
-            admin.tg_user_id, t(lang, "meetings.ask_roles"), reply_markup=markup
-        )
-    return ROLES
-
-
-async def _ask_offsets(context: GridContext, admin: Member, flow: str) -> int:
-    lang = admin.language
-    default = list(context.runtime.config.meetings.reminder_minutes)
-    keyboard = InlineKeyboardMarkup(
-        [[_b(lang, flow, "meetings.offsets_default", "offs", offsets=_offsets_text(lang, default))]]
-    )
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_offsets"), reply_markup=keyboard
-    )
-    return OFFSETS
-
-
-def _offsets_text(lang: str, offsets: list[int]) -> str:
-    parts = []
-    for minutes in offsets:
-        if minutes % 1440 == 0:
-            parts.append(t(lang, "meetings.days", n=minutes // 1440))
-        elif minutes % 60 == 0:
-            parts.append(t(lang, "meetings.hours", n=minutes // 60))
-        else:
-            parts.append(t(lang, "meetings.minutes_n", n=minutes))
-    return "、".join(parts)
-
-
-def _rule_text(lang: str, draft: dict[str, Any]) -> str:
-    rule = draft["rule"]
-    at = draft.get("time", "")
-    if rule == WEEKLY:
-        return t(
-            lang,
-            "meetings.rule_text_weekly",
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
-            time=at,
-        )
-    if rule == MONTHLY_NTH:
-        return t(
-            lang,
-            "meetings.rule_text_nth",
-            nth=draft["nth"],
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
-            time=at,
-        )
-    if rule == MONTHLY_DAY:
-        return t(lang, "meetings.rule_text_day", day=draft["day"], time=at)
-    return t(lang, "meetings.rule_text_once", date=draft.get("date", ""), time=at)
-
-
-async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any]) -> int:
-    lang = admin.language
-    flow = draft["flow"]
-    tz = context.runtime.config.tz
-    rule = meetings.draft_rule(draft)
-    first = next_occurrence(rule, tz, context.runtime.clock.now())
-    text = t(
-        lang,
-        "meetings.confirm",
-        title=draft["title"],
-        rule=_rule_text(lang, draft),
-        place=draft.get("place", ""),
-        roles="、".join(t(lang, f"role.{r}") for r in draft["roles"]),
-        offsets=_offsets_text(lang, draft["offsets"]),
-        first=when(lang, tz, first) if first else "-",
-    )
-    keyboard = InlineKeyboardMarkup(
-        [
-            [
-                _b(lang, flow, "meetings.btn_create", "ok"),
-                _b(lang, flow, "meetings.btn_discard", "no"),
-            ]
-        ]
-    )
-    await context.bot.send_message(admin.tg_user_id, text, reply_markup=keyboard)
-    return CONFIRM
-
-
-async def create_button(update: Update, context: GridContext) -> int | None:
-    """Any button of the create flow: checked against the draft, then the next question."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
-        return ConversationHandler.END
-    lang = admin.language
-    try:
-        flow, action, value = unpack(query.data, CREATE, 3)
-        draft = _draft(context, flow)
-        if draft is None:
-            raise BadCallback(query.data)
-        expected = {
-            "title": "title" not in draft,
-            "rule": "title" in draft and "rule" not in draft,
-        }
-        if action in expected and not expected[action]:
-            raise BadCallback(query.data)
-        if action == "rule" and value not in (WEEKLY, MONTHLY_NTH, MONTHLY_DAY, ONCE):
-            raise BadCallback(query.data)
-        if action == "wd" and not (
-            value.isdigit() and 0 <= int(value) <= 6 and draft.get("rule") in (WEEKLY, MONTHLY_NTH)
-        ):
-            raise BadCallback(query.data)
-        if action == "nth" and not (
-            value.isdigit() and 1 <= int(value) <= 5 and draft.get("rule") == MONTHLY_NTH
-        ):
-            raise BadCallback(query.data)
-        if action == "time" and (
-            parse_hhmm(f"{value[:2]}:{value[2:]}") is None or "rule" not in draft
-        ):
-            raise BadCallback(query.data)
-        if action == "role" and value not in ROLE_CHOICES:
-            raise BadCallback(query.data)
-        if action in ("roles", "offs") and "place" not in draft:
-            raise BadCallback(query.data)
-        if action in ("ok", "no") and "offsets" not in draft:
-            raise BadCallback(query.data)
-        if action not in (
-            "title",
-            "rule",
-            "wd",
-            "nth",
-            "time",
-            "role",
-            "roles",
-            "offs",
-            "ok",
-            "no",
-        ):
-            raise BadCallback(query.data)
-    except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
-        return None
-    if action == "role":
-        await query.answer()
-        roles = set(draft["roles"])
-        roles ^= {value}
-        draft["roles"] = [r for r in ROLE_CHOICES if r in roles]
-        return await _ask_roles(context, admin, draft, query=query)
-    if action == "roles" and not draft["roles"]:
-        await query.answer(t(lang, "meetings.roles_empty"), show_alert=True)
-        return ROLES
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
-    if action == "title":
-        draft["title"] = t(lang, "meetings.default_title")
-        return await _ask_rule(context, admin, flow)
-    if action == "rule":
-        draft["rule"] = value
-        if value in (WEEKLY,):
-            return await _ask_weekday(context, admin, flow)
-        if value == MONTHLY_NTH:
-            row = [_b(lang, flow, "meetings.nth", "nth", n, n=n) for n in range(1, 6)]
-            await context.bot.send_message(
-                admin.tg_user_id,
-                t(lang, "meetings.ask_nth"),
-                reply_markup=InlineKeyboardMarkup([row]),
-            )
-            return NTH
-        if value == MONTHLY_DAY:
-            await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_day"))
-            return DAY
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
-        return DATE
-    if action == "nth":
-        draft["nth"] = int(value)
-        return await _ask_weekday(context, admin, flow)
-    if action == "wd":
-        draft["weekday"] = int(value)
-        return await _ask_time(context, admin, flow)
-    if action == "time":
-        return await _time_chosen(context, admin, draft, f"{value[:2]}:{value[2:]}")
-    if action == "roles":
-        draft["roles_done"] = True
-        return await _ask_offsets(context, admin, flow)
-    if action == "offs":
-        draft["offsets"] = list(context.runtime.config.meetings.reminder_minutes)
-        return await _ask_confirm(context, admin, draft)
-    if action == "no":
-        context.store.pop(DRAFT, None)
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.discarded"))
-        return ConversationHandler.END
-    return await _create(context, admin, draft)
-
-
-async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any], at: str) -> int:
-    lang = admin.language
-    draft["time"] = at
-    rule = meetings.draft_rule(draft)
-    if meetings.is_one_off_in_past(rule, context.runtime.config.tz, context.runtime.clock.now()):
-        draft.pop("time", None)
-        draft.pop("date", None)
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.in_the_past"))
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
-        return DATE
-    await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_place"))
-    return PLACE
-
-
-async def create_typed(update: Update, context: GridContext) -> int | None:
-    """A typed answer: the title, a day of the month, a date, a time, the place or offsets."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    admin = await require_admin(update, context)
-    if admin is None:
-        return ConversationHandler.END
-    lang = admin.language
-    draft = context.store.get(DRAFT)
-    state = _state_of(draft)
-    if not isinstance(draft, dict) or state is None:
-        context.store.pop(DRAFT, None)
-        return ConversationHandler.END
-    text = message.text.strip()
-    flow = draft["flow"]
-    if state == TITLE:
-        if not 1 <= len(text) <= 100:
-            await message.reply_text(t(lang, "meetings.too_long", limit=100))
-            return None
-        draft["title"] = text
-        return await _ask_rule(context, admin, flow)
-    if state == DAY:
-        if not (text.isdigit() and 1 <= int(text) <= 31):
-            await message.reply_text(t(lang, "meetings.bad_day"))
-            return None
-        draft["day"] = int(text)
-        return await _ask_time(context, admin, flow)
-    if state == DATE:
-        day = parse_date(text)
-        if day is None:
-            await message.reply_text(t(lang, "meetings.bad_date"))
-            return None
-        draft["date"] = day.isoformat()
-        return await _ask_time(context, admin, flow)
-    if state == TIME:
-        at = parse_hhmm(text)
-        if at is None:
-            await message.reply_text(t(lang, "meetings.bad_time"))
-            return None
-        return await _time_chosen(context, admin, draft, at.strftime("%H:%M"))
-    if state == PLACE:
-        if not 1 <= len(text) <= 100:
-            await message.reply_text(t(lang, "meetings.too_long", limit=100))
-            return None
-        draft["place"] = text
-        return await _ask_roles(context, admin, draft)
-    if state == OFFSETS:
-        offsets = parse_offsets(text)
-        if offsets is None:
-            await message.reply_text(t(lang, "meetings.bad_offsets"))
-            return None
-        draft["offsets"] = offsets
-        return await _ask_confirm(context, admin, draft)
-    await message.reply_text(t(lang, "meetings.use_buttons"))
-    return None
-
-
-def _state_of(draft: object) -> int | None:
-    """Where the create flow stands, from what the draft holds (a restart keeps both)."""
-    if not isinstance(draft, dict):
-        return None
-    if "title" not in draft:
-        return TITLE
-    if "rule" not in draft:
-        return RULE
-    rule = draft["rule"]
-    if rule == MONTHLY_NTH and "nth" not in draft:
-        return NTH
-    if rule in (WEEKLY, MONTHLY_NTH) and "weekday" not in draft:
-        return WEEKDAY
-    if rule == MONTHLY_DAY and "day" not in draft:
-        return DAY
-    if rule == ONCE and "date" not in draft:
-        return DATE
-    if "time" not in draft:
-        return TIME
-    if "place" not in draft:
-        return PLACE
-    if "offsets" not in draft:
-        return OFFSETS if draft.get("roles_done") else ROLES
-    return CONFIRM
-
-
-async def _create(context: GridContext, admin: Member, draft: dict[str, Any]) -> int:
-    lang = admin.language
+async def _change(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
     runtime = context.runtime
-    try:
-        series = await meetings.create_series(
-            runtime.db,
-            runtime.clock,
-            runtime.config.tz,
-            admin,
-            SeriesDraft(
-                title=draft["title"],
-                rule=meetings.draft_rule(draft),
-                place=draft["place"],
-                roles=list(draft["roles"]),
-                offsets=list(draft["offsets"]),
-            ),
-        )
-    except MeetingError as error:
-        await context.bot.send_message(admin.tg_user_id, t(lang, error.key))
-        return ConversationHandler.END
-    context.store.pop(DRAFT, None)
-    first = next_occurrence(meetings.rule_of(series), runtime.config.tz, runtime.clock.now())
-    await context.bot.send_message(
-        admin.tg_user_id,
-        t(
-            lang,
-            "meetings.created",
-            title=series.title,
-            first=when(lang, runtime.config.tz, first) if first else "-",
-        ),
-    )
+    tz = runtime.config.tz
+    what, following = await meetings.change_series(runtime.db, runtime.clock, tz, member, occ, text)
     await schedule_next(context)
-    return ConversationHandler.END
-
-
-async def create_wrong(update: Update, context: GridContext) -> None:
-    """Not an answer to the current question: say what is expected."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            await context.text(update, "meetings.use_buttons")
-        )
-
-
-async def create_cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop the meeting being made."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(await context.text(update, "meetings.discarded"))
-    return ConversationHandler.END
+    return t(
+        member.language,
+        f"meetings.series_changed_{what}",
+        when=when(member.language, tz, following.starts),
+        place=following.place,
+    )
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
-    """/meetings, its buttons, the create flow and the one-question flows."""
+    """/meetings, its buttons and the one-question flows (the create flow: meeting_create)."""
     private = filters.ChatType.PRIVATE
-    typed = private & filters.TEXT & ~filters.COMMAND & ~any_label()
-    buttons = CallbackQueryHandler(create_button, pattern=pattern(CREATE))
-    text_states: dict[object, list[BaseHandler[Update, GridContext, Any]]] = {
-        state: [
-            buttons,
-            MessageHandler(typed, create_typed),
-            MessageHandler(private & ~filters.COMMAND, create_wrong),
-        ]
-        for state in (TITLE, RULE, WEEKDAY, NTH, DAY, DATE, TIME, PLACE, ROLES, OFFSETS, CONFIRM)
-    }
-    create: ConversationHandler[GridContext] = ConversationHandler(
-        name="meeting_create",
-        persistent=True,
-        entry_points=[CallbackQueryHandler(create_begin, pattern=f"^{PREFIX}:new$")],
-        states=text_states,
-        fallbacks=[CommandHandler("cancel", create_cancel)],
-    )
     return [
-        create,
         _text_flow(
             name="meeting_excuse",
             action="x",
@@ -952,6 +511,13 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             prompt="meetings.ask_minutes",
             admin_only=True,
             act=_minutes,
+        ),
+        _text_flow(
+            name="meeting_series",
+            action="e",
+            prompt="meetings.ask_change",
+            admin_only=True,
+            act=_change,
         ),
         _text_flow(
             name="meeting_move", action="v", prompt="meetings.ask_move", admin_only=True, act=_move

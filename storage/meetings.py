@@ -136,12 +136,26 @@ async def set_series_place(q: Queryable, series_id: int, place: str) -> None:
     await q.execute("UPDATE meeting_series SET place = ? WHERE id = ?", (place, series_id))
 
 
-async def add_occurrence(q: Queryable, series_id: int, slot: str) -> None:
-    """Record an occurrence of a series at its rule's ``slot``, unless it exists."""
+async def set_series_time(q: Queryable, series_id: int, local_time: str) -> None:
+    """Change a series' local time of day ('HH:MM')."""
+    await q.execute(
+        "UPDATE meeting_series SET local_time = ? WHERE id = ?", (local_time, series_id)
+    )
+
+
+async def retime(q: Queryable, occurrence_id: int, starts_at: str) -> None:
+    """Set when an occurrence starts, as its series now says (not an individual move)."""
+    await q.execute(
+        "UPDATE meeting_occurrences SET starts_at = ? WHERE id = ?", (starts_at, occurrence_id)
+    )
+
+
+async def add_occurrence(q: Queryable, series_id: int, slot: str, starts_at: str) -> None:
+    """Record an occurrence of a series on its rule's local date ``slot``, unless it exists."""
     await q.execute(
         "INSERT INTO meeting_occurrences (series_id, slot, starts_at) VALUES (?, ?, ?)"
         " ON CONFLICT (series_id, slot) DO NOTHING",
-        (series_id, slot, slot),
+        (series_id, slot, starts_at),
     )
 
 

@@ -28,6 +28,7 @@ class Shift:
     ends_at: str
     needed: int
     created_by: int | None
+    created_at: str
     staff: tuple[int, ...]
 
     @property
@@ -38,7 +39,7 @@ class Shift:
 
 _SHIFT = (
     "SELECT s.id, s.post_id, p.name AS post_name, p.area_id, s.starts_at, s.ends_at, s.needed,"
-    " s.created_by, (SELECT group_concat(member_id) FROM shift_assignments a"
+    " s.created_by, s.created_at, (SELECT group_concat(member_id) FROM shift_assignments a"
     " WHERE a.shift_id = s.id) AS staff FROM shifts s JOIN duty_posts p ON p.id = s.post_id"
 )
 

@@ -23,7 +23,7 @@ from bot.clock import Clock
 from bot.services.grid import is_admin
 from bot.services.notify import notify_member
 from bot.services.permissions import Action, may, within
-from bot.services.schedule import ONCE, Rule, occurrences, parse_hhmm
+from bot.services.schedule import ONCE, Rule, at_local, occurrences, parse_hhmm
 from storage import areas as area_repo
 from storage import meetings as repo
 from storage import members as member_repo
@@ -156,7 +156,8 @@ async def ensure_occurrences(q: Queryable, series: Series, tz: ZoneInfo, now: da
     since = max(created, now - timedelta(days=1))
     until = now + LOOKAHEAD + timedelta(minutes=max(series.offsets, default=0))
     for moment in occurrences(rule_of(series), tz, since, until):
-        await repo.add_occurrence(q, series.id, to_db(moment))
+        slot = moment.astimezone(tz).date().isoformat()
+        await repo.add_occurrence(q, series.id, slot, to_db(moment))
 
 
 async def expected_members(q: Queryable, series: Series) -> list[Member]:
@@ -222,6 +223,11 @@ async def _open_occurrence(q: Queryable, member: Member, occurrence_id: int) -> 
     if not await _is_expected(q, current.series, member):
         raise MeetingError("meetings.not_expected")
     return current
+
+
+async def expected_view(q: Queryable, member: Member, occurrence_id: int) -> OccurrenceView:
+    """An occurrence the member is expected at and may still answer; MeetingError otherwise."""
+    return await _open_occurrence(q, member, occurrence_id)
 
 
 async def answer(
@@ -363,6 +369,43 @@ async def move_occurrence(
     return moved
 
 
+async def change_series(
+    db: Database, clock: Clock, tz: ZoneInfo, admin: Member, occurrence_id: int, text: str
+) -> tuple[str, OccurrenceView]:
+    """Change a whole series (from one of its occurrences): a new time of day or place.
+
+    ``text`` is a time ('19:00') or else a place. The occurrences ahead that were not
+    moved one by one follow; those expected are told, with the next occurrence. Returns
+    what changed ('time' or 'place') and the next occurrence.
+    """
+    now = clock.now()
+    text = " ".join(text.split())
+    at = parse_hhmm(text)
+    if at is None and not 1 <= len(text) <= 100:
+        raise MeetingError("meetings.bad_change")
+    async with db.transaction() as tx:
+        current = await _admin_occurrence(tx, admin, occurrence_id)
+        if current.series.cancelled_at is not None:
+            raise MeetingError("meetings.was_cancelled")
+        series_id = current.series.id
+        ahead = await repo.future_of_series(tx, series_id, to_db(now))
+        if at is not None:
+            await repo.set_series_time(tx, series_id, at.strftime("%H:%M"))
+            for occurrence in ahead:
+                if not occurrence.changed:
+                    moment = at_local(date.fromisoformat(occurrence.slot), at, tz)
+                    await repo.retime(tx, occurrence.id, to_db(moment))
+        else:
+            await repo.set_series_place(tx, series_id, text)
+        updated = await repo.future_of_series(tx, series_id, to_db(now))
+        if not updated:
+            raise MeetingError("meetings.nothing_ahead")
+        following = await view(tx, updated[0].id)
+        assert following is not None
+        await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}")
+    return ("time" if at is not None else "place"), following
+
+
 async def record_minutes(
     db: Database, clock: Clock, admin: Member, occurrence_id: int, text: str
 ) -> OccurrenceView:
@@ -455,7 +498,14 @@ async def _remind_occurrence(
     starts = from_db(occurrence.starts_at)
     created = from_db(series.created_at)
     done = await repo.reminded(db, occurrence.id)
-    members = await expected_members(db, series)
+    answers = await repo.attendance(db, occurrence.id)
+    # Someone excused needs no "will you attend?"; if they change their mind, later
+    # reminders still reach them (an excused member's reminder is not recorded).
+    members = [
+        m
+        for m in await expected_members(db, series)
+        if m.id not in answers or answers[m.id].answer != "excused"
+    ]
     jobs: list[tuple[Member, int, str]] = [
         (m, offset, MEETING_REMINDER) for offset in series.offsets for m in members
     ]
@@ -463,15 +513,19 @@ async def _remind_occurrence(
     if creator is not None and creator.active:
         jobs.append((creator, SUMMARY_OFFSET, MEETING_SUMMARY))
     summary_offset = min(series.offsets)
+    due_now: list[tuple[Member, int, str, datetime]] = []
     for member, offset, kind in jobs:
-        if (member.id, offset) in done:
-            continue
         due = starts - timedelta(minutes=summary_offset if kind == MEETING_SUMMARY else offset)
-        if due > now:
-            continue
-        # Late by more than the grace window (downtime), or due before the series existed.
-        late = now - due > grace or due < created
-        async with db.transaction() as tx:
+        if (member.id, offset) not in done and due <= now:
+            due_now.append((member, offset, kind, due))
+    if not due_now:
+        return
+    # One transaction per occurrence: each reminder's record and its outbox row commit
+    # together (or not at all), and a crowd of reminders takes the write lock once.
+    async with db.transaction() as tx:
+        for member, offset, kind, due in due_now:
+            # Late by more than the grace window (downtime), or due before the series existed.
+            late = now - due > grace or due < created
             outcome = "skipped" if late else "sent"
             fresh = await repo.record_reminder(
                 tx, occurrence.id, member.id, offset, outcome, to_db(due), to_db(now)
@@ -510,7 +564,8 @@ async def next_due(db: Database, clock: Clock, tz: ZoneInfo) -> datetime | None:
     for series in await repo.active_series(db):
         if not series.offsets:
             continue
-        horizon = now + timedelta(minutes=max(series.offsets))
+        # Every occurrence written down so far (see ensure_occurrences) is a candidate.
+        horizon = now + LOOKAHEAD + timedelta(minutes=max(series.offsets))
         for occurrence in await repo.occurrences_between(
             db, to_db(now), to_db(horizon), series_id=series.id
         ):

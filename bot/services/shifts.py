@@ -248,14 +248,18 @@ async def remind_due(
             member = await member_repo.get(db, member_id)
             if member is None or not member.active:
                 continue
-            late = now - due > grace
+            # Due before the shift existed (made at short notice): nothing to say. Late by
+            # more than the grace window (the bot was down): skipped and logged.
+            early = due < from_db(shift.created_at)
+            late = early or now - due > grace
             async with db.transaction() as tx:
                 outcome = "skipped" if late else "sent"
                 if not await repo.record_notice(tx, shift.id, member.id, kind, outcome, to_db(now)):
                     continue
                 if late:
                     report.skipped += 1
-                    log.warning("shift %s %s skipped, %s late", kind, shift.id, now - due)
+                    if not early:
+                        log.warning("shift %s %s skipped, %s late", kind, shift.id, now - due)
                     continue
                 await notify_member(
                     tx,

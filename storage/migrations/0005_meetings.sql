@@ -22,8 +22,9 @@ CREATE TABLE meeting_series (
 );
 CREATE INDEX meeting_series_area ON meeting_series (area_id);
 
--- One meeting of a series. ``slot`` is the rule's moment and names the occurrence;
--- ``starts_at`` is when it really starts (moved when an admin changes it).
+-- One meeting of a series. ``slot`` is the rule's local date ('YYYY-MM-DD') and names the
+-- occurrence, so changing the series' time of day keeps it; ``starts_at`` is when it
+-- really starts (moved when an admin changes the series or this one occurrence).
 CREATE TABLE meeting_occurrences (
     id            INTEGER PRIMARY KEY,
     series_id     INTEGER NOT NULL REFERENCES meeting_series(id),
