@@ -26,7 +26,26 @@ from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.ratelimit import GridRateLimiter
 from bot.runtime import Runtime
-from handlers import cancel, case_alerts, errors, fallback, invite, language, start
+from bot.services import cases as cases_service
+from handlers import (
+    cancel,
+    case_actions,
+    case_alerts,
+    cases_list,
+    duties,
+    errors,
+    fallback,
+    group_binding,
+    invite,
+    language,
+    meeting_create,
+    meetings,
+    mycases,
+    report,
+    shifts,
+    start,
+)
+from handlers import digest as digest_jobs
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -48,6 +67,17 @@ GROUP_MAIN = 0
 HANDLER_MODULES: tuple[Any, ...] = (
     start,
     invite,
+    report,
+    case_actions,
+    meeting_create,
+    meetings,
+    shifts,
+    # Plain commands and buttons. duties takes any private location outside a
+    # conversation (a patrol's place), so it comes after every conversation.
+    mycases,
+    cases_list,
+    group_binding,
+    duties,
     help_command,
     language,
     cancel,
@@ -55,7 +85,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts,)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs)
 
 
 @dataclass(frozen=True)
@@ -71,8 +101,21 @@ class Sweep:
     seconds: Callable[[Config], float]
 
 
+async def sweep_cases(context: GridContext) -> None:
+    """Escalate overdue cases (督办), close unanswered resolved ones, send reminders."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
+
+
 # The features' sweeps, besides the outbox's and the update log's.
-SWEEPS: tuple[Sweep, ...] = ()
+SWEEPS: tuple[Sweep, ...] = (
+    # Abandoned /report drafts: ended with a message once idle past the timeout.
+    Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
+    Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
+    Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
+    Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
+    Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+)
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
 # chat, not per message; that is what we want: a flow id in each button does the rest.
@@ -155,6 +198,8 @@ async def on_startup(app: Any) -> None:
     for sweep in SWEEPS:
         seconds = sweep.seconds(config)
         jobs.run_repeating(sweep.callback, interval=seconds, first=seconds, name=sweep.name)
+    # Jobs built from the schedules in the database (the next meeting reminder's timer).
+    await meetings.build_jobs(app)
 
 
 async def _sweep_outbox(context: GridContext) -> None:

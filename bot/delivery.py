@@ -8,16 +8,25 @@ mean:
 - network errors, timeouts and server errors: retried with doubling backoff;
 - 429 Too Many Requests: retried after the ``retry_after`` Telegram asked for
   (this does not count as an attempt: nothing was wrong with the message);
-- 403 Forbidden (the person blocked the bot): the row fails at once and the
-  member is marked inactive;
+- 403 Forbidden (the person blocked the bot): the row fails at once, the
+  member is marked inactive, and the admins who answer for their area are told
+  (a ``member.blocked`` row, sent in the same pass);
 - 400 Bad Request: a bug in the message; the row fails at once.
 
 A row that keeps failing is marked ``failed`` after ``delivery.max_attempts`` and is
 listed by ``python -m bot outbox``. Rows are never deleted.
 
+A row whose renderer gives an ``edit_key`` edits the message kept under that key
+(an admin's alert showing a case's current state) instead of sending a new one; if
+that message is gone, a new one is sent and kept. "Message is not modified" counts
+as done.
+
 The guarantee is *at least once*: a row is marked sent only after Telegram
 confirmed the send, so a crash or a lost response between the two sends that part
-again after the restart. Nothing acknowledged is ever lost.
+again after the restart. Nothing acknowledged is ever lost. Edits are idempotent
+(the same text again is "not modified"), so for them at least once is exactly once
+in effect; a new message may arrive twice when Telegram's answer was lost, and the
+copy not kept then shows out-of-date buttons, which are refused by their version.
 """
 
 from __future__ import annotations
@@ -34,13 +43,17 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.outgoing import Outgoing, Renderers
 from bot.runtime import Runtime
-from bot.services.notify import TELEGRAM
+from bot.services.cases import MEMBER_BLOCKED
+from bot.services.notify import TELEGRAM, notify_member
+from bot.services.routing import responsible_admins
+from storage import areas as area_repo
+from storage import handling, outbox
 from storage import members as member_repo
-from storage import outbox
 from storage.outbox import OutboxRow
 from storage.times import to_db
 
 log = logging.getLogger(__name__)
+
 
 BATCH = 100
 
@@ -131,6 +144,15 @@ class Delivery:
             return
         progress: dict[str, Any] = dict(row.result or {})
         try:
+            edited = await self._edit(outgoing, progress) if outgoing.edit_key else "none"
+            if edited == "edited":
+                await self._finish(row, "sent", progress)
+                report.sent += 1
+                return
+            if edited == "none" and outgoing.edit_only:
+                await self._finish(row, "cancelled", progress or None)
+                report.cancelled += 1
+                return
             await self._send(int(row.recipient), outgoing, row, progress)
         except RetryAfter as error:
             wait = error.retry_after
@@ -169,11 +191,43 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
+                await handling.remember_message(
+                    self.runtime.db,
+                    outgoing.edit_key,
+                    chat_id,
+                    message.message_id,
+                    to_db(self.runtime.clock.now()),
+                )
             if outgoing.voice:  # a part follows: remember this one is done
                 await self._save_progress(row, progress)
         if outgoing.voice and "voice" not in progress:
             await self.bot.send_voice(chat_id, outgoing.voice)
             progress["voice"] = True
+
+    async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
+        """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
+        assert outgoing.edit_key is not None
+        ref = await handling.message_ref(self.runtime.db, outgoing.edit_key)
+        if ref is None:
+            return "none"
+        chat_id, message_id = ref
+        try:
+            await self.bot.edit_message_text(
+                outgoing.text,
+                chat_id=chat_id,
+                message_id=message_id,
+                reply_markup=outgoing.reply_markup,
+            )
+        except BadRequest as error:
+            text = error.message.lower()
+            if "not modified" in text:
+                pass  # it shows this already: done
+            elif "not found" in text or "can't be edited" in text:
+                return "gone"  # deleted by the person: send a new copy
+            else:
+                raise
+        progress.update(chat_id=chat_id, message_id=message_id, edited=True)
+        return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
         await self.runtime.db.execute(
@@ -248,5 +302,34 @@ class Delivery:
     ) -> None:
         await self._fail(row, f"403: {error}", report, progress)
         if row.member_id is not None:
-            await member_repo.set_active(self.runtime.db, row.member_id, False)
-            log.warning("member %s blocked the bot; marked inactive", row.member_id)
+            await self._member_blocked(row.member_id)
+        elif row.recipient.startswith("-") and row.recipient[1:].isdigit():
+            # the bot was removed from a bound group chat: stop sending alerts there
+            area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
+            log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)
+
+    async def _member_blocked(self, member_id: int) -> None:
+        """Mark the member inactive and tell the admins who answer for their area, once."""
+        db = self.runtime.db
+        now = to_db(self.runtime.clock.now())
+        async with db.transaction() as tx:
+            member = await member_repo.get(tx, member_id)
+            if member is None or not member.active:
+                return
+            await member_repo.set_active(tx, member_id, False)
+            area = await area_repo.get(tx, member.area_id)
+            admins = [] if area is None else await responsible_admins(tx, area)
+            self._again = True  # what was queued here is due now: one more pass
+            for admin in admins:
+                if admin.id != member_id:
+                    await notify_member(
+                        tx,
+                        admin,
+                        MEMBER_BLOCKED,
+                        {"member_id": member_id},
+                        now=now,
+                        dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
+                    )
+        log.warning(
+            "member %s blocked the bot; marked inactive, %d admin(s) told", member_id, len(admins)
+        )

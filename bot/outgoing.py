@@ -31,6 +31,9 @@ class Outgoing:
     # When set, the ids of the sent text message are kept under this key, so the message
     # can be edited in place later (an admin's alert showing a case's current state).
     edit_key: str | None = None
+    # Only edit the message kept under edit_key; if there is none (the first copy was never
+    # sent), there is nothing to do: the first copy shows the current state when it goes.
+    edit_only: bool = False
 
 
 # (runtime, the outbox row, the recipient's language) -> the message, or None when there

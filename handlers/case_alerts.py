@@ -1,36 +1,346 @@
-"""The alert an admin receives for a new case: what happened, where, who reported it.
+"""What the case lifecycle sends: admins' alerts (kept in step with the case), notices to
+admins, the reporter's notices with their answer buttons, and reminders.
 
-Rendered from the outbox row when it is sent, in the admin's language. The case
-handling work adds the action buttons and keeps each copy in step with the case.
+Rendered from outbox rows when they are sent, in the recipient's language. Each
+admin's (and bound group's) copy of an alert has an edit key, so later ``case.update``
+rows edit that message in place and every chat shows the case's current state. The
+buttons carry the case id and version (``ca:<id>:<version>:<action>``), so a button
+of an older state is refused. :func:`card_message` is also used by /cases and by the
+action buttons to redraw a card at once.
 """
 
 from __future__ import annotations
 
-from bot.i18n import escape, t
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.i18n import t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
-from bot.services.case_view import case_view
-from bot.services.reporting import CASE_NEW
+from bot.services import cases
+from bot.services.cases import Card, Viewer
+from bot.services.grid import AreaKind
+from bot.services.members import Member
+from bot.services.notify import TELEGRAM
+from handlers.callbacks import pack
+
+ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
+REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
+
+STATUS_ICON = {
+    "new": "🆕",
+    "accepted": "✅",
+    "in_progress": "🔧",
+    "resolved": "🏁",
+    "closed": "📁",
+    "rejected": "🚫",
+}
+
+
+def edit_key(case_id: int, recipient: str) -> str:
+    """The key under which a holder's copy of a case's alert is kept for editing."""
+    return f"case:{case_id}:{recipient}"
+
+
+def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
+    """The text of a case's card for one holder."""
+    case = card.view.case
+    reporter = card.view.reporter
+    to_db_now = cases.stamp(runtime.clock)
+    lines = [
+        t(
+            lang,
+            "handling.card.title",
+            icon=STATUS_ICON.get(case.status, ""),
+            number=case.number,
+            urgency=t(lang, "urgency.urgent" if case.urgent else "urgency.normal"),
+            status=t(lang, f"status.{case.status}"),
+        ),
+        t(
+            lang,
+            "handling.card.category",
+            category=t(lang, f"category.{case.category}"),
+            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+        ),
+        t(
+            lang,
+            "handling.card.description",
+            description=case.description or t(lang, "handling.card.voice"),
+        ),
+        t(
+            lang,
+            "handling.card.place",
+            place=card.view.place_path or case.place_text or card.view.coordinates or "-",
+        ),
+    ]
+    if case.anonymous and not viewer.full_phone:
+        # An opinion given in confidence: only the reporter's own community knows who.
+        lines.append(t(lang, "handling.card.anonymous"))
+    elif reporter is not None:
+        phone = reporter.phone if viewer.full_phone else cases.masked_phone(reporter.phone)
+        lines.append(t(lang, "handling.card.reporter", name=reporter.name, phone=phone or "-"))
+    lines.append(t(lang, "handling.card.area", area=card.responsible.path))
+    if case.escalations:
+        lines.append(t(lang, "handling.card.escalated", levels=case.escalations))
+    if card.assignee:
+        lines.append(t(lang, "handling.card.assignee", name=card.assignee))
+    due = cases.overdue_since(case)
+    if due is not None:
+        shown = cases.local_time(due, runtime.config.tz)
+        late = t(lang, "handling.card.overdue") if cases.is_overdue(case, to_db_now) else ""
+        lines.append(t(lang, "handling.card.due", due=shown) + late)
+    if case.resolution:
+        lines.append(t(lang, "handling.card.resolution", text=case.resolution))
+    if card.mediation is not None:
+        lines.append(
+            t(
+                lang,
+                "handling.card.mediation",
+                agreement=card.mediation.agreement,
+                fulfilment=card.mediation.fulfilment,
+            )
+        )
+    if case.status == "rejected" and case.reject_reason:
+        reason, _, detail = case.reject_reason.partition(": ")
+        lines.append(
+            t(lang, "handling.card.rejected", reason=detail or t(lang, f"handling.reason.{reason}"))
+        )
+    if case.rating:
+        lines.append(t(lang, "handling.card.rating", rating=t(lang, f"rating.{case.rating}")))
+    lines.extend(t(lang, "handling.card.note", text=text) for text in card.notes)
+    return "\n".join(lines)
+
+
+def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup | None:
+    """The action buttons of a case's card, for a holder who may act on it now."""
+    if not viewer.may_act:
+        return None
+    case = card.view.case
+
+    def button(action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            t(lang, f"handling.button.{action}"),
+            callback_data=pack(ADMIN, case.id, case.version, action),
+        )
+
+    can_escalate = card.responsible.kind != AreaKind.DISTRICT.value
+    rows: list[list[InlineKeyboardButton]] = []
+    if case.status == "new":
+        rows.append([button("accept"), button("reject")])
+    elif case.status in ("accepted", "in_progress"):
+        rows.append([button("assign"), button("resolve")])
+    if case.status in ("new", "accepted", "in_progress") and can_escalate:
+        rows.append([button("escalate"), button("note")])
+    else:
+        rows.append([button("note")])
+    return InlineKeyboardMarkup(rows)
+
+
+async def card_message(
+    runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
+) -> tuple[str, InlineKeyboardMarkup | None] | None:
+    """A case's card (text and buttons) as one holder sees it; None if there is no case."""
+    card = await cases.card(runtime.db, case_id)
+    if card is None:
+        return None
+    viewer = await cases.viewer(
+        runtime.db, card.view.case, None if member is None else member.id, recipient
+    )
+    return card_text(runtime, card, lang, viewer), card_buttons(card, lang, viewer)
+
+
+async def _alert(
+    runtime: Runtime, row: OutboxRow, language: str, *, first: bool
+) -> Outgoing | None:
+    case_id = int(row.payload["case_id"])
+    card = await cases.card(runtime.db, case_id)
+    if card is None:
+        return None
+    viewer = await cases.viewer(runtime.db, card.view.case, row.member_id, row.recipient)
+    text = card_text(runtime, card, language, viewer)
+    markup = card_buttons(card, language, viewer)
+    key = edit_key(case_id, row.recipient) if row.channel == TELEGRAM else None
+    if not first:
+        return Outgoing(text=text, reply_markup=markup, edit_key=key, edit_only=True)
+    return Outgoing(
+        text=text,
+        reply_markup=markup,
+        photos=card.view.photo_ids,
+        voice=card.view.case.voice_file_id,
+        edit_key=key,
+    )
 
 
 async def render_new_case(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
-    """The alert for a new case; None if the case is gone."""
-    view = await case_view(runtime.db, int(row.payload["case_id"]))
-    if view is None:
+    """The first alert of a case (new, or escalated to this level): photos, card, voice."""
+    return await _alert(runtime, row, language, first=True)
+
+
+async def render_update(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """An edit of a holder's copy, showing the case as it is now."""
+    return await _alert(runtime, row, language, first=False)
+
+
+async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """A short message to admins (escalated, reopened) or to an assignee."""
+    card = await cases.card(runtime.db, int(row.payload["case_id"]))
+    if card is None:
         return None
-    case = view.case
-    text = t(
-        language,
-        "alert.new_case",
-        number=case.number,
-        category=t(language, f"category.{case.category}"),
-        kind=t(language, f"subcategory.{case.category}.{case.subcategory}"),
-        urgency=t(language, "urgency.urgent" if case.urgent else "urgency.normal"),
-        description=escape(case.description or t(language, "alert.voice_only")),
-        place=view.place_path or case.place_text or view.coordinates or "-",
-        reporter=view.reporter.name if view.reporter is not None else "-",
+    case = card.view.case
+    event = str(row.payload["event"])
+    if event == "escalated":
+        key = (
+            "handling.notice.escalated_by_time"
+            if row.payload.get("by_time")
+            else "handling.notice.escalated"
+        )
+        text = t(language, key, number=case.number, area=row.payload.get("to_area", ""))
+    elif event == "reopened":
+        text = t(
+            language,
+            "handling.notice.reopened",
+            number=case.number,
+            reason=row.payload.get("reason", ""),
+        )
+    else:
+        text = t(
+            language,
+            "handling.notice.assigned_to_you",
+            number=case.number,
+            kind=t(language, f"subcategory.{case.category}.{case.subcategory}"),
+        )
+    return Outgoing(text=text)
+
+
+def _rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, f"rating.{r.value}"),
+                    callback_data=pack(REPORTER, case_id, version, "rate", r.value),
+                )
+                for r in cases.Rating
+            ]
+        ]
     )
-    return Outgoing(text=text, photos=view.photo_ids, voice=case.voice_file_id)
 
 
-RENDERERS: dict[str, Renderer] = {CASE_NEW: render_new_case}
+def _answer_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    t(lang, "handling.button.fixed"),
+                    callback_data=pack(REPORTER, case_id, version, "fixed"),
+                ),
+                InlineKeyboardButton(
+                    t(lang, "handling.button.not_fixed"),
+                    callback_data=pack(REPORTER, case_id, version, "not_fixed"),
+                ),
+            ]
+        ]
+    )
+
+
+async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """What the reporter is told; on resolution and closing, with their answer buttons."""
+    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    if case is None:
+        return None
+    event = str(row.payload["event"])
+    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    lang = language
+    if event == "rejected":
+        reason = row.payload.get("text") or t(lang, f"handling.reason.{row.payload['reason']}")
+        return Outgoing(
+            t(lang, "handling.reporter.rejected", number=case.number, kind=kind, reason=reason)
+        )
+    if event == "assigned":
+        return Outgoing(
+            t(
+                lang,
+                "handling.reporter.assigned",
+                number=case.number,
+                name=row.payload.get("assignee", ""),
+            )
+        )
+    if event == "escalated":
+        return Outgoing(
+            t(
+                lang,
+                "handling.reporter.escalated",
+                number=case.number,
+                area=row.payload.get("to_area", ""),
+            )
+        )
+    if event in ("resolved", "verify_reminder"):
+        if case.status != "resolved":
+            return None  # answered or closed meanwhile: nothing to ask any more
+        key = (
+            "handling.reporter.resolved"
+            if event == "resolved"
+            else "handling.reporter.verify_reminder"
+        )
+        text = t(
+            lang, key, number=case.number, kind=kind, resolution=row.payload.get("resolution", "")
+        )
+        return Outgoing(text, reply_markup=_answer_buttons(case.id, case.version, lang))
+    if event == "closed":
+        if row.payload.get("by_reporter"):
+            text = t(lang, "handling.reporter.closed", number=case.number)
+        else:
+            text = t(
+                lang,
+                "handling.reporter.closed_auto",
+                number=case.number,
+                days=runtime.config.cases.auto_close_days,
+            )
+        markup = None if case.rating else _rating_buttons(case.id, case.version, lang)
+        return Outgoing(text, reply_markup=markup)
+    return Outgoing(t(lang, f"handling.reporter.{event}", number=case.number, kind=kind))
+
+
+async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """回访: remind the mediator to visit the parties of a settled dispute again."""
+    case_id = int(row.payload["case_id"])
+    case = await cases.get(runtime.db, case_id)
+    record = await cases.mediation_of(runtime.db, case_id)
+    if case is None or record is None:
+        return None
+    return Outgoing(
+        t(
+            language,
+            "handling.notice.revisit",
+            number=case.number,
+            days=runtime.config.cases.revisit_days,
+            parties=record.parties,
+            agreement=record.agreement,
+        )
+    )
+
+
+async def render_blocked(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """Tell an admin that one of their members blocked the bot."""
+    member = await cases.member(runtime.db, int(row.payload["member_id"]))
+    if member is None:
+        return None
+    return Outgoing(
+        t(
+            language,
+            "handling.notice.blocked",
+            name=member.name,
+            role=t(language, f"role.{member.role}"),
+            area=member.area_path,
+        )
+    )
+
+
+RENDERERS: dict[str, Renderer] = {
+    cases.CASE_NEW: render_new_case,
+    cases.CASE_ALERT: render_new_case,
+    cases.CASE_UPDATE: render_update,
+    cases.CASE_NOTICE: render_notice,
+    cases.CASE_REPORTER: render_reporter,
+    cases.CASE_REVISIT: render_revisit,
+    cases.MEMBER_BLOCKED: render_blocked,
+}

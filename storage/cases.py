@@ -13,7 +13,7 @@ _COLUMNS = (
     " place_area_id, place_text, latitude, longitude, urgent, anonymous, reporter_id,"
     " community_id, responsible_area_id, assignee_id, status, reject_reason, resolution,"
     " accept_due, resolve_due, verify_due, created_at, updated_at, closed_at, rating,"
-    " idempotency_key"
+    " idempotency_key, version, escalations, resolved_at, resolved_by, verify_reminded"
 )
 
 
@@ -50,6 +50,12 @@ class Case:
     closed_at: str | None
     rating: str | None
     idempotency_key: str | None
+    # case handling (#4): bumped by each transition; levels gone up; when it was resolved
+    version: int = 0
+    escalations: int = 0
+    resolved_at: str | None = None
+    resolved_by: int | None = None
+    verify_reminded: bool = False
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,7 @@ def _case(row: Row) -> Case:
     values["details"] = json.loads(values["details"] or "{}")
     values["urgent"] = bool(values["urgent"])
     values["anonymous"] = bool(values["anonymous"])
+    values["verify_reminded"] = bool(values["verify_reminded"])
     return Case(**values)
 
 

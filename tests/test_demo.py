@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -58,3 +59,16 @@ def test_every_demo_script_runs(tmp_path: Path) -> None:
         assert "Traceback" not in out
         assert "(unknown:" not in out, script.name
         assert "(there is no button" not in out, script.name
+
+
+def test_report_script(tmp_path: Path) -> None:
+    out = play("report.txt", tmp_path)
+    with sqlite3.connect(tmp_path / "demo.sqlite3") as db:
+        assert db.execute("SELECT count(*) FROM cases").fetchone() == (5,)
+        assert db.execute("SELECT count(*) FROM outbox WHERE kind = 'case.new'").fetchone() == (5,)
+    assert out.count("✅ 已提交，编号 YH-") == 5
+    assert out.count("📨 to 李敏: 🆕 案件 YH-") == 5
+    assert "📋 我的上报（共 5 件，第 1/1 页）" in out
+    assert "✅ 已记录政策宣讲：反诈宣传，约 30 户" in out
+    assert "📍 位置已附到" in out
+    assert "未完成的上报（环境卫生）超过 30 分钟没有继续" in out

@@ -18,6 +18,8 @@ What you can type (also shown by ``:help``)::
     :sticker           send a sticker
     :wait 2h           let time pass (m, h, d) and run what falls due
     :restart           restart the bot, keeping its database
+    :down 20m          stop the bot, let time pass, start it again
+    :clock 2030-01-07 09:00   move the clock forward to this local time
     :who               list the people      :quit       leave
 """
 
@@ -40,6 +42,8 @@ from bot.services import members as member_service
 from bot.services.grid import Role
 from bot.services.invites import create_invite
 from bot.standin import StoredMessage, UserClient
+
+WAIT_STEP = timedelta(minutes=10)  # :wait runs the sweeps at least this often
 
 HELP = __doc__.split("What you can type (also shown by ``:help``)::", 1)[1]
 
@@ -208,6 +212,10 @@ class Demo:
             await client.send_sticker()
         elif command == "wait" and args:
             await self._wait(args[0])
+        elif command == "down" and args:
+            await self._down(args[0])
+        elif command == "clock" and len(args) == 2:
+            await self._set_clock(" ".join(args))
         elif command == "restart":
             await self.bot.restart()
             self.say("— the bot restarted; its database is kept —")
@@ -217,16 +225,43 @@ class Demo:
         return True
 
     async def _wait(self, amount: str) -> None:
-        match = re.fullmatch(r"(\d+)([mhd])", amount)
-        if match is None:
+        span = _span(amount)
+        if span is None:
             self.say("(say how long: 30m, 2h or 1d)")
             return
-        unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
         clock = self.bot.clock
         assert isinstance(clock, FakeClock)
-        clock.advance(timedelta(**{unit: int(match[1])}))
-        await self.bot.run_due_jobs()
+        # Time passes in steps, running what falls due at each, as the running bot would.
+        end = clock.now() + span
+        while clock.now() < end:
+            clock.set(min(end, clock.now() + WAIT_STEP))
+            await self.bot.run_due_jobs()
         self.say(f"— {amount} later —")
+
+    async def _down(self, amount: str) -> None:
+        span = _span(amount)
+        if span is None:
+            self.say("(say how long: 30m, 2h or 1d)")
+            return
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        await self.bot.stop()
+        clock.advance(span)
+        await self.bot.start()
+        await self.bot.run_due_jobs()
+        self.say(f"— the bot was down for {amount} and is back; its database is kept —")
+
+    async def _set_clock(self, text: str) -> None:
+        clock = self.bot.clock
+        assert isinstance(clock, FakeClock)
+        try:
+            local = datetime.strptime(text, "%Y-%m-%d %H:%M")
+            clock.set(local.replace(tzinfo=self.bot.config.tz))
+        except ValueError:
+            self.say("(give a later local time: 2030-01-07 09:00)")
+            return
+        await self.bot.run_due_jobs()
+        self.say(f"— it is now {text} —")
 
     def show(self, *, replay: bool = False) -> None:
         """Print what the bot sent since the last look; number the current person's buttons."""
@@ -323,3 +358,11 @@ def run_demo(
         demo = Demo(config.replace(**{"database.path": path}), out)
         asyncio.run(_play(demo, lines, stdin or sys.stdin))
     return 0
+
+
+def _span(amount: str) -> timedelta | None:
+    match = re.fullmatch(r"(\d+)([mhd])", amount)
+    if match is None:
+        return None
+    unit = {"m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})

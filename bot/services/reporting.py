@@ -14,10 +14,11 @@ from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
+from bot.services.cases import CASE_NEW as CASE_NEW  # re-exported: the alert's kind
+from bot.services.cases import alert_level
 from bot.services.categories import Category, is_subcategory
-from bot.services.notify import notify_member
 from bot.services.permissions import Action, may
-from bot.services.routing import community_id_of, responsible_admins
+from bot.services.routing import community_id_of
 from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import counters
@@ -25,8 +26,6 @@ from storage.cases import Case, NewCase
 from storage.db import Database
 from storage.members import Member
 from storage.times import to_db
-
-CASE_NEW = "case.new"  # outbox kind of the alert to admins
 
 
 class ReportRefused(Exception):
@@ -133,15 +132,8 @@ async def open_case(
         await case_repo.add_event(
             tx, case_id, at=stamp, actor_id=reporter.id, kind="created", to_status="new"
         )
-        for admin in await responsible_admins(tx, community):
-            await notify_member(
-                tx,
-                admin,
-                CASE_NEW,
-                {"case_id": case_id},
-                now=stamp,
-                dedupe_key=f"case:{case_id}:new:{admin.id}",
-            )
+        # The community's admins and its bound group chats (bot/services/cases.py).
+        await alert_level(tx, case_id, community, CASE_NEW, stamp)
         case = await case_repo.get(tx, case_id)
     assert case is not None
     return Opened(case, created=True)

@@ -1,0 +1,138 @@
+"""The life of a /report draft in the database: begun, kept alive, filed, or ended idle.
+
+The draft's answers live in the member's conversation data; a row in
+``report_drafts`` says the draft is alive and when it was last touched. Every step
+touches it; a step that finds it gone knows the draft was ended. The sweep ends
+drafts idle longer than ``reports.draft_timeout_minutes``: in one transaction it
+forgets the row and queues the message saying so, so a restart neither loses nor
+repeats that message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from bot.config import Config
+from bot.services.notify import notify_member
+from bot.services.permissions import Action, may
+from bot.services.report_draft import Draft, to_report
+from bot.services.reporting import Opened, open_case
+from storage import areas as area_repo
+from storage import cases as case_repo
+from storage import members as member_repo
+from storage import report_drafts as draft_repo
+from storage.areas import Area
+from storage.cases import Case
+from storage.db import Database, Queryable
+from storage.members import Member
+from storage.times import to_db
+
+DRAFT_EXPIRED = "report.expired"  # outbox kind: "your unfinished report was ended"
+
+
+@dataclass(frozen=True)
+class Ended:
+    """A draft the sweep ended: whose, and which."""
+
+    tg_user_id: int
+    flow: str
+
+
+def draft_key(member: Member, flow: str) -> str:
+    """The idempotency key of the case a draft becomes."""
+    return f"report:{member.id}:{flow}"
+
+
+async def begin(db: Database, clock: Clock, member: Member, flow: str) -> None:
+    """Track a new draft of ``member``'s; an older draft of theirs is no longer alive."""
+    async with db.transaction() as tx:
+        await draft_repo.put(
+            tx, member_id=member.id, tg_user_id=member.tg_user_id, flow=flow, now=to_db(clock.now())
+        )
+
+
+async def touch(db: Database, clock: Clock, member: Member, draft: Draft) -> bool:
+    """Mark ``draft`` active now; False if it was ended (by the sweep) or replaced."""
+    async with db.transaction() as tx:
+        return await draft_repo.touch(
+            tx,
+            member_id=member.id,
+            flow=draft.flow,
+            category=draft.category,
+            now=to_db(clock.now()),
+        )
+
+
+async def discard(db: Database, member: Member, flow: str) -> None:
+    """Forget a draft the member cancelled."""
+    async with db.transaction() as tx:
+        await draft_repo.remove(tx, member_id=member.id, flow=flow)
+
+
+async def submit(
+    db: Database, clock: Clock, config: Config, member: Member, draft: Draft
+) -> Opened:
+    """File a complete draft as a case (once, however often confirmed) and stop tracking it.
+
+    Raises :class:`~bot.services.report_draft.DraftIncomplete` or
+    :class:`~bot.services.reporting.ReportRefused`.
+    """
+    opened = await open_case(
+        db, clock, config, member, to_report(draft), idempotency_key=draft_key(member, draft.flow)
+    )
+    async with db.transaction() as tx:
+        await draft_repo.remove(tx, member_id=member.id, flow=draft.flow)
+    return opened
+
+
+async def case_of_draft(q: Queryable, member: Member, flow: str) -> Case | None:
+    """The case draft ``flow`` of ``member`` became, if it was filed."""
+    return await case_repo.by_idempotency_key(q, draft_key(member, flow))
+
+
+async def place_choices(q: Queryable, member: Member) -> list[Area]:
+    """The places offered as buttons: the member's own area, then the areas below it."""
+    home = await area_repo.get(q, member.area_id)
+    if home is None:
+        return []
+    return [home, *await area_repo.children(q, home.id)]
+
+
+async def place_area(q: Queryable, member: Member, area_id: int) -> Area | None:
+    """Area ``area_id`` if the member may report about it, else None (a forged button)."""
+    area = await area_repo.get(q, area_id)
+    if area is None or not may(member, Action.REPORT, area):
+        return None
+    return area
+
+
+async def expire_idle(db: Database, clock: Clock, timeout_minutes: int) -> list[Ended]:
+    """End drafts idle longer than ``timeout_minutes``, each with a message to its member.
+
+    A draft that was filed already (the case exists) is forgotten without a message.
+    """
+    now = clock.now()
+    cutoff = to_db(now - timedelta(minutes=timeout_minutes))
+    ended: list[Ended] = []
+    for row in await draft_repo.idle_since(db, cutoff):
+        async with db.transaction() as tx:
+            current = await draft_repo.get(tx, row.member_id)
+            if current is None or current.flow != row.flow or current.touched_at >= cutoff:
+                continue  # touched or replaced since it was read
+            await draft_repo.remove(tx, member_id=row.member_id, flow=row.flow)
+            member = await member_repo.get(tx, row.member_id)
+            if member is None:
+                continue
+            if await case_repo.by_idempotency_key(tx, draft_key(member, row.flow)) is None:
+                await notify_member(
+                    tx,
+                    member,
+                    DRAFT_EXPIRED,
+                    {"category": row.category, "minutes": timeout_minutes},
+                    now=to_db(now),
+                    dedupe_key=f"report:{member.id}:{row.flow}:expired",
+                )
+        ended.append(Ended(tg_user_id=row.tg_user_id, flow=row.flow))
+    return ended

@@ -1,0 +1,166 @@
+"""/cases: an admin's open cases, of their area and below, oldest first.
+
+Filter buttons narrow by state and category; overdue cases are marked; pages of
+eight. Each case is a button that opens its card with the actions this admin may
+take now (handled by handlers/case_actions.py, ``ca:<id>:<version>:open``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import t
+from bot.services import cases
+from bot.services.categories import Category
+from bot.services.members import Member
+from handlers.access import require_admin
+from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.case_alerts import ADMIN
+from handlers.context import GridContext
+from handlers.menu import label_filter
+
+PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
+PER_PAGE = 8
+STATUSES = ("new", "accepted", "in_progress", "resolved")
+ALL = "-"
+
+
+async def listing(
+    context: GridContext, admin: Member, status: str | None, category: str | None, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    """The text and buttons of one page of the list."""
+    lang = admin.language
+    runtime = context.runtime
+    found, total = await cases.open_cases(
+        runtime.db, admin, status=status, category=category, page=page, per_page=PER_PAGE
+    )
+    pages = max(1, math.ceil(total / PER_PAGE))
+    if total:
+        text = t(
+            lang,
+            "handling.list.title",
+            area=admin.area_path,
+            total=total,
+            page=page + 1,
+            pages=pages,
+        )
+    else:
+        text = t(lang, "handling.list.empty", area=admin.area_path)
+    now = cases.stamp(runtime.clock)
+    rows: list[list[InlineKeyboardButton]] = []
+    for case in found:
+        label = t(
+            lang,
+            "handling.list.item",
+            overdue="⚠️ " if cases.is_overdue(case, now) else "",
+            number=case.number,
+            status=t(lang, f"status.{case.status}"),
+            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+        )
+        rows.append(
+            [InlineKeyboardButton(label, callback_data=pack(ADMIN, case.id, case.version, "open"))]
+        )
+    s, c = status or ALL, category or ALL
+    paging = []
+    if page > 0:
+        paging.append(
+            InlineKeyboardButton(
+                t(lang, "handling.list.prev"), callback_data=pack(PREFIX, s, c, page - 1)
+            )
+        )
+    if page + 1 < pages:
+        paging.append(
+            InlineKeyboardButton(
+                t(lang, "handling.list.next"), callback_data=pack(PREFIX, s, c, page + 1)
+            )
+        )
+    if paging:
+        rows.append(paging)
+
+    def mark(label: str, chosen: bool) -> str:
+        return f"• {label}" if chosen else label
+
+    status_row = [
+        InlineKeyboardButton(
+            mark(t(lang, "handling.list.all"), status is None),
+            callback_data=pack(PREFIX, ALL, c, 0),
+        )
+    ] + [
+        InlineKeyboardButton(
+            mark(t(lang, f"status.{x}"), status == x), callback_data=pack(PREFIX, x, c, 0)
+        )
+        for x in STATUSES
+    ]
+    category_row = [
+        InlineKeyboardButton(
+            mark(t(lang, "handling.list.all"), category is None),
+            callback_data=pack(PREFIX, s, ALL, 0),
+        )
+    ] + [
+        InlineKeyboardButton(
+            mark(t(lang, f"category.{x.value}"), category == x.value),
+            callback_data=pack(PREFIX, s, x.value, 0),
+        )
+        for x in Category
+    ]
+    rows.append(status_row[:3])
+    rows.append(status_row[3:])
+    rows.append(category_row[:3])
+    rows.append(category_row[3:])
+    return text, InlineKeyboardMarkup(rows)
+
+
+async def show(update: Update, context: GridContext) -> None:
+    """/cases or the 待办案件 button: the first page, unfiltered."""
+    message = update.effective_message
+    admin = await require_admin(update, context)
+    if admin is None or message is None:
+        return
+    text, markup = await listing(context, admin, None, None, 0)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def page_button(update: Update, context: GridContext) -> None:
+    """A filter or paging button."""
+    query = update.callback_query
+    assert query is not None
+    admin = await require_admin(update, context)
+    if admin is None:
+        return
+    try:
+        status, category, page_text = unpack(query.data, PREFIX, 3)
+        page = number(page_text)
+        if status != ALL and status not in STATUSES:
+            raise BadCallback(status)
+        if category != ALL and category not in {c.value for c in Category}:
+            raise BadCallback(category)
+    except BadCallback:
+        await query.answer(t(admin.language, "common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    text, markup = await listing(
+        context,
+        admin,
+        None if status == ALL else status,
+        None if category == ALL else category,
+        page,
+    )
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in error.message.lower():
+            raise
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/cases, its menu button, and its filter and paging buttons."""
+    return [
+        CommandHandler("cases", show, filters=filters.ChatType.PRIVATE),
+        MessageHandler(label_filter("cases"), show),
+        CallbackQueryHandler(page_button, pattern=pattern(PREFIX)),
+    ]

@@ -1,0 +1,528 @@
+"""/meetings: upcoming meetings with 参加/请假/签到 buttons; admins manage them.
+
+A member sees the meetings they are expected at, answers (attend, or excused with
+a reason), and checks in with one tap while the meeting is on. An admin also sees
+the meetings of their area with buttons for the answers so far, the minutes,
+moving or cancelling one occurrence, changing or cancelling the whole series, and
+a button that starts the create flow (handlers/meeting_create.py). The
+one-question flows (a reason, the minutes, a new time, a series change) are small
+conversations of their own: meeting_excuse.mmd, meeting_minutes.mmd,
+meeting_move.mmd, meeting_series.mmd. Reminders, summaries and notices are
+rendered here from the outbox (RENDERERS); the reminder sweep and the named
+one-shot timer live here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import Html, escape, t
+from bot.outgoing import OutboxRow, Outgoing, Renderer
+from bot.runtime import Runtime
+from bot.services import meetings
+from bot.services.grid import is_admin
+from bot.services.meetings import MeetingError, OccurrenceView
+from bot.services.members import Member
+from handlers.access import require_admin, require_member
+from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.context import GridContext
+from handlers.menu import any_label, label_filter
+
+PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
+MAX_TEXT = 500
+
+TEXT = 0  # the single state of the one-question flows
+DRAFT = "meeting"  # prefix of the one-question flows' keys in the user's store
+
+
+# ---------------------------------------------------------------------- formatting
+
+
+def when(lang: str, tz: ZoneInfo, moment: datetime) -> str:
+    """A moment in local time, with the weekday: '2026-06-16 (周二) 19:30'."""
+    local = moment.astimezone(tz)
+    weekday = t(lang, f"meetings.weekday.{local.weekday()}")
+    return f"{local:%Y-%m-%d} ({weekday}) {local:%H:%M}"
+
+
+def _card(lang: str, tz: ZoneInfo, current: OccurrenceView) -> str:
+    return t(
+        lang,
+        "meetings.card",
+        title=current.series.title,
+        when=when(lang, tz, current.starts),
+        place=current.place or "-",
+        area=current.area_path,
+    )
+
+
+def _names(members: list[Member]) -> str:
+    return "、".join(m.name for m in members) or "-"
+
+
+async def summary_text(runtime: Runtime, lang: str, occurrence_id: int) -> str | None:
+    """The answers so far for an occurrence, for its admin."""
+    current = await meetings.view(runtime.db, occurrence_id)
+    if current is None:
+        return None
+    got = await meetings.summary(runtime.db, occurrence_id)
+    excused = "\n".join(
+        t(lang, "meetings.summary_excused_line", name=m.name, reason=reason or "-")
+        for m, reason in got.excused
+    )
+    return t(
+        lang,
+        "meetings.summary",
+        card=Html(_card(lang, runtime.config.tz, current)),
+        attending=len(got.attending),
+        attending_names=_names(got.attending),
+        excused=len(got.excused),
+        excused_lines=Html(excused or "-"),
+        unanswered=len(got.unanswered),
+        unanswered_names=_names(got.unanswered),
+        checked_in=len(got.checked_in),
+    )
+
+
+def _answer_buttons(lang: str, occurrence_id: int) -> list[InlineKeyboardButton]:
+    return [
+        InlineKeyboardButton(
+            t(lang, "meetings.btn_attend"), callback_data=pack(PREFIX, "a", occurrence_id)
+        ),
+        InlineKeyboardButton(
+            t(lang, "meetings.btn_excuse"), callback_data=pack(PREFIX, "x", occurrence_id)
+        ),
+    ]
+
+
+# ---------------------------------------------------------------------- renderers
+
+
+async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+    current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
+    if current is None or current.cancelled:
+        return None
+    text = t(lang, "meetings.reminder", card=Html(_card(lang, runtime.config.tz, current)))
+    return Outgoing(
+        text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
+    )
+
+
+async def render_summary(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The admin's summary of answers before the meeting."""
+    occurrence_id = int(row.payload["occurrence_id"])
+    current = await meetings.view(runtime.db, occurrence_id)
+    if current is None or current.cancelled:
+        return None
+    text = await summary_text(runtime, lang, occurrence_id)
+    return None if text is None else Outgoing(text=text)
+
+
+async def render_cancelled(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The notice that an occurrence or a whole series is cancelled."""
+    current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
+    if current is None:
+        return None
+    key = "meetings.series_cancelled" if row.payload.get("series") else "meetings.cancelled_notice"
+    return Outgoing(text=t(lang, key, card=Html(_card(lang, runtime.config.tz, current))))
+
+
+async def render_changed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The notice that an occurrence moved, with its new time and the answer buttons."""
+    current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
+    if current is None or current.cancelled:
+        return None
+    text = t(lang, "meetings.changed_notice", card=Html(_card(lang, runtime.config.tz, current)))
+    return Outgoing(
+        text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
+    )
+
+
+RENDERERS: dict[str, Renderer] = {
+    meetings.MEETING_REMINDER: render_reminder,
+    meetings.MEETING_SUMMARY: render_summary,
+    meetings.MEETING_CANCELLED: render_cancelled,
+    meetings.MEETING_CHANGED: render_changed,
+}
+
+
+# ---------------------------------------------------------------------- jobs
+
+NEXT_JOB = "meetings:next"
+
+
+async def sweep(context: GridContext) -> None:
+    """``sweep:meetings``: queue the reminders and summaries that are due, then aim the timer."""
+    runtime = context.runtime
+    await meetings.remind_due(
+        runtime.db, runtime.clock, runtime.config.tz, runtime.config.meetings.grace_minutes
+    )
+    await schedule_next(context)
+
+
+async def schedule_next(context: GridContext) -> None:
+    """Rebuild the reminder timer after a change or a sweep (see :func:`build_jobs`)."""
+    await build_jobs(context.application)
+
+
+async def build_jobs(app: Any) -> None:
+    """One named one-shot job at the next reminder's moment, replaced whenever rebuilt.
+
+    Built when the bot starts and rebuilt after each change and sweep. The sweep alone
+    would be up to its interval late; this job fires on time. Both record each reminder
+    before queueing it, so running both (or either twice) sends nothing twice.
+    """
+    jobs = app.job_queue
+    if jobs is None:
+        return
+    for job in jobs.get_jobs_by_name(NEXT_JOB):
+        job.schedule_removal()
+    runtime: Runtime = app.runtime
+    due = await meetings.next_due(runtime.db, runtime.clock, runtime.config.tz)
+    if due is not None:
+        seconds = (due - runtime.clock.now()).total_seconds()
+        jobs.run_once(_fire, when=max(seconds, 1.0), name=NEXT_JOB)
+
+
+async def _fire(context: GridContext) -> None:
+    await sweep(context)
+    app = context.application
+    delivery = getattr(app, "delivery", None)
+    if delivery is not None:
+        delivery.kick()
+
+
+# ---------------------------------------------------------------------- the list
+
+
+async def show(update: Update, context: GridContext) -> None:
+    """/meetings: the upcoming meetings, each with the buttons this member may use."""
+    message = update.effective_message
+    member = await require_member(update, context)
+    if member is None or message is None:
+        return
+    runtime = context.runtime
+    lang, tz = member.language, runtime.config.tz
+    now = runtime.clock.now()
+    items = await meetings.upcoming_for(runtime.db, runtime.clock, tz, member)
+    admin = is_admin(member.role)
+    if admin:
+        head = t(lang, "meetings.admin_head", count=len(items))
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton(t(lang, "meetings.btn_new"), callback_data=pack(PREFIX, "new"))]]
+        )
+        await message.reply_text(head, reply_markup=keyboard)
+    else:
+        came, expected = await meetings.attendance_rate(runtime.db, runtime.clock, member)
+        rate = f"{came}/{expected}" if expected else "-"
+        await message.reply_text(t(lang, "meetings.member_head", count=len(items), rate=rate))
+    for current, got in items[:8]:
+        occurrence_id = current.occurrence.id
+        lines = [_card(lang, tz, current)]
+        if current.cancelled:
+            lines.append(t(lang, "meetings.state_cancelled"))
+        elif got is not None and got.answer is not None:
+            lines.append(t(lang, f"meetings.state_{got.answer}"))
+        if got is not None and got.checked_in_at is not None:
+            lines.append(t(lang, "meetings.state_checked_in"))
+        rows: list[list[InlineKeyboardButton]] = []
+        if not current.cancelled:
+            expected_here = member.role in current.series.roles
+            if expected_here and now < current.ends:
+                rows.append(_answer_buttons(lang, occurrence_id))
+            if expected_here and meetings.check_in_open(current, now):
+                rows.append(
+                    [
+                        InlineKeyboardButton(
+                            t(lang, "meetings.btn_check_in"),
+                            callback_data=pack(PREFIX, "c", occurrence_id),
+                        )
+                    ]
+                )
+            if admin:
+                rows.extend(_admin_rows(lang, occurrence_id, started=now >= current.starts))
+        await message.reply_text(
+            "\n".join(lines),
+            reply_markup=InlineKeyboardMarkup(rows) if rows else None,
+        )
+
+
+def _admin_rows(
+    lang: str, occurrence_id: int, *, started: bool
+) -> list[list[InlineKeyboardButton]]:
+    def button(key: str, action: str) -> InlineKeyboardButton:
+        return InlineKeyboardButton(
+            t(lang, f"meetings.btn_{key}"), callback_data=pack(PREFIX, action, occurrence_id)
+        )
+
+    first = [button("summary", "s"), button("minutes", "m") if started else button("move", "v")]
+    return [
+        first,
+        [button("change_series", "e")],
+        [button("cancel_one", "k"), button("cancel_series", "K")],
+    ]
+
+
+# ---------------------------------------------------------------------- buttons
+
+
+async def on_button(update: Update, context: GridContext) -> None:
+    """Attend, check in, the summary, and cancelling (one occurrence or the series)."""
+    query = update.callback_query
+    assert query is not None
+    member = await require_member(update, context)
+    if member is None:
+        return
+    lang = member.language
+    runtime = context.runtime
+    try:
+        action, value = unpack(query.data, PREFIX, 2)
+        occurrence_id = number(value)
+        if action not in ("a", "c", "s", "k", "K"):
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        return
+    try:
+        if action == "a":
+            await meetings.answer(runtime.db, runtime.clock, member, occurrence_id, "attend")
+            await query.answer(t(lang, "meetings.answered_attend"))
+            await _mark(query, t(lang, "meetings.state_attend"))
+        elif action == "c":
+            fresh = await meetings.check_in(runtime.db, runtime.clock, member, occurrence_id)
+            await query.answer(
+                t(lang, "meetings.checked_in" if fresh else "meetings.checked_in_before")
+            )
+            if fresh:
+                await _mark(query, t(lang, "meetings.state_checked_in"))
+        else:
+            if not is_admin(member.role):
+                raise MeetingError("access.admins_only")
+            await meetings.admin_view(runtime.db, member, occurrence_id)
+            if action == "s":
+                await query.answer()
+                text = await summary_text(runtime, lang, occurrence_id)
+                if query.message is not None and text is not None:
+                    await context.bot.send_message(query.message.chat.id, text)
+            elif action == "k":
+                await meetings.cancel_occurrence(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
+                await query.answer(t(lang, "meetings.cancelled_one"), show_alert=True)
+                await query.edit_message_reply_markup(reply_markup=None)
+            else:
+                await meetings.cancel_series(runtime.db, runtime.clock, member, occurrence_id)
+                await schedule_next(context)
+                await query.answer(t(lang, "meetings.cancelled_series"), show_alert=True)
+                await query.edit_message_reply_markup(reply_markup=None)
+    except MeetingError as error:
+        await query.answer(t(lang, error.key), show_alert=True)
+
+
+async def _mark(query: Any, state: str) -> None:
+    """Show the member's answer or check-in under the message they pressed it on."""
+    message = query.message
+    if message is None or not getattr(message, "text", None) or state in message.text:
+        return
+    text = f"{escape(message.text)}\n\n{state}"
+    await query.edit_message_text(text, reply_markup=message.reply_markup)
+
+
+# ---------------------------------------------------------------------- one-question flows
+
+
+def _occurrence_of(context: GridContext, key: str) -> int | None:
+    value = context.store.get(key)
+    return value if isinstance(value, int) else None
+
+
+def _text_flow(
+    *,
+    name: str,
+    action: str,
+    prompt: str,
+    admin_only: bool,
+    act: Callable[[Update, GridContext, Member, int, str], Awaitable[str]],
+) -> ConversationHandler[GridContext]:
+    """A conversation that asks one question about an occurrence and acts on the typed answer."""
+    key = f"{DRAFT}_{name}"
+
+    async def begin(update: Update, context: GridContext) -> int:
+        query = update.callback_query
+        assert query is not None
+        check = require_admin if admin_only else require_member
+        member = await check(update, context)
+        if member is None:
+            return ConversationHandler.END
+        lang = member.language
+        try:
+            _action, value = unpack(query.data, PREFIX, 2)
+            occurrence_id = number(value)
+            if admin_only:
+                current = await meetings.admin_view(context.runtime.db, member, occurrence_id)
+            else:
+                current = await meetings.expected_view(context.runtime.db, member, occurrence_id)
+            if current.cancelled:
+                raise MeetingError("meetings.was_cancelled")
+        except BadCallback:
+            await query.answer(t(lang, "common.stale_button"), show_alert=True)
+            return ConversationHandler.END
+        except MeetingError as error:
+            await query.answer(t(lang, error.key), show_alert=True)
+            return ConversationHandler.END
+        await query.answer()
+        context.store[key] = occurrence_id
+        if query.message is not None:
+            await context.bot.send_message(
+                query.message.chat.id,
+                t(
+                    lang,
+                    prompt,
+                    title=current.series.title,
+                    when=when(lang, context.runtime.config.tz, current.starts),
+                ),
+            )
+        return TEXT
+
+    async def typed(update: Update, context: GridContext) -> int | None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        member = await require_member(update, context)
+        occurrence_id = _occurrence_of(context, key)
+        if member is None or occurrence_id is None:
+            context.store.pop(key, None)
+            return ConversationHandler.END
+        text = message.text.strip()
+        if len(text) > MAX_TEXT:
+            await message.reply_text(t(member.language, "meetings.too_long", limit=MAX_TEXT))
+            return None
+        try:
+            reply = await act(update, context, member, occurrence_id, text)
+        except MeetingError as error:
+            await message.reply_text(t(member.language, error.key))
+            if error.key in (
+                "meetings.bad_datetime",
+                "meetings.in_the_past",
+                "meetings.bad_change",
+            ):
+                return None  # ask again
+            context.store.pop(key, None)
+            return ConversationHandler.END
+        context.store.pop(key, None)
+        await message.reply_text(reply)
+        return ConversationHandler.END
+
+    async def wrong(update: Update, context: GridContext) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                await context.text(update, "meetings.type_text")
+            )
+
+    async def cancel(update: Update, context: GridContext) -> int:
+        context.store.pop(key, None)
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                await context.text(update, "common.cancelled")
+            )
+        return ConversationHandler.END
+
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        name=name,
+        persistent=True,
+        entry_points=[CallbackQueryHandler(begin, pattern=f"^{PREFIX}:{action}:")],
+        states={
+            TEXT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~any_label(), typed),
+                MessageHandler(private & ~filters.COMMAND, wrong),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+
+
+async def _excuse(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+    runtime = context.runtime
+    await meetings.answer(runtime.db, runtime.clock, member, occ, "excused", text)
+    return t(member.language, "meetings.answered_excused", reason=text)
+
+
+async def _minutes(
+    update: Update, context: GridContext, member: Member, occ: int, text: str
+) -> str:
+    runtime = context.runtime
+    await meetings.record_minutes(runtime.db, runtime.clock, member, occ, text)
+    return t(member.language, "meetings.minutes_saved")
+
+
+async def _move(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+    runtime = context.runtime
+    moved = await meetings.move_occurrence(
+        runtime.db, runtime.clock, runtime.config.tz, member, occ, text
+    )
+    await schedule_next(context)
+    return t(
+        member.language,
+        "meetings.moved",
+        when=when(member.language, runtime.config.tz, moved.starts),
+    )
+
+
+async def _change(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+    runtime = context.runtime
+    tz = runtime.config.tz
+    what, following = await meetings.change_series(runtime.db, runtime.clock, tz, member, occ, text)
+    await schedule_next(context)
+    return t(
+        member.language,
+        f"meetings.series_changed_{what}",
+        when=when(member.language, tz, following.starts),
+        place=following.place,
+    )
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/meetings, its buttons and the one-question flows (the create flow: meeting_create)."""
+    private = filters.ChatType.PRIVATE
+    return [
+        _text_flow(
+            name="meeting_excuse",
+            action="x",
+            prompt="meetings.ask_reason",
+            admin_only=False,
+            act=_excuse,
+        ),
+        _text_flow(
+            name="meeting_minutes",
+            action="m",
+            prompt="meetings.ask_minutes",
+            admin_only=True,
+            act=_minutes,
+        ),
+        _text_flow(
+            name="meeting_series",
+            action="e",
+            prompt="meetings.ask_change",
+            admin_only=True,
+            act=_change,
+        ),
+        _text_flow(
+            name="meeting_move", action="v", prompt="meetings.ask_move", admin_only=True, act=_move
+        ),
+        CommandHandler("meetings", show, filters=private),
+        MessageHandler(label_filter("meetings"), show),
+        CallbackQueryHandler(on_button, pattern=pattern(PREFIX)),
+    ]

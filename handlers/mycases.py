@@ -1,0 +1,196 @@
+"""/mycases: a page of the member's own reports, newest first, and each one's timeline.
+
+One message, edited in place: the list (number, category, state, age) with a button
+per case and buttons to page; a case's button shows its timeline with a way back.
+Buttons: ``my:p:<page>`` and ``my:c:<case id>:<page>``; a case is shown only to
+the member who reported it, whatever the button says.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.i18n import has, t
+from bot.services import my_cases
+from bot.services.members import Member
+from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
+from handlers.access import require_member
+from handlers.callbacks import BadCallback, number, pack, pattern
+from handlers.context import GridContext
+from handlers.menu import label_filter
+
+PREFIX = "my"
+SHOWN_EVENTS = 30  # the newest events shown; a long timeline says how many it left out
+
+
+def _age(context: GridContext, lang: str, stamp: str) -> str:
+    minutes = my_cases.minutes_since(context.runtime.clock, stamp)
+    if minutes < 60:
+        return t(lang, "mycases.minutes_ago", n=minutes)
+    if minutes < 24 * 60:
+        return t(lang, "mycases.hours_ago", n=minutes // 60)
+    return t(lang, "mycases.days_ago", n=minutes // (24 * 60))
+
+
+def _local(context: GridContext, stamp: str) -> str:
+    return my_cases.local_time(stamp, context.runtime.config.tz)
+
+
+async def _page(
+    context: GridContext, member: Member, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    lang = member.language
+    found = await my_cases.page_of(context.runtime.db, member, page)
+    if found.total == 0:
+        return t(lang, "mycases.none"), None
+    lines = [t(lang, "mycases.header", total=found.total, page=found.page + 1, pages=found.pages)]
+    buttons: list[InlineKeyboardButton] = []
+    first = found.page * my_cases.PAGE_SIZE
+    for index, case in enumerate(found.cases, start=first + 1):
+        lines.append(
+            t(
+                lang,
+                "mycases.line",
+                index=index,
+                number=case.number,
+                category=t(lang, f"category.{case.category}"),
+                status=t(lang, f"status.{case.status}"),
+                age=_age(context, lang, case.created_at),
+            )
+        )
+        buttons.append(
+            InlineKeyboardButton(
+                f"{index}. {case.number}", callback_data=pack(PREFIX, "c", case.id, found.page)
+            )
+        )
+    lines.append(t(lang, "mycases.hint"))
+    rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
+    nav: list[InlineKeyboardButton] = []
+    if found.page > 0:
+        nav.append(
+            InlineKeyboardButton(
+                t(lang, "mycases.previous"), callback_data=pack(PREFIX, "p", found.page - 1)
+            )
+        )
+    if found.page < found.pages - 1:
+        nav.append(
+            InlineKeyboardButton(
+                t(lang, "mycases.next"), callback_data=pack(PREFIX, "p", found.page + 1)
+            )
+        )
+    if nav:
+        rows.append(nav)
+    return "\n".join(lines), InlineKeyboardMarkup(rows)
+
+
+def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
+    if entry.actor == SELF:
+        actor = t(lang, "mycases.you")
+    elif entry.actor == SYSTEM:
+        actor = t(lang, "mycases.system")
+    else:
+        actor = t(lang, f"role.{entry.actor}")
+    if has(f"mycases.event.{entry.kind}"):
+        what = t(lang, f"mycases.event.{entry.kind}")
+    elif entry.to_status is not None:
+        what = t(lang, "mycases.event.other", status=t(lang, f"status.{entry.to_status}"))
+    else:
+        what = t(lang, "mycases.event.updated")
+    detail = next(
+        (
+            str(entry.data[k])
+            for k in ("reason", "note", "resolution", "rating")
+            if entry.data.get(k)
+        ),
+        None,
+    )
+    # Case handling stores codes for reasons and ratings: show their names.
+    if entry.kind == "rejected" and entry.data.get("text"):
+        detail = str(entry.data["text"])
+    elif entry.kind == "rejected" and has(f"handling.reason.{detail}"):
+        detail = t(lang, f"handling.reason.{detail}")
+    elif entry.kind == "rated" and has(f"rating.{detail}"):
+        detail = t(lang, f"rating.{detail}")
+    at = _local(context, entry.at)
+    if detail is None:
+        return t(lang, "mycases.entry", at=at, actor=actor, what=what)
+    return t(lang, "mycases.entry_detail", at=at, actor=actor, what=what, detail=detail[:200])
+
+
+def _timeline(context: GridContext, lang: str, found: Timeline) -> str:
+    case = found.view.case
+    head = t(
+        lang,
+        "mycases.case",
+        number=case.number,
+        category=t(lang, f"category.{case.category}"),
+        kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+        status=t(lang, f"status.{case.status}"),
+        description=(case.description or t(lang, "mycases.voice"))[:600],
+        place=found.view.place_path or case.place_text or found.view.coordinates or "-",
+    )
+    entries = found.entries
+    lines = [head]
+    if len(entries) > SHOWN_EVENTS:
+        lines.append(t(lang, "mycases.more", n=len(entries) - SHOWN_EVENTS))
+        entries = entries[-SHOWN_EVENTS:]
+    lines.extend(_entry(context, lang, e) for e in entries)
+    return "\n".join(lines)
+
+
+async def show(update: Update, context: GridContext) -> None:
+    """/mycases or the menu button: the first page of the member's reports."""
+    member = await require_member(update, context)
+    message = update.effective_message
+    if member is None or message is None:
+        return
+    text, markup = await _page(context, member, 0)
+    await message.reply_text(text, reply_markup=markup)
+
+
+async def button(update: Update, context: GridContext) -> None:
+    """Page the list, open a case, or go back to the list."""
+    query = update.callback_query
+    assert query is not None
+    member = await require_member(update, context)
+    if member is None:
+        return
+    lang = member.language
+    parts = (query.data or "").split(":")
+    try:
+        if len(parts) == 3 and parts[1] == "p":
+            text, markup = await _page(context, member, number(parts[2]))
+        elif len(parts) == 4 and parts[1] == "c":
+            page = number(parts[3])
+            found = await my_cases.timeline(context.runtime.db, member, number(parts[2]))
+            if found is None:  # not this member's case: a forged button
+                raise BadCallback(query.data)
+            text = _timeline(context, lang, found)
+            back = InlineKeyboardButton(
+                t(lang, "mycases.back"), callback_data=pack(PREFIX, "p", page)
+            )
+            markup = InlineKeyboardMarkup([[back]])
+        else:
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        return
+    await query.answer()
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():  # the same page again: nothing to do
+            raise
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/mycases, its menu button, and its buttons."""
+    return [
+        CommandHandler("mycases", show, filters=filters.ChatType.PRIVATE),
+        MessageHandler(label_filter("mycases"), show),
+        CallbackQueryHandler(button, pattern=pattern(PREFIX)),
+    ]

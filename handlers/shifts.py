@@ -1,0 +1,313 @@
+"""/shifts: duty posts and shifts (自行排班). Admins define and assign; leaders sign up.
+
+An admin sees the posts of their area with buttons to add a post or a shift
+(shift_post.mmd, shift_add.mmd: one typed answer each), and the shifts ahead
+with a button to assign someone. A leader sees the shifts of their area ahead
+and signs up for an open one with one tap. Reminders before a shift and the
+unstaffed-shift alert are rendered here from the outbox (RENDERERS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.i18n import t
+from bot.outgoing import OutboxRow, Outgoing, Renderer
+from bot.runtime import Runtime
+from bot.services import shifts
+from bot.services.grid import is_admin
+from bot.services.members import Member
+from bot.services.shifts import Shift, ShiftError
+from handlers.access import require_admin, require_member
+from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.context import GridContext
+from handlers.menu import any_label, label_filter
+
+PREFIX = "sf"
+TEXT = 0
+
+
+def shift_line(lang: str, runtime: Runtime, shift: Shift) -> str:
+    """One shift: post, local day and hours, people on it of those needed."""
+    starts, ends = shifts.local_times(shift, runtime.config.tz)
+    return t(
+        lang,
+        "shifts.line",
+        post=shift.post_name,
+        day=f"{starts:%Y-%m-%d}",
+        start=f"{starts:%H:%M}",
+        end=f"{ends:%H:%M}",
+        staffed=len(shift.staff),
+        needed=shift.needed,
+    )
+
+
+async def _render(runtime: Runtime, row: OutboxRow, lang: str, key: str) -> Outgoing | None:
+    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
+    if shift is None:
+        return None
+    return Outgoing(text=t(lang, key, shift=shift_line(lang, runtime, shift)))
+
+
+async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The reminder before a member's shift."""
+    return await _render(runtime, row, lang, "shifts.reminder")
+
+
+async def render_unstaffed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The admin's alert for a shift still short of people; None once it is staffed."""
+    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
+    if shift is None or shift.open_places == 0:
+        return None
+    return Outgoing(text=t(lang, "shifts.unstaffed", shift=shift_line(lang, runtime, shift)))
+
+
+async def render_assigned(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The notice to a member an admin put on a shift."""
+    return await _render(runtime, row, lang, "shifts.assigned")
+
+
+RENDERERS: dict[str, Renderer] = {
+    shifts.SHIFT_REMINDER: render_reminder,
+    shifts.SHIFT_UNSTAFFED: render_unstaffed,
+    shifts.SHIFT_ASSIGNED: render_assigned,
+}
+
+
+async def sweep(context: GridContext) -> None:
+    """``sweep:shifts``: queue the shift reminders and unstaffed alerts that are due."""
+    runtime = context.runtime
+    config = runtime.config.meetings
+    await shifts.remind_due(
+        runtime.db,
+        runtime.clock,
+        reminder_minutes=config.shift_reminder_minutes,
+        unstaffed_minutes=config.unstaffed_alert_minutes,
+        grace_minutes=config.grace_minutes,
+    )
+
+
+def _button(lang: str, key: str, *parts: str | int, **values: object) -> InlineKeyboardButton:
+    return InlineKeyboardButton(t(lang, key, **values), callback_data=pack(PREFIX, *parts))
+
+
+async def show(update: Update, context: GridContext) -> None:
+    """/shifts: posts and shifts ahead, with the buttons this member may use."""
+    message = update.effective_message
+    member = await require_member(update, context)
+    if member is None or message is None:
+        return
+    runtime = context.runtime
+    lang = member.language
+    upcoming = await shifts.upcoming(runtime.db, runtime.clock, member)
+    if is_admin(member.role):
+        posts = await shifts.posts_of(runtime.db, member)
+        rows = [[_button(lang, "shifts.btn_new_post", "new")]]
+        rows += [[_button(lang, "shifts.btn_add_shift", "add", p.id, post=p.name)] for p in posts]
+        names = "、".join(p.name for p in posts) or "-"
+        await message.reply_text(
+            t(lang, "shifts.admin_head", posts=names, count=len(upcoming)),
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+    else:
+        await message.reply_text(t(lang, "shifts.member_head", count=len(upcoming)))
+    for shift in upcoming[:10]:
+        await message.reply_text(
+            shift_line(lang, runtime, shift), reply_markup=_shift_buttons(lang, member, shift)
+        )
+
+
+def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMarkup | None:
+    rows = []
+    if is_admin(member.role):
+        if shift.open_places:
+            rows.append([_button(lang, "shifts.btn_assign", "pick", shift.id)])
+    elif member.id in shift.staff:
+        return None
+    elif shift.open_places:
+        rows.append([_button(lang, "shifts.btn_sign_up", "up", shift.id)])
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def on_button(update: Update, context: GridContext) -> None:
+    """Sign up, choose whom to assign, assign."""
+    query = update.callback_query
+    assert query is not None
+    member = await require_member(update, context)
+    if member is None:
+        return
+    lang = member.language
+    runtime = context.runtime
+    try:
+        parts = (query.data or "").split(":")
+        if len(parts) == 4:
+            action, shift_text, member_text = unpack(query.data, PREFIX, 3)
+            other = number(member_text)
+        else:
+            action, shift_text = unpack(query.data, PREFIX, 2)
+            other = 0
+        shift_id = number(shift_text)
+        if action not in ("up", "pick", "as") or (action == "as") != (len(parts) == 4):
+            raise BadCallback(query.data)
+    except BadCallback:
+        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        return
+    try:
+        if action == "up":
+            shift = await shifts.sign_up(runtime.db, runtime.clock, member, shift_id)
+            await query.answer(t(lang, "shifts.signed_up"))
+            await query.edit_message_text(
+                t(lang, "shifts.signed_up_line", shift=shift_line(lang, runtime, shift))
+            )
+            return
+        if not is_admin(member.role):
+            raise ShiftError("access.admins_only")
+        if action == "pick":
+            people = await shifts.candidates(runtime.db, member, shift_id)
+            if not people:
+                raise ShiftError("shifts.nobody")
+            await query.answer()
+            rows = [
+                [InlineKeyboardButton(p.name, callback_data=pack(PREFIX, "as", shift_id, p.id))]
+                for p in people[:20]
+            ]
+            await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
+            return
+        shift = await shifts.assign(runtime.db, runtime.clock, member, shift_id, other)
+        await query.answer(t(lang, "shifts.assigned_ok"))
+        await query.edit_message_text(
+            shift_line(lang, runtime, shift), reply_markup=_shift_buttons(lang, member, shift)
+        )
+    except ShiftError as error:
+        await query.answer(t(lang, error.key), show_alert=True)
+
+
+def _admin_text_flow(
+    *,
+    name: str,
+    entry: str,
+    prompt: str,
+    act: Callable[[GridContext, Member, int, str], Awaitable[str]],
+) -> ConversationHandler[GridContext]:
+    """A conversation that asks an admin one thing and acts on the typed answer."""
+    key = f"shift_{name}"
+
+    async def begin(update: Update, context: GridContext) -> int:
+        query = update.callback_query
+        assert query is not None
+        admin = await require_admin(update, context)
+        if admin is None:
+            return ConversationHandler.END
+        lang = admin.language
+        try:
+            parts = (
+                unpack(query.data, PREFIX, 2) if entry == "add" else unpack(query.data, PREFIX, 1)
+            )
+            post_id = number(parts[1]) if entry == "add" else 0
+            if entry == "add":
+                post = await shifts.post_for_admin(context.runtime.db, admin, post_id)
+                label = post.name
+            else:
+                label = ""
+        except BadCallback:
+            await query.answer(t(lang, "common.stale_button"), show_alert=True)
+            return ConversationHandler.END
+        except ShiftError as error:
+            await query.answer(t(lang, error.key), show_alert=True)
+            return ConversationHandler.END
+        await query.answer()
+        context.store[key] = post_id
+        await context.bot.send_message(admin.tg_user_id, t(lang, prompt, post=label))
+        return TEXT
+
+    async def typed(update: Update, context: GridContext) -> int | None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        admin = await require_admin(update, context)
+        post_id = context.store.get(key)
+        if admin is None or not isinstance(post_id, int):
+            context.store.pop(key, None)
+            return ConversationHandler.END
+        try:
+            reply = await act(context, admin, post_id, message.text.strip()[:200])
+        except ShiftError as error:
+            await message.reply_text(t(admin.language, error.key))
+            if error.key in (
+                "shifts.bad_times",
+                "shifts.in_the_past",
+                "shifts.bad_name",
+                "shifts.post_exists",
+            ):
+                return None  # the same question again
+            context.store.pop(key, None)
+            return ConversationHandler.END
+        context.store.pop(key, None)
+        await message.reply_text(reply)
+        return ConversationHandler.END
+
+    async def wrong(update: Update, context: GridContext) -> None:
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                await context.text(update, "shifts.type_text")
+            )
+
+    async def cancel(update: Update, context: GridContext) -> int:
+        context.store.pop(key, None)
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(
+                await context.text(update, "common.cancelled")
+            )
+        return ConversationHandler.END
+
+    private = filters.ChatType.PRIVATE
+    return ConversationHandler(
+        name=name,
+        persistent=True,
+        entry_points=[CallbackQueryHandler(begin, pattern=f"^{PREFIX}:{entry}(:|$)")],
+        states={
+            TEXT: [
+                MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~any_label(), typed),
+                MessageHandler(private & ~filters.COMMAND, wrong),
+            ]
+        },
+        fallbacks=[CommandHandler("cancel", cancel)],
+    )
+
+
+async def _new_post(context: GridContext, admin: Member, _post_id: int, text: str) -> str:
+    runtime = context.runtime
+    post = await shifts.create_post(runtime.db, runtime.clock, admin, text)
+    return t(admin.language, "shifts.post_created", post=post.name)
+
+
+async def _new_shift(context: GridContext, admin: Member, post_id: int, text: str) -> str:
+    runtime = context.runtime
+    shift = await shifts.add_shift(
+        runtime.db, runtime.clock, runtime.config.tz, admin, post_id, text
+    )
+    return t(
+        admin.language, "shifts.shift_created", shift=shift_line(admin.language, runtime, shift)
+    )
+
+
+def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
+    """/shifts, its buttons, and the two admin flows."""
+    private = filters.ChatType.PRIVATE
+    return [
+        _admin_text_flow(name="shift_post", entry="new", prompt="shifts.ask_post", act=_new_post),
+        _admin_text_flow(name="shift_add", entry="add", prompt="shifts.ask_shift", act=_new_shift),
+        CommandHandler("shifts", show, filters=private),
+        MessageHandler(label_filter("shifts"), show),
+        CallbackQueryHandler(on_button, pattern=pattern(PREFIX)),
+    ]

@@ -1,0 +1,64 @@
+"""The digest repository: the case figures of an area for a period, and digests sent."""
+
+from __future__ import annotations
+
+from storage.db import Queryable
+
+# A case belongs to the community it was reported in, wherever escalation has moved it.
+_IN_AREA = "community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
+_OPEN = "status IN ('new', 'accepted', 'in_progress')"
+
+
+async def new_cases(q: Queryable, id_path: str, since: str, until: str) -> list[str]:
+    """Numbers of the cases of the area (and below) created in [since, until)."""
+    rows = await q.fetchall(
+        f"SELECT number FROM cases WHERE {_IN_AREA} AND created_at >= ? AND created_at < ?"
+        " ORDER BY created_at",
+        (id_path + "%", since, until),
+    )
+    return [r["number"] for r in rows]
+
+
+async def closed_cases(q: Queryable, id_path: str, since: str, until: str) -> list[str]:
+    """Numbers of the cases of the area (and below) closed in [since, until)."""
+    rows = await q.fetchall(
+        f"SELECT number FROM cases WHERE {_IN_AREA} AND closed_at >= ? AND closed_at < ?"
+        " ORDER BY closed_at",
+        (id_path + "%", since, until),
+    )
+    return [r["number"] for r in rows]
+
+
+async def overdue_cases(q: Queryable, id_path: str, since: str, now: str) -> list[str]:
+    """Numbers of the open cases of the area (and below) past a due time.
+
+    A case the time-limit sweep escalated since ``since`` counts too: escalation gives
+    it a fresh time limit at the level above, but it was overdue here.
+    """
+    rows = await q.fetchall(
+        f"SELECT number FROM cases WHERE {_IN_AREA} AND {_OPEN} AND"
+        " ((status = 'new' AND accept_due < ?) OR resolve_due < ?"
+        "  OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id"
+        "   AND e.kind = 'escalated' AND e.actor_id IS NULL AND e.at >= ?))"
+        " ORDER BY created_at",
+        (id_path + "%", now, now, since),
+    )
+    return [r["number"] for r in rows]
+
+
+async def last_until(q: Queryable, member_id: int) -> str | None:
+    """The end of the period of the member's last digest, or None."""
+    value = await q.fetchval("SELECT max(until) FROM digests WHERE member_id = ?", (member_id,))
+    return None if value is None else str(value)
+
+
+async def record(
+    q: Queryable, member_id: int, local_date: str, since: str, until: str, sent: bool
+) -> bool:
+    """Record the member's digest of a local date; False if there was one already."""
+    row_id = await q.fetchval(
+        "INSERT INTO digests (member_id, local_date, since, until, sent) VALUES (?, ?, ?, ?, ?)"
+        " ON CONFLICT (member_id, local_date) DO NOTHING RETURNING rowid",
+        (member_id, local_date, since, until, int(sent)),
+    )
+    return row_id is not None

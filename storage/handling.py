@@ -1,0 +1,293 @@
+"""The case-handling repository: guarded transitions, alert copies, bound groups, mediations.
+
+Everything here is written inside the transaction of a case's transition (see
+``bot/services/cases.py``); :func:`update_case` changes a case only if its version
+is still the one the caller read, which is how two admins pressing at once are told
+apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from storage.cases import _COLUMNS, Case, _case
+from storage.db import Queryable, Transaction
+
+OPEN_STATUSES = ("new", "accepted", "in_progress", "resolved")
+
+_UPDATABLE = frozenset(
+    {
+        "status",
+        "reject_reason",
+        "resolution",
+        "assignee_id",
+        "responsible_area_id",
+        "escalations",
+        "accept_due",
+        "resolve_due",
+        "verify_due",
+        "resolved_at",
+        "resolved_by",
+        "closed_at",
+        "rating",
+        "verify_reminded",
+    }
+)
+
+
+async def update_case(
+    tx: Transaction, case_id: int, version: int, now: str, **changes: Any
+) -> bool:
+    """Apply ``changes`` and bump the version if the case is still at ``version``."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    sets = "".join(f", {name} = ?" for name in changes)
+    changed = await tx.execute_rowcount(
+        f"UPDATE cases SET version = version + 1, updated_at = ?{sets}"
+        " WHERE id = ? AND version = ?",
+        (now, *changes.values(), case_id, version),
+    )
+    return changed == 1
+
+
+# ---------------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which open cases /cases shows: below an area, optionally of one status and category."""
+
+    id_path: str
+    status: str | None = None
+    category: str | None = None
+
+
+def _where(f: CaseFilter) -> tuple[str, list[object]]:
+    sql = (
+        " FROM cases c JOIN areas a ON a.id = c.community_id"
+        f" WHERE c.status IN ({','.join('?' * len(OPEN_STATUSES))}) AND a.id_path LIKE ?"
+    )
+    params: list[object] = [*OPEN_STATUSES, f.id_path + "%"]
+    if f.status is not None:
+        sql += " AND c.status = ?"
+        params.append(f.status)
+    if f.category is not None:
+        sql += " AND c.category = ?"
+        params.append(f.category)
+    return sql, params
+
+
+async def open_cases(q: Queryable, f: CaseFilter, limit: int, offset: int) -> list[Case]:
+    """A page of open cases reported in the area of ``f`` and below, oldest first."""
+    where, params = _where(f)
+    columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = await q.fetchall(
+        f"SELECT {columns}{where} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [_case(r) for r in rows]
+
+
+async def count_open_cases(q: Queryable, f: CaseFilter) -> int:
+    """How many open cases :func:`open_cases` would page through."""
+    where, params = _where(f)
+    return int(await q.fetchval(f"SELECT count(*){where}", params))
+
+
+async def overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]:
+    """Open cases past the due time of their stage (accept, or resolve), oldest first."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE (status = 'new' AND accept_due <= ?)"
+        " OR (status IN ('accepted', 'in_progress') AND resolve_due <= ?)"
+        " ORDER BY created_at, id LIMIT ?",
+        (now, now, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def resolved_before(q: Queryable, cutoff: str, limit: int = 200) -> list[Case]:
+    """Resolved cases the reporter has not answered since before ``cutoff``."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND resolved_at <= ?"
+        " ORDER BY resolved_at, id LIMIT ?",
+        (cutoff, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def verify_overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]:
+    """Resolved cases past their verify time whose reporter was not reminded yet."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND verify_reminded = 0"
+        " AND verify_due <= ? ORDER BY verify_due, id LIMIT ?",
+        (now, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def mark_verify_reminded(q: Queryable, case_id: int) -> bool:
+    """Note that the reporter was reminded to answer; False if that was done already.
+
+    The version stays: the reporter's answer buttons of the resolution remain valid.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET verify_reminded = 1 WHERE id = ? AND verify_reminded = 0"
+        " AND status = 'resolved' RETURNING 1",
+        (case_id,),
+    )
+    return row is not None
+
+
+# ---------------------------------------------------------------------- alert copies
+
+
+@dataclass(frozen=True)
+class Watcher:
+    """Someone holding an alert of a case: a member, or a group chat (member_id None)."""
+
+    recipient: str
+    member_id: int | None
+    area_id: int
+
+
+async def add_watcher(
+    q: Queryable, case_id: int, recipient: str, member_id: int | None, area_id: int, now: str
+) -> bool:
+    """Record that ``recipient`` holds an alert of the case; False if it did already."""
+    row = await q.fetchval(
+        "INSERT INTO case_watchers (case_id, recipient, member_id, area_id, added_at)"
+        " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING 1",
+        (case_id, recipient, member_id, area_id, now),
+    )
+    return row is not None
+
+
+async def watchers(q: Queryable, case_id: int) -> list[Watcher]:
+    """Everyone holding an alert of the case, in the order they got it."""
+    rows = await q.fetchall(
+        "SELECT recipient, member_id, area_id FROM case_watchers WHERE case_id = ? ORDER BY rowid",
+        (case_id,),
+    )
+    return [Watcher(r[0], r[1], r[2]) for r in rows]
+
+
+async def remember_message(
+    q: Queryable, edit_key: str, chat_id: int, message_id: int, now: str
+) -> None:
+    """Keep the message sent under ``edit_key``, to edit it later."""
+    await q.execute(
+        "INSERT INTO message_refs (edit_key, chat_id, message_id, updated_at) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT (edit_key) DO UPDATE SET chat_id = excluded.chat_id,"
+        " message_id = excluded.message_id, updated_at = excluded.updated_at",
+        (edit_key, chat_id, message_id, now),
+    )
+
+
+async def message_ref(q: Queryable, edit_key: str) -> tuple[int, int] | None:
+    """(chat id, message id) of the message kept under ``edit_key``, or None."""
+    row = await q.fetchone(
+        "SELECT chat_id, message_id FROM message_refs WHERE edit_key = ?", (edit_key,)
+    )
+    return None if row is None else (int(row[0]), int(row[1]))
+
+
+# ---------------------------------------------------------------------- group chats
+
+
+async def bind_group(q: Queryable, area_id: int, chat_id: int, by: int, now: str) -> None:
+    """Bind a group chat to an area (a chat serves one area; binding again moves it)."""
+    await q.execute("DELETE FROM area_groups WHERE chat_id = ?", (chat_id,))
+    await q.execute(
+        "INSERT INTO area_groups (area_id, chat_id, bound_by, bound_at) VALUES (?, ?, ?, ?)",
+        (area_id, chat_id, by, now),
+    )
+
+
+async def unbind_group(q: Queryable, chat_id: int) -> int | None:
+    """Unbind a group chat; return the area it served, or None if it was not bound."""
+    area_id = await q.fetchval("SELECT area_id FROM area_groups WHERE chat_id = ?", (chat_id,))
+    await q.execute("DELETE FROM area_groups WHERE chat_id = ?", (chat_id,))
+    return None if area_id is None else int(area_id)
+
+
+async def group_area(q: Queryable, chat_id: int) -> int | None:
+    """The area a group chat is bound to, or None."""
+    area_id = await q.fetchval("SELECT area_id FROM area_groups WHERE chat_id = ?", (chat_id,))
+    return None if area_id is None else int(area_id)
+
+
+async def groups_of(q: Queryable, area_id: int) -> list[int]:
+    """The chat ids of the group chats bound to an area."""
+    rows = await q.fetchall(
+        "SELECT chat_id FROM area_groups WHERE area_id = ? ORDER BY chat_id", (area_id,)
+    )
+    return [int(r[0]) for r in rows]
+
+
+# ---------------------------------------------------------------------- mediations
+
+
+@dataclass(frozen=True)
+class Mediation:
+    """The mediation record of a settled dispute."""
+
+    case_id: int
+    mediator_id: int
+    parties: str
+    facts: str
+    agreement: str
+    fulfilment: str
+    recorded_at: str
+    revisit_at: str
+    revisit_sent: bool
+
+
+_MEDIATION = (
+    "case_id, mediator_id, parties, facts, agreement, fulfilment, recorded_at, revisit_at,"
+    " revisit_sent"
+)
+
+
+async def save_mediation(q: Queryable, m: Mediation) -> None:
+    """Store (or replace, when a reopened dispute is settled again) a mediation record."""
+    await q.execute(
+        f"INSERT OR REPLACE INTO mediations ({_MEDIATION}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            m.case_id,
+            m.mediator_id,
+            m.parties,
+            m.facts,
+            m.agreement,
+            m.fulfilment,
+            m.recorded_at,
+            m.revisit_at,
+            int(m.revisit_sent),
+        ),
+    )
+
+
+async def mediation(q: Queryable, case_id: int) -> Mediation | None:
+    """The mediation record of a case, or None."""
+    row = await q.fetchone(f"SELECT {_MEDIATION} FROM mediations WHERE case_id = ?", (case_id,))
+    if row is None:
+        return None
+    values = dict(row)
+    values["revisit_sent"] = bool(values["revisit_sent"])
+    return Mediation(**values)
+
+
+async def revisits_due(q: Queryable, now: str, limit: int = 200) -> list[Mediation]:
+    """Mediations whose follow-up visit is due and not yet reminded."""
+    rows = await q.fetchall(
+        f"SELECT {_MEDIATION} FROM mediations WHERE revisit_sent = 0 AND revisit_at <= ?"
+        " ORDER BY revisit_at LIMIT ?",
+        (now, limit),
+    )
+    return [Mediation(**{**dict(r), "revisit_sent": bool(r["revisit_sent"])}) for r in rows]
+
+
+async def mark_revisit_sent(q: Queryable, case_id: int) -> None:
+    """Note that the mediator was reminded to visit again."""
+    await q.execute("UPDATE mediations SET revisit_sent = 1 WHERE case_id = ?", (case_id,))
