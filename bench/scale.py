@@ -10,11 +10,8 @@ Figures: the time to start the bot on that file and be ready for updates (build 
 Application, open and migrate the database, load persistence, start), the time of
 an admin's page of open cases and of opening one case, and the file's size.
 
-Hooks for the lead, once the features land:
-- ``open_cases_page`` and ``open_one_case`` are the queries behind ``/cases``, written
-  here; point them at the real case-handling service.
-- ``add_meetings`` fills 1,000 meetings once the meetings tables exist (they are
-  not on this branch).
+``open_cases_page`` and ``open_one_case`` call the case-handling service as
+``/cases`` does; ``add_meetings`` generates the meetings.
 """
 
 from __future__ import annotations
@@ -37,22 +34,20 @@ from bot.app import build_application, start_offline, stop_offline
 from bot.clock import SystemClock
 from bot.config import load_config
 from bot.runtime import Runtime
-from bot.services.case_view import CaseView, case_view
+from bot.services import cases as case_service
+from bot.services.cases import Card
 from bot.standin import FakeTelegram, Limits, StandInRequest
 from bot.standin.http import StandInServer
-from storage import areas as area_repo
-from storage import cases as case_repo
+from handlers.cases_list import PER_PAGE
 from storage import members as member_repo
 from storage.cases import Case
-from storage.db import Database, Queryable
+from storage.db import Database
 from storage.members import Member
 from storage.migrate import available_migrations, migrate
 
-GENERATOR_VERSION = 1  # bump when the generated data changes
+GENERATOR_VERSION = 2  # bump when the generated data changes
 FIVE_YEARS = 5 * 365 * 86_400
 START_EPOCH = 1_640_995_200  # 2022-01-01T00:00:00Z
-OPEN_STATUSES = ("new", "accepted", "in_progress")
-PAGE_SIZE = 10
 
 
 @dataclass(frozen=True)
@@ -226,17 +221,39 @@ def _cases(conn: sqlite3.Connection, size: Size) -> None:
 
 
 def add_meetings(conn: sqlite3.Connection, size: Size) -> int:
-    """HOOK (meetings): insert ``size.meetings`` meetings; return how many were added.
+    """``size.meetings`` meetings: a weekly series per community, their occurrences, answers.
 
-    The meetings tables are not on this branch; once they are, insert the meetings,
-    their occurrences and RSVPs here with bulk SQL like :func:`_cases` does.
+    Each community holds a weekly meeting (例会); the occurrences are the most recent
+    weeks, spread over the series, and half the leaders of each community answered each
+    one (attend or excused). Returns how many occurrences were added.
     """
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meetings'"
-    ).fetchone()
-    if not exists:
-        return 0
-    return 0  # TODO(lead): generate meetings once the table's columns are known
+    conn.execute(
+        "INSERT INTO meeting_series (area_id, title, rule, weekday, local_time, place,"
+        " roles, created_at)"
+        " SELECT id, name || '周例会', 'weekly', 1, '19:30', name || '党群服务中心',"
+        " '[\"building_leader\", \"building_assistant\"]', '2021-12-01T00:00:00Z'"
+        " FROM areas WHERE kind = 'community' ORDER BY id"
+    )
+    series = conn.execute("SELECT count(*) FROM meeting_series").fetchone()[0]
+    per_series = -(-size.meetings // series)  # ceiling
+    last = START_EPOCH + FIVE_YEARS
+    conn.execute(
+        "WITH RECURSIVE w(k) AS (SELECT 0 UNION ALL SELECT k + 1 FROM w WHERE k + 1 < ?)"
+        " INSERT INTO meeting_occurrences (series_id, slot, starts_at)"
+        " SELECT s.id, strftime('%Y-%m-%d', ? - w.k * 604800, 'unixepoch'),"
+        " strftime('%Y-%m-%dT11:30:00Z', ? - w.k * 604800, 'unixepoch')"
+        " FROM meeting_series s, w ORDER BY s.id, w.k LIMIT ?",
+        (per_series, last, last, size.meetings),
+    )
+    conn.execute(
+        "INSERT INTO meeting_attendance (occurrence_id, member_id, answer, answered_at)"
+        " SELECT o.id, m.id, CASE WHEN (o.id + m.id) % 7 = 0 THEN 'excused' ELSE 'attend' END,"
+        " o.starts_at FROM meeting_occurrences o"
+        " JOIN meeting_series s ON s.id = o.series_id"
+        " JOIN areas b ON b.parent_id = s.area_id AND b.kind = 'building'"
+        " JOIN members m ON m.area_id = b.id WHERE (o.id + m.id) % 2 = 0"
+    )
+    return int(conn.execute("SELECT count(*) FROM meeting_occurrences").fetchone()[0])
 
 
 def _generate_rows(path: Path, size: Size) -> int:
@@ -284,37 +301,16 @@ async def generate(size: Size, *, fresh: bool = False) -> tuple[Path, float | No
 # ---------------------------------------------------------------- what is measured
 
 
-async def open_cases_page(q: Queryable, admin: Member, page: int) -> tuple[list[Case], int]:
-    """HOOK (case handling): an admin's ``/cases`` page: open cases in their area, oldest first.
-
-    Stands in for the case-handling service until it lands; returns the page and the
-    count of open cases (for "page 1 of N").
-    """
-    area = await area_repo.get(q, admin.area_id)
-    assert area is not None
-    # The subtree's ids; a range on id_path uses its unique index (LIKE would not).
-    below = "SELECT id FROM areas WHERE id_path >= ? AND id_path < ?"
-    bounds = (area.id_path, area.id_path[:-1] + "0")  # '0' sorts right after '/'
-    marks = ", ".join("?" for _ in OPEN_STATUSES)
-    total = await q.fetchval(
-        f"SELECT count(*) FROM cases WHERE responsible_area_id IN ({below})"
-        f" AND status IN ({marks})",
-        (*bounds, *OPEN_STATUSES),
+async def open_cases_page(db: Database, admin: Member, page: int) -> tuple[list[Case], int]:
+    """An admin's ``/cases`` page: the case-handling service, as handlers/cases_list.py calls it."""
+    return await case_service.open_cases(
+        db, admin, status=None, category=None, page=page, per_page=PER_PAGE
     )
-    rows = await q.fetchall(
-        f"SELECT id FROM cases WHERE responsible_area_id IN ({below}) AND status IN ({marks})"
-        " ORDER BY created_at, id LIMIT ? OFFSET ?",
-        (*bounds, *OPEN_STATUSES, PAGE_SIZE, page * PAGE_SIZE),
-    )
-    cases = [c for r in rows if (c := await case_repo.get(q, r[0])) is not None]
-    return cases, int(total)
 
 
-async def open_one_case(q: Queryable, case_id: int) -> tuple[CaseView | None, int]:
-    """HOOK (case handling): opening one case: the case, reporter, place, photos, timeline."""
-    view = await case_view(q, case_id)
-    events = await case_repo.events(q, case_id, include_internal=True)
-    return view, len(events)
+async def open_one_case(db: Database, case_id: int) -> Card | None:
+    """Opening one case: its card (reporter, place, photos, responsible area, notes)."""
+    return await case_service.card(db, case_id)
 
 
 async def _startup_seconds(path: Path) -> float:
@@ -406,20 +402,18 @@ async def measure(
         _, district_total = await open_cases_page(db, district_admin, 0)
         district_ms = await _timed(30, lambda: open_cases_page(db, district_admin, 0))
         old_case = size.cases // 3  # a closed case, two years back
-        view, _ = await open_one_case(db, old_case)
-        assert view is not None
+        assert await open_one_case(db, old_case) is not None
         case_ms = await _timed(30, lambda: open_one_case(db, old_case))
         counts = {
             table: int(await db.fetchval(f"SELECT count(*) FROM {table}"))
-            for table in ("cases", "members", "areas", "case_events")
+            for table in ("cases", "members", "areas", "case_events", "meeting_occurrences")
         }
     finally:
         await db.close()
     megabytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
-    meetings = 0  # see add_meetings
     what = (
         f"{counts['cases']:,} cases, {counts['case_events']:,} events, {counts['members']:,}"
-        f" members, {counts['areas']:,} areas, {meetings} meetings (not on this branch)"
+        f" members, {counts['areas']:,} areas, {counts['meeting_occurrences']:,} meetings"
     )
     figures = [
         Figure(
@@ -444,7 +438,7 @@ async def measure(
             "ms",
             "< 20 ms",
             community_ms < 20,
-            f"{total:,} open; bench query, not yet the real service",
+            f"{total:,} open; bot.services.cases.open_cases",
         ),
         Figure(
             "scale: /cases page, street admin",
@@ -462,7 +456,7 @@ async def measure(
             district_ms < 20,
             f"{district_total:,} open in the district",
         ),
-        Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "with its timeline"),
+        Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "its card"),
         Figure("scale: database size", megabytes, "MB", "", None),
     ]
     if generated is not None:
