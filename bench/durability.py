@@ -1,8 +1,9 @@
 """Durability: the confirm step of a report against one aiosqlite insert and commit.
 
-The confirm step is :func:`bot.services.reporting.open_case`: one write transaction
-that stores the case, its photos and its 'created' event and queues an alert per
-admin. The baseline is the least a durable write can cost on the same kind of file
+The confirm step is :func:`bot.services.report_flow.submit`, what ``✅ 提交`` runs:
+:func:`~bot.services.reporting.open_case` (one write transaction that stores the case,
+its photos and its 'created' event and queues an alert per admin), then the draft is
+no longer tracked. The baseline is the least a durable write can cost on the same kind of file
 (WAL, synchronous=NORMAL, the bot's pragmas): one aiosqlite ``INSERT`` and ``COMMIT``.
 Both are measured in the same run, interleaved, so machine noise hits both alike;
 the figures are medians.
@@ -24,22 +25,30 @@ from bot.config import load_config
 from bot.offline import DEMO_AREAS
 from bot.services import areas as area_service
 from bot.services import members as member_service
+from bot.services import report_flow
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.invites import create_invite
-from bot.services.reporting import Report, open_case
+from bot.services.report_draft import Draft
 from storage.db import Database
 from storage.members import Member
 from storage.migrate import migrate
 
-# What a typical report carries: a description, two photos, a place typed in.
-REPORT = Report(
-    category=Category.SANITATION,
-    subcategory="garbage",
-    description="3号楼东侧垃圾堆放三天未清运，气味很大",
-    photos=(("AgACAgUAAxkBAAIB-photo-1", "AQADuniq1"), ("AgACAgUAAxkBAAIB-photo-2", "AQADuniq2")),
-    place_text="滨河龙韵西区3号楼东侧",
-)
+DESCRIPTION = "3号楼东侧垃圾堆放三天未清运，气味很大"
+
+
+def draft(flow: str) -> Draft:
+    """What a typical report carries: a description, two photos, a place typed in."""
+    return Draft(
+        flow=flow,
+        category=Category.SANITATION.value,
+        kind="garbage",
+        description=DESCRIPTION,
+        photos=[["AgACAgUAAxkBAAIB-photo-1", "AQADuniq1"], ["AgACAgUAAxkBAAIB-photo-2", "u2"]],
+        photos_done=True,
+        place_text="滨河龙韵西区3号楼东侧",
+        urgent=False,
+    )
 
 
 async def _member(db: Database, role: Role, area: str, user_id: int) -> Member:
@@ -91,24 +100,24 @@ async def measure(reports: int = 300) -> list[Figure]:
             confirm: list[float] = []
             insert: list[float] = []
             for n in range(-20, reports):  # the first 20 warm up, untimed
+                await report_flow.begin(db, clock, leader, f"f{n}")
                 began = time.perf_counter()
-                await open_case(db, clock, config, leader, REPORT, idempotency_key=f"draft-{n}")
+                await report_flow.submit(db, clock, config, leader, draft(f"f{n}"))
                 took = time.perf_counter() - began
                 if n >= 0:
                     confirm.append(took)
                 began = time.perf_counter()
                 await bare.execute("BEGIN IMMEDIATE")
-                await bare.execute(
-                    "INSERT INTO t (body, at) VALUES (?, ?)", (REPORT.description, "now")
-                )
+                await bare.execute("INSERT INTO t (body, at) VALUES (?, ?)", (DESCRIPTION, "now"))
                 await bare.execute("COMMIT")
                 took = time.perf_counter() - began
                 if n >= 0:
                     insert.append(took)
             # How many statements one confirm runs: each is a hop to aiosqlite's thread.
             statements: list[str] = []
+            await report_flow.begin(db, clock, leader, "counted")
             await db.conn.set_trace_callback(statements.append)
-            await open_case(db, clock, config, leader, REPORT, idempotency_key="draft-counted")
+            await report_flow.submit(db, clock, config, leader, draft("counted"))
             await db.conn.set_trace_callback(None)
             cases = await db.fetchval("SELECT count(*) FROM cases") - 1
             assert cases == reports + 20, cases
@@ -122,7 +131,7 @@ async def measure(reports: int = 300) -> list[Figure]:
     return [
         Figure("durability: one aiosqlite insert + commit", insert_us, "µs", "", None),
         Figure(
-            "durability: confirm step (open_case)",
+            "durability: confirm step (report_flow.submit)",
             confirm_us,
             "µs",
             "",

@@ -35,8 +35,10 @@ class Workload:
     def describe(self) -> str:
         """What one round holds."""
         return (
-            f"{len(self.leaders)} leaders each asking for help and switching language twice, "
-            f"{len(self.admins)} admins each making an invite by buttons"
+            f"{len(self.leaders)} leaders each reporting a case (8 steps), asking for help,"
+            f" switching language twice, and confirming and rating the fix;"
+            f" {len(self.admins)} admins each making an invite by buttons, one per community"
+            " accepting and resolving every case (4 steps)"
         )
 
     async def warm_up(self) -> None:
@@ -46,10 +48,8 @@ class Workload:
     async def round(self) -> None:
         """Every person runs their flows once.
 
-        HOOK (lead): the issue's workload is leaders each completing a full /report,
-        admins accepting and resolving cases from /cases, and members answering meeting
-        reminders. Add those flows here (and to :meth:`describe`) once reporting, case
-        handling and meetings are merged; help and language stay as the light part.
+        HOOK (lead): members answering meeting reminders (参加/请假) are not in the
+        round yet; add them here (and to :meth:`describe`).
         """
         for leader in self.leaders:
             await leader.send("/help")
@@ -57,6 +57,7 @@ class Workload:
             await leader.press("English")
             await leader.send("/lang")
             await leader.press("中文")
+            await report(leader, f"{leader.user.first_name}：门口垃圾三天没清运")
         for admin in self.admins:
             await admin.send("/invite")
             await admin.press("楼门长")
@@ -64,15 +65,39 @@ class Workload:
                 "📂 滨河龙韵西区1号楼" if "滨河" in admin.user.first_name else "📂 欣园小区1号楼"
             )
             await admin.press("✅ 选择")
+        # One admin per community handles every case of the round; the others' copies of
+        # each alert are edited in place as the case moves.
+        handlers = {admin.user.first_name.split("管理员")[0]: admin for admin in self.admins}
+        for admin in handlers.values():
+            while any("✅ 受理" in row for m in admin.messages for row in admin.buttons(m)):
+                await admin.press("✅ 受理")
+                await admin.press("🏁 办结")
+                await admin.send("已清运，并提醒居民按时投放")
+                await admin.press("跳过")
+        for leader in self.leaders:
+            await leader.press("👍 已解决")
+            await leader.press("满意")
+
+
+async def report(leader: UserClient, description: str) -> None:
+    """A full /report: category, kind, description, no photos, a unit, urgency, submit."""
+    await leader.send("/report")
+    await leader.press("环境卫生")
+    await leader.press("垃圾堆积")
+    await leader.send(description)
+    await leader.press("不需要照片")
+    await leader.press("1单元")
+    await leader.press("一般")
+    await leader.press("✅ 提交")
 
 
 async def build_workload(bot: OfflineBot, leaders: int) -> Workload:
-    """Register ``leaders`` leaders and one admin per ten leaders."""
+    """Register ``leaders`` leaders and one admin per ten leaders (at least one a community)."""
     workload = Workload()
     for n in range(leaders):
         person = await bot.member(f"楼长{n}", Role.BUILDING_LEADER, BUILDINGS[n % len(BUILDINGS)])
         workload.leaders.append(person.client)
-    for n in range(max(1, leaders // 10)):
+    for n in range(max(len(COMMUNITIES), leaders // 10)):
         community = COMMUNITIES[n % len(COMMUNITIES)]
         person = await bot.member(f"{community}管理员{n}", Role.COMMUNITY_ADMIN, community)
         workload.admins.append(person.client)
