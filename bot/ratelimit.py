@@ -15,12 +15,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from types import TracebackType
 from typing import Any
 
+from telegram.error import BadRequest
 from telegram.ext import AIORateLimiter
+
+JSONDict = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class SlidingWindow:
@@ -70,7 +75,9 @@ class SlidingWindow:
 class GridRateLimiter(AIORateLimiter):
     """AIORateLimiter with the overall limit kept by a :class:`SlidingWindow`.
 
-    The per-group limit and the retries on 429 are python-telegram-bot's.
+    The per-group limit and the retries on 429 are python-telegram-bot's. Being the one
+    place every request passes, it also takes the answer to a button press that was
+    answered already (see :meth:`process_request`).
     """
 
     def __init__(
@@ -81,6 +88,38 @@ class GridRateLimiter(AIORateLimiter):
         **kwargs: Any,
     ) -> None:
         super().__init__(overall_max_rate=overall_max_rate, **kwargs)
-        # AIORateLimiter enters ``_base_limiter`` around every request to a chat; any
-        # async context manager does.
-        self._base_limiter = SlidingWindow(overall_max_rate, 1.0 / time_scale)  # type: ignore[assignment]
+        if overall_max_rate > 0:
+            # AIORateLimiter enters ``_base_limiter`` around every request to a chat; any
+            # async context manager does.
+            self._base_limiter = SlidingWindow(overall_max_rate, 1.0 / time_scale)  # type: ignore[assignment]
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        """Send a request through the limits.
+
+        An update handled again after a crash (the bot died after acting on it and
+        before saving that it had) repeats requests Telegram already carried out: a
+        button press was answered ("query is too old"), a message already shows the
+        edit ("message is not modified"). Those refusals say the work is done, so they
+        are taken as success and the step goes on instead of failing.
+        """
+        try:
+            return await super().process_request(
+                callback, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except BadRequest as error:
+            text, method = error.message.lower(), endpoint.lower()
+            if method == "answercallbackquery" and "query is too old" in text:
+                log.info("button press %s was answered already", data.get("callback_query_id"))
+                return True
+            if method.startswith("editmessage") and "message is not modified" in text:
+                log.info("message %s shows the edit already", data.get("message_id"))
+                return True
+            raise

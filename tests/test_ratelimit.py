@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest
 
 from bot.app import production_rate_limiter
 from bot.ratelimit import GridRateLimiter, SlidingWindow
@@ -59,3 +64,33 @@ def test_production_limiter_uses_the_window() -> None:
     window = limiter._base_limiter
     assert isinstance(window, SlidingWindow)
     assert (window.max_rate, window.period) == (30, 0.5)
+
+
+def refusing(message: str) -> Callable[..., Coroutine[Any, Any, bool]]:
+    async def call(*args: Any, **kwargs: Any) -> bool:
+        raise BadRequest(message)
+
+    return call
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "message", "taken"),
+    [
+        ("answerCallbackQuery", "Query is too old and response timeout expired", True),
+        ("editMessageText", "Message is not modified: specified new message content", True),
+        ("editMessageReplyMarkup", "Message is not modified", True),
+        ("sendMessage", "Message is not modified", False),
+        ("answerCallbackQuery", "Bad Request: chat not found", False),
+    ],
+)
+async def test_work_done_before_a_crash_is_taken_as_done(
+    endpoint: str, message: str, taken: bool
+) -> None:
+    limiter = GridRateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
+    await limiter.initialize()
+    call = limiter.process_request(refusing(message), (), {}, endpoint, {"chat_id": 1}, None)
+    if taken:
+        assert await call is True
+    else:
+        with pytest.raises(BadRequest):
+            await call
