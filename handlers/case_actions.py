@@ -29,8 +29,8 @@ from bot.services import cases
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
 
@@ -54,12 +54,6 @@ async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
         await query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
-
-
-async def _stale(update: Update, lang: str) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(t(lang, "common.stale_button"), show_alert=True)
 
 
 async def redraw(update: Update, context: GridContext, member: Member, case_id: int) -> None:
@@ -92,18 +86,17 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 async def admin_button(update: Update, context: GridContext) -> None:
     """An admin's button on a case card."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return
+    query, admin = pressed
     lang = admin.language
     runtime = context.runtime
     db, clock, config = runtime.db, runtime.clock, runtime.config
     try:
         case_id, version, action, arg = parse(query.data, ADMIN)
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     try:
         if action == "accept" and arg is None:
@@ -160,7 +153,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -193,11 +186,10 @@ def _assignees(case_id: int, version: int, lang: str, people: list[Member]) -> I
 
 async def reporter_button(update: Update, context: GridContext) -> None:
     """The reporter's 已解决 button, or a rating."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -212,7 +204,7 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -239,11 +231,10 @@ async def _say(update: Update, context: GridContext, text: str, markup: Any = No
 
 async def begin_input(update: Update, context: GridContext) -> int:
     """A button that needs typing: reject 'other', resolve, note, or the reporter's 未解决."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return ConversationHandler.END
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -265,7 +256,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
             else:
                 raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return ConversationHandler.END
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -401,18 +392,17 @@ async def photo_sent(update: Update, context: GridContext) -> int | None:
 
 async def photo_skipped(update: Update, context: GridContext) -> int | None:
     """The 跳过 button: no photo."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
+    pressed = await require_button(update, context)
     draft = _draft(context)
-    if member is None:
+    if pressed is None:
         return ConversationHandler.END
+    query, member = pressed
     try:
         case_id, _version, action, _arg = parse(query.data, ADMIN)
         if draft is None or action != "skip" or case_id != draft["case_id"]:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, member.language)
+        await answer_stale(query, member.language)
         return None
     await query.answer()
     await query.edit_message_reply_markup(None)

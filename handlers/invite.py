@@ -27,9 +27,9 @@ from bot.services.grid import LEVEL, ROLE_AREA_KINDS, AreaKind, Role, role_fits
 from bot.services.invites import InviteNotAllowed, create_invite, invitable_roles
 from bot.services.members import Member
 from bot.services.permissions import Action, may
-from handlers.access import require_admin
+from handlers.access import require_admin, require_button
 from handlers.area_picker import area_keyboard, candidates_keyboard
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import any_label, label_filter
 
@@ -68,11 +68,10 @@ def _draft(context: GridContext, flow: str) -> dict[str, Any] | None:
 
 async def role_chosen(update: Update, context: GridContext) -> int:
     """A role button: remember it and show the area picker at the admin's own area."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     try:
         flow, action, value = unpack(query.data, PREFIX, 3)
         draft = _draft(context, flow)
@@ -82,7 +81,7 @@ async def role_chosen(update: Update, context: GridContext) -> int:
         if role not in invitable_roles(admin):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(admin.language, "common.stale_button"), show_alert=True)
+        await answer_stale(query, admin.language)
         return ROLE
     await query.answer()
     draft["role"] = role.value
@@ -128,11 +127,10 @@ async def _show_picker(
 
 async def area_button(update: Update, context: GridContext) -> int:
     """Open an area of the picker, page through it, or choose one."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     lang = admin.language
     db = context.runtime.db
     try:
@@ -153,7 +151,7 @@ async def area_button(update: Update, context: GridContext) -> int:
         if action == "pick" and not role_fits(Role(draft["role"]), area.kind):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return AREA
     await query.answer()
     if action == "open":

@@ -37,8 +37,8 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
-from handlers.access import require_admin
-from handlers.callbacks import BadCallback, new_flow_id, pack, pattern, unpack
+from handlers.access import require_admin, require_button
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.meetings import PREFIX, schedule_next, when
 from handlers.menu import any_label
@@ -235,11 +235,10 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
 
 async def create_button(update: Update, context: GridContext) -> int | None:
     """Any button of the create flow: checked against the draft, then the next question."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     lang = admin.language
     try:
         flow, action, value = unpack(query.data, CREATE, 3)
@@ -286,7 +285,7 @@ async def create_button(update: Update, context: GridContext) -> int | None:
         ):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return None
     if action == "role":
         await query.answer()

@@ -35,8 +35,8 @@ from bot.services import meetings
 from bot.services.grid import is_admin
 from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import label_filter
 from handlers.text_question import Act, Begin, text_question
@@ -281,11 +281,10 @@ def _admin_rows(
 
 async def on_button(update: Update, context: GridContext) -> None:
     """Attend, check in, the summary, and cancelling (one occurrence or the series)."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -294,7 +293,7 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action not in ("a", "c", "s", "k", "K"):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     try:
         if action == "a":

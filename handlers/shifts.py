@@ -28,8 +28,8 @@ from bot.services import shifts
 from bot.services.grid import is_admin
 from bot.services.members import Member
 from bot.services.shifts import Shift, ShiftError
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import label_filter
 from handlers.text_question import Act, Begin, text_question
@@ -141,11 +141,10 @@ def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMar
 
 async def on_button(update: Update, context: GridContext) -> None:
     """Sign up, choose whom to assign, assign."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -160,7 +159,7 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action not in ("up", "pick", "as") or (action == "as") != (len(parts) == 4):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     try:
         if action == "up":

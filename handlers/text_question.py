@@ -29,7 +29,8 @@ from telegram.ext import (
 from bot.i18n import t
 from bot.services.errors import KeyedError
 from bot.services.members import Member
-from handlers.callbacks import BadCallback
+from handlers.access import require_button
+from handlers.callbacks import BadCallback, answer_stale
 from handlers.context import GridContext
 from handlers.menu import any_label
 
@@ -67,16 +68,15 @@ def text_question(
     check_answer = answer_gate or gate
 
     async def start(update: Update, context: GridContext) -> int:
-        query = update.callback_query
-        assert query is not None
-        member = await gate(update, context)
-        if member is None:
+        pressed = await require_button(update, context, gate)
+        if pressed is None:
             return ConversationHandler.END
+        query, member = pressed
         lang = member.language
         try:
             subject, question = await begin(context, member, query.data)
         except BadCallback:
-            await query.answer(t(lang, "common.stale_button"), show_alert=True)
+            await answer_stale(query, lang)
             return ConversationHandler.END
         except KeyedError as error:
             await query.answer(t(lang, error.key), show_alert=True)
