@@ -10,7 +10,9 @@ gets a short answer while nothing changes.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -287,6 +289,22 @@ async def _typed(update: Update, context: GridContext) -> tuple[Member, dict[str
     return member, draft, text
 
 
+TextStep = Callable[[Update, GridContext, Member, dict[str, Any], str], Awaitable[int | None]]
+
+
+def _text_step(step: TextStep) -> Callable[[Update, GridContext], Awaitable[int | None]]:
+    """A typed step's handler: ``step`` gets the member, the draft and the checked text."""
+
+    @functools.wraps(step)
+    async def handler(update: Update, context: GridContext) -> int | None:
+        got = await _typed(update, context)
+        if got is None:
+            return None
+        return await step(update, context, *got)
+
+    return handler
+
+
 async def _finish(
     update: Update, context: GridContext, member: Member, action: Any, done_key: str
 ) -> int:
@@ -302,12 +320,11 @@ async def _finish(
     return ConversationHandler.END
 
 
-async def reason_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def reason_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """The reason 'other' for not taking the case up."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     call = cases.reject(
         runtime.db,
@@ -321,12 +338,11 @@ async def reason_typed(update: Update, context: GridContext) -> int | None:
     return await _finish(update, context, member, call, "handling.done.rejected")
 
 
-async def note_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def note_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """An internal note."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     context.store.pop(DRAFT, None)
     try:
@@ -338,12 +354,11 @@ async def note_typed(update: Update, context: GridContext) -> int | None:
     return ConversationHandler.END
 
 
-async def not_fixed_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def not_fixed_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """The reporter's reason why it is not fixed: the case reopens."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     call = cases.reopen(
         runtime.db,
@@ -357,12 +372,11 @@ async def not_fixed_typed(update: Update, context: GridContext) -> int | None:
     return await _finish(update, context, member, call, "handling.done.reopened")
 
 
-async def resolution_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def resolution_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """What was done: then an optional photo."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     draft["resolution"] = text
     skip = _keyboard(
         [
@@ -446,11 +460,9 @@ async def _resolve(
 
 
 def _mediation_step(field: str, next_state: int | None, next_ask: str | None) -> Any:
-    async def step(update: Update, context: GridContext) -> int | None:
-        got = await _typed(update, context)
-        if got is None:
-            return None
-        member, draft, text = got
+    async def step(
+        update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+    ) -> int | None:
         draft[field] = text
         if next_state is None or next_ask is None:
             return await _resolve(update, context, member, draft)
@@ -459,7 +471,7 @@ def _mediation_step(field: str, next_state: int | None, next_ask: str | None) ->
 
     step.__name__ = f"{field}_typed"
     step.__doc__ = f"The mediation record's {field}."
-    return step
+    return _text_step(step)
 
 
 async def wrong_text(update: Update, context: GridContext) -> int | None:
