@@ -35,6 +35,7 @@ from handlers.access import require_admin, require_button, require_member
 from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 
 DRAFT = "case_input"
 (REASON, RESOLUTION, PHOTO, PARTIES, FACTS, AGREEMENT, FULFILMENT, NOTE, NOT_FIXED) = range(9)
@@ -474,31 +475,11 @@ def _mediation_step(field: str, next_state: int | None, next_ask: str | None) ->
     return _text_step(step)
 
 
-async def wrong_text(update: Update, context: GridContext) -> int | None:
-    """Not a text where a text is asked for."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "handling.ask.text_please"))
-    return None
-
-
-async def wrong_photo(update: Update, context: GridContext) -> int | None:
-    """Not a photo where a photo (or Skip) is asked for."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "handling.ask.photo_please"))
-    return None
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop what was being typed; the case does not change."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            await context.text(update, "handling.ask.cancelled")
-        )
-    return ConversationHandler.END
-
+# Not a text where a text is asked for; not a photo where a photo (or Skip) is.
+wrong_text = explain("handling.ask.text_please")
+wrong_photo = explain("handling.ask.photo_please")
+# /cancel: drop what was being typed; the case does not change.
+cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
 
 INPUT_PATTERN = rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other)|{REPORTER}:\d+:\d+:not_fixed)$"
 

@@ -31,6 +31,7 @@ from handlers.access import require_admin, require_button
 from handlers.area_picker import area_keyboard, candidates_keyboard
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 from handlers.menu import any_label, label_filter
 
 ROLE, AREA = range(2)
@@ -253,20 +254,10 @@ async def _issue(
     return ConversationHandler.END
 
 
-async def wrong_input(update: Update, context: GridContext) -> int | None:
-    """Something that is not an answer to the current question."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "invite.use_buttons"))
-    return None  # stay in the same state
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop the invite being made."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(await context.text(update, "invite.cancelled"))
-    return ConversationHandler.END
+# Something that is not an answer to the current question; the state stays.
+wrong_input = explain("invite.use_buttons")
+# /cancel: drop the invite being made.
+cancel = cancel_drop(DRAFT, "invite.cancelled")
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

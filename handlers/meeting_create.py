@@ -40,6 +40,7 @@ from bot.services.schedule import (
 from handlers.access import require_admin, require_button
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 from handlers.meetings import PREFIX, schedule_next, when
 from handlers.menu import any_label
 
@@ -471,20 +472,10 @@ async def _create(context: GridContext, admin: Member, draft: dict[str, Any]) ->
     return ConversationHandler.END
 
 
-async def create_wrong(update: Update, context: GridContext) -> None:
-    """Not an answer to the current question: say what is expected."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            await context.text(update, "meetings.use_buttons")
-        )
-
-
-async def create_cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop the meeting being made."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(await context.text(update, "meetings.discarded"))
-    return ConversationHandler.END
+# Not an answer to the current question: say what is expected.
+create_wrong = explain("meetings.use_buttons")
+# /cancel: drop the meeting being made.
+create_cancel = cancel_drop(DRAFT, "meetings.discarded")
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -32,6 +32,7 @@ from bot.services.members import Member
 from handlers.access import require_button
 from handlers.callbacks import BadCallback, answer_stale
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 from handlers.menu import any_label
 
 TEXT = 0  # the single state of a one-question conversation
@@ -114,18 +115,8 @@ def text_question(
         await message.reply_text(reply)
         return ConversationHandler.END
 
-    async def wrong(update: Update, context: GridContext) -> None:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(await context.text(update, wrong_key))
-
-    async def cancel(update: Update, context: GridContext) -> int:
-        context.store.pop(store_key, None)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                await context.text(update, "common.cancelled")
-            )
-        return ConversationHandler.END
-
+    wrong = explain(wrong_key)
+    cancel = cancel_drop(store_key, "common.cancelled")
     private = filters.ChatType.PRIVATE
     return ConversationHandler(
         name=name,
