@@ -3,14 +3,15 @@
 Each check answers the person itself when the answer is no (in their language,
 saying how to join or that this is for admins) and returns None, so a handler
 reads ``member = await require_admin(update, context); if member is None: return``;
-a button handler reads ``pressed = await require_button(update, context, require_admin)``.
+a button handler reads ``pressed = await require_button(update, context, require_admin)``
+and a typed answer's handler ``got = await require_text(update, context, require_admin)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from telegram import CallbackQuery, Update
+from telegram import CallbackQuery, Message, Update
 
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
@@ -73,3 +74,15 @@ async def require_button(
     if member is None:
         return None
     return query, member
+
+
+async def require_text(
+    update: Update, context: GridContext, check: Check = require_member
+) -> tuple[Message, str, Member] | None:
+    """The typed message, its text and its sender as ``check`` allows, or None after refusing."""
+    message = update.effective_message
+    assert message is not None and message.text is not None  # only TEXT handlers call this
+    member = await check(update, context)
+    if member is None:
+        return None
+    return message, message.text, member

@@ -27,7 +27,7 @@ from bot.services.grid import LEVEL, ROLE_AREA_KINDS, AreaKind, Role, role_fits
 from bot.services.invites import InviteNotAllowed, create_invite, invitable_roles
 from bot.services.members import Member
 from bot.services.permissions import Action, may
-from handlers.access import require_admin, require_button
+from handlers.access import require_admin, require_button, require_text
 from handlers.area_picker import area_keyboard, candidates_keyboard
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
@@ -164,11 +164,10 @@ async def area_button(update: Update, context: GridContext) -> int:
 
 async def area_typed(update: Update, context: GridContext) -> int:
     """A typed area name: choose it if it is one, else offer the candidates."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    got = await require_text(update, context, require_admin)
+    if got is None:
         return ConversationHandler.END
+    message, typed, admin = got
     lang = admin.language
     draft = context.store.get(DRAFT)
     if not isinstance(draft, dict) or "role" not in draft:
@@ -182,10 +181,10 @@ async def area_typed(update: Update, context: GridContext) -> int:
         return role_fits(role, area.kind)
 
     try:
-        area = await areas.resolve(db, message.text[:200], within=home)
+        area = await areas.resolve(db, typed[:200], within=home)
     except AreaAmbiguous as many:
         await message.reply_text(
-            t(lang, "invite.area_ambiguous", text=message.text[:200]),
+            t(lang, "invite.area_ambiguous", text=typed[:200]),
             reply_markup=candidates_keyboard(
                 prefix=PREFIX, flow=draft["flow"], candidates=many.candidates, fits=fits
             ),
@@ -194,13 +193,13 @@ async def area_typed(update: Update, context: GridContext) -> int:
     except AreaNotFound as none:
         if none.candidates:
             await message.reply_text(
-                t(lang, "invite.area_unknown_candidates", text=message.text[:200]),
+                t(lang, "invite.area_unknown_candidates", text=typed[:200]),
                 reply_markup=candidates_keyboard(
                     prefix=PREFIX, flow=draft["flow"], candidates=none.candidates, fits=fits
                 ),
             )
         else:
-            await message.reply_text(t(lang, "invite.area_unknown", text=message.text[:200]))
+            await message.reply_text(t(lang, "invite.area_unknown", text=typed[:200]))
         return AREA
     if not fits(area):
         await message.reply_text(

@@ -37,7 +37,7 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
-from handlers.access import require_admin, require_button
+from handlers.access import require_admin, require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
@@ -356,18 +356,17 @@ async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any
 
 async def create_typed(update: Update, context: GridContext) -> int | None:
     """A typed answer: the title, a day of the month, a date, a time, the place or offsets."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    got = await require_text(update, context, require_admin)
+    if got is None:
         return ConversationHandler.END
+    message, typed, admin = got
     lang = admin.language
     draft = context.store.get(DRAFT)
     state = _state_of(draft)
     if not isinstance(draft, dict) or state is None:
         context.store.pop(DRAFT, None)
         return ConversationHandler.END
-    text = message.text.strip()
+    text = typed.strip()
     flow = draft["flow"]
     if state == TITLE:
         if not 1 <= len(text) <= 100:

@@ -29,7 +29,7 @@ from telegram.ext import (
 from bot.i18n import t
 from bot.services.errors import KeyedError
 from bot.services.members import Member
-from handlers.access import require_button
+from handlers.access import require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
@@ -90,14 +90,13 @@ def text_question(
         return TEXT
 
     async def typed(update: Update, context: GridContext) -> int | None:
-        message = update.effective_message
-        assert message is not None and message.text is not None
-        member = await check_answer(update, context)
+        got = await require_text(update, context, check_answer)
         subject = context.store.get(store_key)
-        if member is None or not isinstance(subject, int):
+        if got is None or not isinstance(subject, int):
             context.store.pop(store_key, None)
             return ConversationHandler.END
-        text = message.text.strip()
+        message, typed_text, member = got
+        text = typed_text.strip()
         if len(text) > limit:
             if too_long_key is not None:
                 await message.reply_text(t(member.language, too_long_key, limit=limit))
