@@ -110,15 +110,22 @@ def _answer_buttons(lang: str, occurrence_id: int) -> list[InlineKeyboardButton]
 # ---------------------------------------------------------------------- renderers
 
 
-async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+async def _with_answer_buttons(
+    runtime: Runtime, row: OutboxRow, lang: str, key: str
+) -> Outgoing | None:
+    """The text ``key`` around the card, with 参加/请假 buttons; None once cancelled."""
     current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
     if current is None or current.cancelled:
         return None
-    text = t(lang, "meetings.reminder", card=Html(_card(lang, runtime.config.tz, current)))
+    text = t(lang, key, card=Html(_card(lang, runtime.config.tz, current)))
     return Outgoing(
         text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
     )
+
+
+async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+    return await _with_answer_buttons(runtime, row, lang, "meetings.reminder")
 
 
 async def render_summary(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
@@ -142,13 +149,7 @@ async def render_cancelled(runtime: Runtime, row: OutboxRow, lang: str) -> Outgo
 
 async def render_changed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The notice that an occurrence moved, with its new time and the answer buttons."""
-    current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
-    if current is None or current.cancelled:
-        return None
-    text = t(lang, "meetings.changed_notice", card=Html(_card(lang, runtime.config.tz, current)))
-    return Outgoing(
-        text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
-    )
+    return await _with_answer_buttons(runtime, row, lang, "meetings.changed_notice")
 
 
 RENDERERS: dict[str, Renderer] = {
