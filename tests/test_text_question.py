@@ -26,14 +26,20 @@ async def running(gridbot: OfflineBot) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def test_an_answer_too_long_is_refused_and_the_question_stays(
-    gridbot: OfflineBot, clock: FakeClock
-) -> None:
+async def excusing(gridbot: OfflineBot, clock: FakeClock) -> Person:
+    """An assistant who pressed 请假 on the day-before reminder and is being asked why."""
     admin, _leader, assistant = await people(gridbot)
     await weekly(gridbot, admin)
     await at(gridbot, clock, DAY_BEFORE)
     await assistant.client.press("📝 请假")
     assert "请输入请假事由" in assistant.client.last_text
+    return assistant
+
+
+async def test_an_answer_too_long_is_refused_and_the_question_stays(
+    gridbot: OfflineBot, clock: FakeClock
+) -> None:
+    assistant = await excusing(gridbot, clock)
     occurrence = await first_id(gridbot)
     assert (await store(gridbot, assistant))["meeting_meeting_excuse"] == occurrence
     await assistant.client.send("事" * 501)
@@ -50,10 +56,7 @@ async def test_an_answer_too_long_is_refused_and_the_question_stays(
 async def test_cancel_ends_the_question_and_forgets_it(
     gridbot: OfflineBot, clock: FakeClock
 ) -> None:
-    admin, _leader, assistant = await people(gridbot)
-    await weekly(gridbot, admin)
-    await at(gridbot, clock, DAY_BEFORE)
-    await assistant.client.press("📝 请假")
+    assistant = await excusing(gridbot, clock)
     await assistant.client.send("/cancel")
     assert assistant.client.last_text == "已取消。"
     assert await running(gridbot) == []
