@@ -2,12 +2,16 @@
 
 Each check answers the person itself when the answer is no (in their language,
 saying how to join or that this is for admins) and returns None, so a handler
-reads ``member = await require_admin(update, context); if member is None: return``.
+reads ``member = await require_admin(update, context); if member is None: return``;
+a button handler reads ``pressed = await require_button(update, context, require_admin)``
+and a typed answer's handler ``got = await require_text(update, context, require_admin)``.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+from collections.abc import Awaitable, Callable
+
+from telegram import CallbackQuery, Message, Update
 
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
@@ -55,3 +59,30 @@ async def require_leader(update: Update, context: GridContext) -> Member | None:
         await _refuse(update, context, "access.leaders_only")
         return None
     return member
+
+
+Check = Callable[[Update, GridContext], Awaitable[Member | None]]
+
+
+async def require_button(
+    update: Update, context: GridContext, check: Check = require_member
+) -> tuple[CallbackQuery, Member] | None:
+    """The pressed button's query and its presser as ``check`` allows, or None after refusing."""
+    query = update.callback_query
+    assert query is not None  # only CallbackQueryHandlers call this
+    member = await check(update, context)
+    if member is None:
+        return None
+    return query, member
+
+
+async def require_text(
+    update: Update, context: GridContext, check: Check = require_member
+) -> tuple[Message, str, Member] | None:
+    """The typed message, its text and its sender as ``check`` allows, or None after refusing."""
+    message = update.effective_message
+    assert message is not None and message.text is not None  # only TEXT handlers call this
+    member = await check(update, context)
+    if member is None:
+        return None
+    return message, message.text, member

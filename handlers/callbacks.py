@@ -1,14 +1,19 @@
 """Callback data: short strings such as ``lang:set:en`` or ``inv:3fa2:role:group_leader``.
 
 Every button's data is built by :func:`pack` and read by :func:`unpack`, here and
-nowhere else. Data are ``:``-separated parts, the first naming the feature; a
-conversation's buttons carry the id of the draft they belong to, so a button from
-an older message is recognised as stale. Telegram allows 64 bytes.
+nowhere else; a button that does not parse is answered by :func:`answer_stale`.
+Data are ``:``-separated parts, the first naming the feature; a conversation's
+buttons carry the id of the draft they belong to, so a button from an older
+message is recognised as stale. Telegram allows 64 bytes.
 """
 
 from __future__ import annotations
 
 import secrets
+
+from telegram import CallbackQuery
+
+from bot.i18n import t
 
 MAX_BYTES = 64
 SEP = ":"
@@ -54,3 +59,8 @@ def new_flow_id() -> str:
 def pattern(prefix: str) -> str:
     """The regex a CallbackQueryHandler uses to receive ``prefix``'s buttons."""
     return f"^{prefix}{SEP}"
+
+
+async def answer_stale(query: CallbackQuery, lang: str) -> None:
+    """Tell the presser the button is out of date (or not ours); nothing changes."""
+    await query.answer(t(lang, "common.stale_button"), show_alert=True)

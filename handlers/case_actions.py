@@ -10,7 +10,9 @@ gets a short answer while nothing changes.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -29,10 +31,11 @@ from bot.services import cases
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 
 DRAFT = "case_input"
 (REASON, RESOLUTION, PHOTO, PARTIES, FACTS, AGREEMENT, FULFILMENT, NOTE, NOT_FIXED) = range(9)
@@ -54,12 +57,6 @@ async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
         await query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
-
-
-async def _stale(update: Update, lang: str) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(t(lang, "common.stale_button"), show_alert=True)
 
 
 async def redraw(update: Update, context: GridContext, member: Member, case_id: int) -> None:
@@ -92,18 +89,17 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 async def admin_button(update: Update, context: GridContext) -> None:
     """An admin's button on a case card."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return
+    query, admin = pressed
     lang = admin.language
     runtime = context.runtime
     db, clock, config = runtime.db, runtime.clock, runtime.config
     try:
         case_id, version, action, arg = parse(query.data, ADMIN)
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     try:
         if action == "accept" and arg is None:
@@ -160,7 +156,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -193,11 +189,10 @@ def _assignees(case_id: int, version: int, lang: str, people: list[Member]) -> I
 
 async def reporter_button(update: Update, context: GridContext) -> None:
     """The reporter's 已解决 button, or a rating."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -212,7 +207,7 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -239,11 +234,10 @@ async def _say(update: Update, context: GridContext, text: str, markup: Any = No
 
 async def begin_input(update: Update, context: GridContext) -> int:
     """A button that needs typing: reject 'other', resolve, note, or the reporter's 未解决."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return ConversationHandler.END
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -265,7 +259,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
             else:
                 raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, lang)
+        await answer_stale(query, lang)
         return ConversationHandler.END
     except CaseRefused as refused:
         await _refused(update, lang, refused)
@@ -296,6 +290,22 @@ async def _typed(update: Update, context: GridContext) -> tuple[Member, dict[str
     return member, draft, text
 
 
+TextStep = Callable[[Update, GridContext, Member, dict[str, Any], str], Awaitable[int | None]]
+
+
+def _text_step(step: TextStep) -> Callable[[Update, GridContext], Awaitable[int | None]]:
+    """A typed step's handler: ``step`` gets the member, the draft and the checked text."""
+
+    @functools.wraps(step)
+    async def handler(update: Update, context: GridContext) -> int | None:
+        got = await _typed(update, context)
+        if got is None:
+            return None
+        return await step(update, context, *got)
+
+    return handler
+
+
 async def _finish(
     update: Update, context: GridContext, member: Member, action: Any, done_key: str
 ) -> int:
@@ -311,12 +321,11 @@ async def _finish(
     return ConversationHandler.END
 
 
-async def reason_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def reason_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """The reason 'other' for not taking the case up."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     call = cases.reject(
         runtime.db,
@@ -330,12 +339,11 @@ async def reason_typed(update: Update, context: GridContext) -> int | None:
     return await _finish(update, context, member, call, "handling.done.rejected")
 
 
-async def note_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def note_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """An internal note."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     context.store.pop(DRAFT, None)
     try:
@@ -347,12 +355,11 @@ async def note_typed(update: Update, context: GridContext) -> int | None:
     return ConversationHandler.END
 
 
-async def not_fixed_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def not_fixed_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """The reporter's reason why it is not fixed: the case reopens."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     runtime = context.runtime
     call = cases.reopen(
         runtime.db,
@@ -366,12 +373,11 @@ async def not_fixed_typed(update: Update, context: GridContext) -> int | None:
     return await _finish(update, context, member, call, "handling.done.reopened")
 
 
-async def resolution_typed(update: Update, context: GridContext) -> int | None:
+@_text_step
+async def resolution_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
     """What was done: then an optional photo."""
-    got = await _typed(update, context)
-    if got is None:
-        return None
-    member, draft, text = got
     draft["resolution"] = text
     skip = _keyboard(
         [
@@ -401,18 +407,17 @@ async def photo_sent(update: Update, context: GridContext) -> int | None:
 
 async def photo_skipped(update: Update, context: GridContext) -> int | None:
     """The 跳过 button: no photo."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
+    pressed = await require_button(update, context)
     draft = _draft(context)
-    if member is None:
+    if pressed is None:
         return ConversationHandler.END
+    query, member = pressed
     try:
         case_id, _version, action, _arg = parse(query.data, ADMIN)
         if draft is None or action != "skip" or case_id != draft["case_id"]:
             raise BadCallback(query.data or "")
     except BadCallback:
-        await _stale(update, member.language)
+        await answer_stale(query, member.language)
         return None
     await query.answer()
     await query.edit_message_reply_markup(None)
@@ -456,11 +461,9 @@ async def _resolve(
 
 
 def _mediation_step(field: str, next_state: int | None, next_ask: str | None) -> Any:
-    async def step(update: Update, context: GridContext) -> int | None:
-        got = await _typed(update, context)
-        if got is None:
-            return None
-        member, draft, text = got
+    async def step(
+        update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+    ) -> int | None:
         draft[field] = text
         if next_state is None or next_ask is None:
             return await _resolve(update, context, member, draft)
@@ -469,34 +472,14 @@ def _mediation_step(field: str, next_state: int | None, next_ask: str | None) ->
 
     step.__name__ = f"{field}_typed"
     step.__doc__ = f"The mediation record's {field}."
-    return step
+    return _text_step(step)
 
 
-async def wrong_text(update: Update, context: GridContext) -> int | None:
-    """Not a text where a text is asked for."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "handling.ask.text_please"))
-    return None
-
-
-async def wrong_photo(update: Update, context: GridContext) -> int | None:
-    """Not a photo where a photo (or Skip) is asked for."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "handling.ask.photo_please"))
-    return None
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop what was being typed; the case does not change."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            await context.text(update, "handling.ask.cancelled")
-        )
-    return ConversationHandler.END
-
+# Not a text where a text is asked for; not a photo where a photo (or Skip) is.
+wrong_text = explain("handling.ask.text_please")
+wrong_photo = explain("handling.ask.photo_please")
+# /cancel: drop what was being typed; the case does not change.
+cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
 
 INPUT_PATTERN = rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other)|{REPORTER}:\d+:\d+:not_fixed)$"
 

@@ -18,8 +18,8 @@ from bot.i18n import t
 from bot.services import cases
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_admin
-from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.access import require_admin, require_button
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.case_alerts import ADMIN
 from handlers.context import GridContext
 from handlers.menu import label_filter
@@ -127,11 +127,10 @@ async def show(update: Update, context: GridContext) -> None:
 
 async def page_button(update: Update, context: GridContext) -> None:
     """A filter or paging button."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return
+    query, admin = pressed
     try:
         status, category, page_text = unpack(query.data, PREFIX, 3)
         page = number(page_text)
@@ -140,7 +139,7 @@ async def page_button(update: Update, context: GridContext) -> None:
         if category != ALL and category not in {c.value for c in Category}:
             raise BadCallback(category)
     except BadCallback:
-        await query.answer(t(admin.language, "common.stale_button"), show_alert=True)
+        await answer_stale(query, admin.language)
         return
     await query.answer()
     text, markup = await listing(

@@ -18,8 +18,8 @@ from bot.i18n import t
 from bot.services import duties
 from bot.services.duties import HOUSEHOLDS, TOPICS, DutyRefused
 from bot.services.my_cases import local_time
-from handlers.access import require_leader
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.access import require_button, require_leader
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import label_filter
 
@@ -64,11 +64,10 @@ async def outreach(update: Update, context: GridContext) -> None:
 
 async def outreach_button(update: Update, context: GridContext) -> None:
     """A topic, a household count (which logs it), or back to the topics."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_leader(update, context)
-    if member is None:
+    pressed = await require_button(update, context, require_leader)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     parts = (query.data or "").split(":")
@@ -97,7 +96,7 @@ async def outreach_button(update: Update, context: GridContext) -> None:
         if action != "h" or topic not in TOPICS or households not in HOUSEHOLDS:
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     try:
         logged = await duties.log_outreach(

@@ -9,27 +9,37 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import Update
+from telegram import Chat, Message, Update
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
 from bot.services.cases import GroupRefused
+from bot.services.members import Member
 from handlers.access import require_admin
 from handlers.context import GridContext
 
 
-async def bind(update: Update, context: GridContext) -> None:
-    """/bindgroup in a group: bind it to the sender's own area."""
+async def _in_group(update: Update, context: GridContext) -> tuple[Message, Chat, Member] | None:
+    """The message, its group and the admin who sent it; None after saying why not."""
     message = update.effective_message
     chat = update.effective_chat
     admin = await require_admin(update, context)
     if admin is None or message is None or chat is None:
-        return
-    lang = admin.language
+        return None
     if chat.type == "private":
-        await message.reply_text(t(lang, "handling.group.only_groups"))
+        await message.reply_text(t(admin.language, "handling.group.only_groups"))
+        return None
+    return message, chat, admin
+
+
+async def bind(update: Update, context: GridContext) -> None:
+    """/bindgroup in a group: bind it to the sender's own area."""
+    got = await _in_group(update, context)
+    if got is None:
         return
+    message, chat, admin = got
+    lang = admin.language
     runtime = context.runtime
     try:
         area = await cases.bind_group(runtime.db, runtime.clock, admin, chat.id)
@@ -41,15 +51,11 @@ async def bind(update: Update, context: GridContext) -> None:
 
 async def unbind(update: Update, context: GridContext) -> None:
     """/unbindgroup in a group: stop sending alerts there."""
-    message = update.effective_message
-    chat = update.effective_chat
-    admin = await require_admin(update, context)
-    if admin is None or message is None or chat is None:
+    got = await _in_group(update, context)
+    if got is None:
         return
+    message, chat, admin = got
     lang = admin.language
-    if chat.type == "private":
-        await message.reply_text(t(lang, "handling.group.only_groups"))
-        return
     try:
         area = await cases.unbind_group(context.runtime.db, admin, chat.id)
     except GroupRefused:

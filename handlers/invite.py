@@ -27,10 +27,11 @@ from bot.services.grid import LEVEL, ROLE_AREA_KINDS, AreaKind, Role, role_fits
 from bot.services.invites import InviteNotAllowed, create_invite, invitable_roles
 from bot.services.members import Member
 from bot.services.permissions import Action, may
-from handlers.access import require_admin
+from handlers.access import require_admin, require_button, require_text
 from handlers.area_picker import area_keyboard, candidates_keyboard
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 from handlers.menu import any_label, label_filter
 
 ROLE, AREA = range(2)
@@ -68,11 +69,10 @@ def _draft(context: GridContext, flow: str) -> dict[str, Any] | None:
 
 async def role_chosen(update: Update, context: GridContext) -> int:
     """A role button: remember it and show the area picker at the admin's own area."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     try:
         flow, action, value = unpack(query.data, PREFIX, 3)
         draft = _draft(context, flow)
@@ -82,7 +82,7 @@ async def role_chosen(update: Update, context: GridContext) -> int:
         if role not in invitable_roles(admin):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(admin.language, "common.stale_button"), show_alert=True)
+        await answer_stale(query, admin.language)
         return ROLE
     await query.answer()
     draft["role"] = role.value
@@ -128,11 +128,10 @@ async def _show_picker(
 
 async def area_button(update: Update, context: GridContext) -> int:
     """Open an area of the picker, page through it, or choose one."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     lang = admin.language
     db = context.runtime.db
     try:
@@ -153,7 +152,7 @@ async def area_button(update: Update, context: GridContext) -> int:
         if action == "pick" and not role_fits(Role(draft["role"]), area.kind):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return AREA
     await query.answer()
     if action == "open":
@@ -165,11 +164,10 @@ async def area_button(update: Update, context: GridContext) -> int:
 
 async def area_typed(update: Update, context: GridContext) -> int:
     """A typed area name: choose it if it is one, else offer the candidates."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    got = await require_text(update, context, require_admin)
+    if got is None:
         return ConversationHandler.END
+    message, typed, admin = got
     lang = admin.language
     draft = context.store.get(DRAFT)
     if not isinstance(draft, dict) or "role" not in draft:
@@ -183,10 +181,10 @@ async def area_typed(update: Update, context: GridContext) -> int:
         return role_fits(role, area.kind)
 
     try:
-        area = await areas.resolve(db, message.text[:200], within=home)
+        area = await areas.resolve(db, typed[:200], within=home)
     except AreaAmbiguous as many:
         await message.reply_text(
-            t(lang, "invite.area_ambiguous", text=message.text[:200]),
+            t(lang, "invite.area_ambiguous", text=typed[:200]),
             reply_markup=candidates_keyboard(
                 prefix=PREFIX, flow=draft["flow"], candidates=many.candidates, fits=fits
             ),
@@ -195,13 +193,13 @@ async def area_typed(update: Update, context: GridContext) -> int:
     except AreaNotFound as none:
         if none.candidates:
             await message.reply_text(
-                t(lang, "invite.area_unknown_candidates", text=message.text[:200]),
+                t(lang, "invite.area_unknown_candidates", text=typed[:200]),
                 reply_markup=candidates_keyboard(
                     prefix=PREFIX, flow=draft["flow"], candidates=none.candidates, fits=fits
                 ),
             )
         else:
-            await message.reply_text(t(lang, "invite.area_unknown", text=message.text[:200]))
+            await message.reply_text(t(lang, "invite.area_unknown", text=typed[:200]))
         return AREA
     if not fits(area):
         await message.reply_text(
@@ -255,20 +253,10 @@ async def _issue(
     return ConversationHandler.END
 
 
-async def wrong_input(update: Update, context: GridContext) -> int | None:
-    """Something that is not an answer to the current question."""
-    message = update.effective_message
-    if message is not None:
-        await message.reply_text(await context.text(update, "invite.use_buttons"))
-    return None  # stay in the same state
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop the invite being made."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(await context.text(update, "invite.cancelled"))
-    return ConversationHandler.END
+# Something that is not an answer to the current question; the state stays.
+wrong_input = explain("invite.use_buttons")
+# /cancel: drop the invite being made.
+cancel = cancel_drop(DRAFT, "invite.cancelled")
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -37,9 +37,10 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
-from handlers.access import require_admin
-from handlers.callbacks import BadCallback, new_flow_id, pack, pattern, unpack
+from handlers.access import require_admin, require_button, require_text
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.conversation import cancel_drop, explain
 from handlers.meetings import PREFIX, schedule_next, when
 from handlers.menu import any_label
 
@@ -235,11 +236,10 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
 
 async def create_button(update: Update, context: GridContext) -> int | None:
     """Any button of the create flow: checked against the draft, then the next question."""
-    query = update.callback_query
-    assert query is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    pressed = await require_button(update, context, require_admin)
+    if pressed is None:
         return ConversationHandler.END
+    query, admin = pressed
     lang = admin.language
     try:
         flow, action, value = unpack(query.data, CREATE, 3)
@@ -286,7 +286,7 @@ async def create_button(update: Update, context: GridContext) -> int | None:
         ):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return None
     if action == "role":
         await query.answer()
@@ -356,18 +356,17 @@ async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any
 
 async def create_typed(update: Update, context: GridContext) -> int | None:
     """A typed answer: the title, a day of the month, a date, a time, the place or offsets."""
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    admin = await require_admin(update, context)
-    if admin is None:
+    got = await require_text(update, context, require_admin)
+    if got is None:
         return ConversationHandler.END
+    message, typed, admin = got
     lang = admin.language
     draft = context.store.get(DRAFT)
     state = _state_of(draft)
     if not isinstance(draft, dict) or state is None:
         context.store.pop(DRAFT, None)
         return ConversationHandler.END
-    text = message.text.strip()
+    text = typed.strip()
     flow = draft["flow"]
     if state == TITLE:
         if not 1 <= len(text) <= 100:
@@ -472,20 +471,10 @@ async def _create(context: GridContext, admin: Member, draft: dict[str, Any]) ->
     return ConversationHandler.END
 
 
-async def create_wrong(update: Update, context: GridContext) -> None:
-    """Not an answer to the current question: say what is expected."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(
-            await context.text(update, "meetings.use_buttons")
-        )
-
-
-async def create_cancel(update: Update, context: GridContext) -> int:
-    """/cancel: drop the meeting being made."""
-    context.store.pop(DRAFT, None)
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(await context.text(update, "meetings.discarded"))
-    return ConversationHandler.END
+# Not an answer to the current question: say what is expected.
+create_wrong = explain("meetings.use_buttons")
+# /cancel: drop the meeting being made.
+create_cancel = cancel_drop(DRAFT, "meetings.discarded")
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

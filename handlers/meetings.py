@@ -14,7 +14,6 @@ one-shot timer live here too.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -36,15 +35,15 @@ from bot.services import meetings
 from bot.services.grid import is_admin
 from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
-from handlers.menu import any_label, label_filter
+from handlers.menu import label_filter
+from handlers.text_question import Act, Begin, text_question
 
 PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
 MAX_TEXT = 500
 
-TEXT = 0  # the single state of the one-question flows
 DRAFT = "meeting"  # prefix of the one-question flows' keys in the user's store
 
 
@@ -111,15 +110,22 @@ def _answer_buttons(lang: str, occurrence_id: int) -> list[InlineKeyboardButton]
 # ---------------------------------------------------------------------- renderers
 
 
-async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+async def _with_answer_buttons(
+    runtime: Runtime, row: OutboxRow, lang: str, key: str
+) -> Outgoing | None:
+    """The text ``key`` around the card, with 参加/请假 buttons; None once cancelled."""
     current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
     if current is None or current.cancelled:
         return None
-    text = t(lang, "meetings.reminder", card=Html(_card(lang, runtime.config.tz, current)))
+    text = t(lang, key, card=Html(_card(lang, runtime.config.tz, current)))
     return Outgoing(
         text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
     )
+
+
+async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+    return await _with_answer_buttons(runtime, row, lang, "meetings.reminder")
 
 
 async def render_summary(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
@@ -143,13 +149,7 @@ async def render_cancelled(runtime: Runtime, row: OutboxRow, lang: str) -> Outgo
 
 async def render_changed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The notice that an occurrence moved, with its new time and the answer buttons."""
-    current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
-    if current is None or current.cancelled:
-        return None
-    text = t(lang, "meetings.changed_notice", card=Html(_card(lang, runtime.config.tz, current)))
-    return Outgoing(
-        text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
-    )
+    return await _with_answer_buttons(runtime, row, lang, "meetings.changed_notice")
 
 
 RENDERERS: dict[str, Renderer] = {
@@ -282,11 +282,10 @@ def _admin_rows(
 
 async def on_button(update: Update, context: GridContext) -> None:
     """Attend, check in, the summary, and cancelling (one occurrence or the series)."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -295,7 +294,7 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action not in ("a", "c", "s", "k", "K"):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     try:
         if action == "a":
@@ -344,131 +343,63 @@ async def _mark(query: Any, state: str) -> None:
 # ---------------------------------------------------------------------- one-question flows
 
 
-def _occurrence_of(context: GridContext, key: str) -> int | None:
-    value = context.store.get(key)
-    return value if isinstance(value, int) else None
+def _occurrence_question(prompt: str, *, admin_only: bool) -> Begin:
+    """Begin a question about the occurrence on the button: check it, ask ``prompt``."""
+
+    async def begin(context: GridContext, member: Member, data: str | None) -> tuple[int, str]:
+        _action, value = unpack(data, PREFIX, 2)
+        occurrence_id = number(value)
+        db = context.runtime.db
+        if admin_only:
+            current = await meetings.admin_view(db, member, occurrence_id)
+        else:
+            current = await meetings.expected_view(db, member, occurrence_id)
+        if current.cancelled:
+            raise MeetingError("meetings.was_cancelled")
+        lang = member.language
+        question = t(
+            lang,
+            prompt,
+            title=current.series.title,
+            when=when(lang, context.runtime.config.tz, current.starts),
+        )
+        return occurrence_id, question
+
+    return begin
 
 
 def _text_flow(
-    *,
-    name: str,
-    action: str,
-    prompt: str,
-    admin_only: bool,
-    act: Callable[[Update, GridContext, Member, int, str], Awaitable[str]],
+    *, name: str, action: str, prompt: str, admin_only: bool, act: Act
 ) -> ConversationHandler[GridContext]:
     """A conversation that asks one question about an occurrence and acts on the typed answer."""
-    key = f"{DRAFT}_{name}"
-
-    async def begin(update: Update, context: GridContext) -> int:
-        query = update.callback_query
-        assert query is not None
-        check = require_admin if admin_only else require_member
-        member = await check(update, context)
-        if member is None:
-            return ConversationHandler.END
-        lang = member.language
-        try:
-            _action, value = unpack(query.data, PREFIX, 2)
-            occurrence_id = number(value)
-            if admin_only:
-                current = await meetings.admin_view(context.runtime.db, member, occurrence_id)
-            else:
-                current = await meetings.expected_view(context.runtime.db, member, occurrence_id)
-            if current.cancelled:
-                raise MeetingError("meetings.was_cancelled")
-        except BadCallback:
-            await query.answer(t(lang, "common.stale_button"), show_alert=True)
-            return ConversationHandler.END
-        except MeetingError as error:
-            await query.answer(t(lang, error.key), show_alert=True)
-            return ConversationHandler.END
-        await query.answer()
-        context.store[key] = occurrence_id
-        if query.message is not None:
-            await context.bot.send_message(
-                query.message.chat.id,
-                t(
-                    lang,
-                    prompt,
-                    title=current.series.title,
-                    when=when(lang, context.runtime.config.tz, current.starts),
-                ),
-            )
-        return TEXT
-
-    async def typed(update: Update, context: GridContext) -> int | None:
-        message = update.effective_message
-        assert message is not None and message.text is not None
-        member = await require_member(update, context)
-        occurrence_id = _occurrence_of(context, key)
-        if member is None or occurrence_id is None:
-            context.store.pop(key, None)
-            return ConversationHandler.END
-        text = message.text.strip()
-        if len(text) > MAX_TEXT:
-            await message.reply_text(t(member.language, "meetings.too_long", limit=MAX_TEXT))
-            return None
-        try:
-            reply = await act(update, context, member, occurrence_id, text)
-        except MeetingError as error:
-            await message.reply_text(t(member.language, error.key))
-            if error.key in (
-                "meetings.bad_datetime",
-                "meetings.in_the_past",
-                "meetings.bad_change",
-            ):
-                return None  # ask again
-            context.store.pop(key, None)
-            return ConversationHandler.END
-        context.store.pop(key, None)
-        await message.reply_text(reply)
-        return ConversationHandler.END
-
-    async def wrong(update: Update, context: GridContext) -> None:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                await context.text(update, "meetings.type_text")
-            )
-
-    async def cancel(update: Update, context: GridContext) -> int:
-        context.store.pop(key, None)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                await context.text(update, "common.cancelled")
-            )
-        return ConversationHandler.END
-
-    private = filters.ChatType.PRIVATE
-    return ConversationHandler(
+    return text_question(
         name=name,
-        persistent=True,
-        entry_points=[CallbackQueryHandler(begin, pattern=f"^{PREFIX}:{action}:")],
-        states={
-            TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~any_label(), typed),
-                MessageHandler(private & ~filters.COMMAND, wrong),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
+        entry=f"^{PREFIX}:{action}:",
+        store_key=f"{DRAFT}_{name}",
+        gate=require_admin if admin_only else require_member,
+        answer_gate=require_member,  # the service checks an admin's right again
+        begin=_occurrence_question(prompt, admin_only=admin_only),
+        act=act,
+        ask_again=("meetings.bad_datetime", "meetings.in_the_past", "meetings.bad_change"),
+        wrong_key="meetings.type_text",
+        limit=MAX_TEXT,
+        too_long_key="meetings.too_long",
     )
 
 
-async def _excuse(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+async def _excuse(context: GridContext, member: Member, occ: int, text: str) -> str:
     runtime = context.runtime
     await meetings.answer(runtime.db, runtime.clock, member, occ, "excused", text)
     return t(member.language, "meetings.answered_excused", reason=text)
 
 
-async def _minutes(
-    update: Update, context: GridContext, member: Member, occ: int, text: str
-) -> str:
+async def _minutes(context: GridContext, member: Member, occ: int, text: str) -> str:
     runtime = context.runtime
     await meetings.record_minutes(runtime.db, runtime.clock, member, occ, text)
     return t(member.language, "meetings.minutes_saved")
 
 
-async def _move(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+async def _move(context: GridContext, member: Member, occ: int, text: str) -> str:
     runtime = context.runtime
     moved = await meetings.move_occurrence(
         runtime.db, runtime.clock, runtime.config.tz, member, occ, text
@@ -481,7 +412,7 @@ async def _move(update: Update, context: GridContext, member: Member, occ: int, 
     )
 
 
-async def _change(update: Update, context: GridContext, member: Member, occ: int, text: str) -> str:
+async def _change(context: GridContext, member: Member, occ: int, text: str) -> str:
     runtime = context.runtime
     tz = runtime.config.tz
     what, following = await meetings.change_series(runtime.db, runtime.clock, tz, member, occ, text)

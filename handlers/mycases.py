@@ -18,8 +18,8 @@ from bot.i18n import has, t
 from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
-from handlers.access import require_member
-from handlers.callbacks import BadCallback, number, pack, pattern
+from handlers.access import require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern
 from handlers.context import GridContext
 from handlers.menu import label_filter
 
@@ -154,11 +154,10 @@ async def show(update: Update, context: GridContext) -> None:
 
 async def button(update: Update, context: GridContext) -> None:
     """Page the list, open a case, or go back to the list."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     parts = (query.data or "").split(":")
     try:
@@ -177,7 +176,7 @@ async def button(update: Update, context: GridContext) -> None:
         else:
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     await query.answer()
     try:

@@ -9,7 +9,6 @@ unstaffed-shift alert are rendered here from the outbox (RENDERERS).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -29,13 +28,13 @@ from bot.services import shifts
 from bot.services.grid import is_admin
 from bot.services.members import Member
 from bot.services.shifts import Shift, ShiftError
-from handlers.access import require_admin, require_member
-from handlers.callbacks import BadCallback, number, pack, pattern, unpack
+from handlers.access import require_admin, require_button, require_member
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
-from handlers.menu import any_label, label_filter
+from handlers.menu import label_filter
+from handlers.text_question import Act, Begin, text_question
 
 PREFIX = "sf"
-TEXT = 0
 
 
 def shift_line(lang: str, runtime: Runtime, shift: Shift) -> str:
@@ -142,11 +141,10 @@ def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMar
 
 async def on_button(update: Update, context: GridContext) -> None:
     """Sign up, choose whom to assign, assign."""
-    query = update.callback_query
-    assert query is not None
-    member = await require_member(update, context)
-    if member is None:
+    pressed = await require_button(update, context)
+    if pressed is None:
         return
+    query, member = pressed
     lang = member.language
     runtime = context.runtime
     try:
@@ -161,7 +159,7 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action not in ("up", "pick", "as") or (action == "as") != (len(parts) == 4):
             raise BadCallback(query.data)
     except BadCallback:
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return
     try:
         if action == "up":
@@ -193,95 +191,36 @@ async def on_button(update: Update, context: GridContext) -> None:
         await query.answer(t(lang, error.key), show_alert=True)
 
 
+async def _begin_post(context: GridContext, admin: Member, data: str | None) -> tuple[int, str]:
+    unpack(data, PREFIX, 1)
+    return 0, t(admin.language, "shifts.ask_post", post="")
+
+
+async def _begin_shift(context: GridContext, admin: Member, data: str | None) -> tuple[int, str]:
+    _entry, post_text = unpack(data, PREFIX, 2)
+    post = await shifts.post_for_admin(context.runtime.db, admin, number(post_text))
+    return post.id, t(admin.language, "shifts.ask_shift", post=post.name)
+
+
 def _admin_text_flow(
-    *,
-    name: str,
-    entry: str,
-    prompt: str,
-    act: Callable[[GridContext, Member, int, str], Awaitable[str]],
+    *, name: str, entry: str, begin: Begin, act: Act
 ) -> ConversationHandler[GridContext]:
     """A conversation that asks an admin one thing and acts on the typed answer."""
-    key = f"shift_{name}"
-
-    async def begin(update: Update, context: GridContext) -> int:
-        query = update.callback_query
-        assert query is not None
-        admin = await require_admin(update, context)
-        if admin is None:
-            return ConversationHandler.END
-        lang = admin.language
-        try:
-            parts = (
-                unpack(query.data, PREFIX, 2) if entry == "add" else unpack(query.data, PREFIX, 1)
-            )
-            post_id = number(parts[1]) if entry == "add" else 0
-            if entry == "add":
-                post = await shifts.post_for_admin(context.runtime.db, admin, post_id)
-                label = post.name
-            else:
-                label = ""
-        except BadCallback:
-            await query.answer(t(lang, "common.stale_button"), show_alert=True)
-            return ConversationHandler.END
-        except ShiftError as error:
-            await query.answer(t(lang, error.key), show_alert=True)
-            return ConversationHandler.END
-        await query.answer()
-        context.store[key] = post_id
-        await context.bot.send_message(admin.tg_user_id, t(lang, prompt, post=label))
-        return TEXT
-
-    async def typed(update: Update, context: GridContext) -> int | None:
-        message = update.effective_message
-        assert message is not None and message.text is not None
-        admin = await require_admin(update, context)
-        post_id = context.store.get(key)
-        if admin is None or not isinstance(post_id, int):
-            context.store.pop(key, None)
-            return ConversationHandler.END
-        try:
-            reply = await act(context, admin, post_id, message.text.strip()[:200])
-        except ShiftError as error:
-            await message.reply_text(t(admin.language, error.key))
-            if error.key in (
-                "shifts.bad_times",
-                "shifts.in_the_past",
-                "shifts.bad_name",
-                "shifts.post_exists",
-            ):
-                return None  # the same question again
-            context.store.pop(key, None)
-            return ConversationHandler.END
-        context.store.pop(key, None)
-        await message.reply_text(reply)
-        return ConversationHandler.END
-
-    async def wrong(update: Update, context: GridContext) -> None:
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                await context.text(update, "shifts.type_text")
-            )
-
-    async def cancel(update: Update, context: GridContext) -> int:
-        context.store.pop(key, None)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(
-                await context.text(update, "common.cancelled")
-            )
-        return ConversationHandler.END
-
-    private = filters.ChatType.PRIVATE
-    return ConversationHandler(
+    return text_question(
         name=name,
-        persistent=True,
-        entry_points=[CallbackQueryHandler(begin, pattern=f"^{PREFIX}:{entry}(:|$)")],
-        states={
-            TEXT: [
-                MessageHandler(private & filters.TEXT & ~filters.COMMAND & ~any_label(), typed),
-                MessageHandler(private & ~filters.COMMAND, wrong),
-            ]
-        },
-        fallbacks=[CommandHandler("cancel", cancel)],
+        entry=f"^{PREFIX}:{entry}(:|$)",
+        store_key=f"shift_{name}",
+        gate=require_admin,
+        begin=begin,
+        act=act,
+        ask_again=(
+            "shifts.bad_times",
+            "shifts.in_the_past",
+            "shifts.bad_name",
+            "shifts.post_exists",
+        ),
+        wrong_key="shifts.type_text",
+        limit=200,  # a longer answer is cut, not refused
     )
 
 
@@ -305,8 +244,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/shifts, its buttons, and the two admin flows."""
     private = filters.ChatType.PRIVATE
     return [
-        _admin_text_flow(name="shift_post", entry="new", prompt="shifts.ask_post", act=_new_post),
-        _admin_text_flow(name="shift_add", entry="add", prompt="shifts.ask_shift", act=_new_shift),
+        _admin_text_flow(name="shift_post", entry="new", begin=_begin_post, act=_new_post),
+        _admin_text_flow(name="shift_add", entry="add", begin=_begin_shift, act=_new_shift),
         CommandHandler("shifts", show, filters=private),
         MessageHandler(label_filter("shifts"), show),
         CallbackQueryHandler(on_button, pattern=pattern(PREFIX)),

@@ -31,7 +31,7 @@ from bot.services import members
 from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
 from bot.services.members import AlreadyMember, BadName
-from handlers.callbacks import BadCallback, new_flow_id, pack, pattern, unpack
+from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.commands import register_member_commands
 from handlers.context import LANG_KEY, GridContext
 from handlers.menu import menu_keyboard
@@ -128,7 +128,7 @@ async def name_button(update: Update, context: GridContext) -> int:
             raise BadCallback(query.data)
         name = members.clean_name(user.full_name)
     except (BadCallback, BadName):
-        await query.answer(t(lang, "common.stale_button"), show_alert=True)
+        await answer_stale(query, lang)
         return NAME
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)

@@ -230,8 +230,9 @@ class _Step:
     by_reporter: bool = False
 
 
-async def _load(tx: Transaction, case_id: int, version: int | None) -> Case:
-    case = await case_repo.get(tx, case_id)
+async def _load(q: Queryable, case_id: int, version: int | None) -> Case:
+    """The case, at ``version`` unless None; CaseRefused MISSING or HANDLED otherwise."""
+    case = await case_repo.get(q, case_id)
     if case is None:
         raise CaseRefused(Refusal.MISSING)
     if version is not None and version != case.version:
@@ -858,11 +859,7 @@ async def member(q: Queryable, member_id: int) -> Member | None:
 
 async def check_handle(db: Database, actor: Member, case_id: int, version: int) -> Case:
     """The case, if ``actor`` may act on it at ``version`` now; CaseRefused otherwise."""
-    case = await case_repo.get(db, case_id)
-    if case is None:
-        raise CaseRefused(Refusal.MISSING)
-    if case.version != version:
-        raise CaseRefused(Refusal.HANDLED, case)
+    case = await _load(db, case_id, version)
     if not await may_handle(db, actor, case):
         raise CaseRefused(Refusal.NOT_ALLOWED, case)
     return case
@@ -870,9 +867,7 @@ async def check_handle(db: Database, actor: Member, case_id: int, version: int) 
 
 async def check_reporter(db: Database, actor: Member, case_id: int, version: int) -> Case:
     """The case, if ``actor`` reported it and it awaits their answer at ``version``."""
-    case = await case_repo.get(db, case_id)
-    if case is None:
-        raise CaseRefused(Refusal.MISSING)
+    case = await _load(db, case_id, None)
     if actor.id != case.reporter_id:
         raise CaseRefused(Refusal.NOT_ALLOWED, case)
     if case.version != version or case.status != "resolved":
@@ -882,9 +877,7 @@ async def check_reporter(db: Database, actor: Member, case_id: int, version: int
 
 async def check_see(db: Database, actor: Member, case_id: int) -> Case:
     """The case, if ``actor`` may see it; CaseRefused otherwise."""
-    case = await case_repo.get(db, case_id)
-    if case is None:
-        raise CaseRefused(Refusal.MISSING)
+    case = await _load(db, case_id, None)
     if not await may_see(db, actor, case):
         raise CaseRefused(Refusal.NOT_ALLOWED, case)
     return case

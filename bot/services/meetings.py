@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.errors import KeyedError
 from bot.services.grid import is_admin
 from bot.services.notify import notify_member
 from bot.services.permissions import Action, may, within
@@ -46,12 +47,8 @@ CHECK_IN_EARLY = timedelta(minutes=30)
 SUMMARY_OFFSET = 0  # the admin's summary is recorded like a reminder with offset 0
 
 
-class MeetingError(Exception):
+class MeetingError(KeyedError):
     """Something about a meeting that cannot be done; ``key`` names the text to show."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True)

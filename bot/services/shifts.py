@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.errors import KeyedError
 from bot.services.grid import LEADER_ROLES
 from bot.services.meetings import parse_local
 from bot.services.notify import notify_member
@@ -37,12 +38,8 @@ SHIFT_ASSIGNED = "shift.assigned"
 AHEAD = timedelta(days=14)
 
 
-class ShiftError(Exception):
+class ShiftError(KeyedError):
     """A shift action that cannot be done; ``key`` names the text to show."""
-
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
 
 
 @dataclass(frozen=True)
