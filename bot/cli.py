@@ -2,8 +2,9 @@
 
 Commands for operators: run the bot, try it in the offline demo, create the area
 tree with the first admin's invite, make invites, list the tree, back up the
-database, check a config file. A bad config ends with one line naming the key and
-exit status 2; a database that cannot be used ends with one line and status 1.
+database, check a config file. Every error is one line, in words: a bad config (naming
+the key), a bad request, or a database missing where one was expected end with exit
+status 2; a database that cannot be used (corrupt, from a newer gridbot) with status 1.
 """
 
 from __future__ import annotations
@@ -11,34 +12,45 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import sqlite3
 import sys
+import typing
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
 from bot.clock import SystemClock
-from bot.config import Config, ConfigError, load_config
+from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.qr import deep_link, qr_png, qr_text
 from bot.services import areas as area_service
 from bot.services import members as member_service
 from bot.services.areas import AreaAmbiguous, AreaFileError, AreaNotFound
 from bot.services.grid import Role
-from bot.services.invites import InviteNotAllowed, NewInvite, create_invite
+from bot.services.invites import InviteNotAllowed, NewInvite, create_invite, open_invites
 from storage import outbox
+from storage.areas import Area
 from storage.db import Database, DatabaseError
 from storage.migrate import migrate
-from storage.times import to_db
+from storage.times import from_db, to_db
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 STATUSES = ("pending", "sent", "failed", "cancelled")
 
 
 class CommandFailed(Exception):
-    """A command could not do what was asked; the message says why."""
+    """A command could not do what was asked; the message says why (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error told in one line (subcommands' parsers are of this class)."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="gridbot", description="gridbot: a Telegram bot for community grid governance."
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -101,7 +113,11 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_FAILED
     except CommandFailed as error:
         print(f"gridbot: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
+    except OSError as error:  # a file or folder named on the command line or in the config
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"gridbot: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         return EXIT_FAILED
 
@@ -119,8 +135,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return run_demo(config, db_path=args.db, script=args.script, out=out)
     config = load_config(args.config)
     if command == "check-config":
-        print(f"{args.config}: ok", file=out)
-        return EXIT_OK
+        return _check_config(args.config, config, out)
     if command == "init":
         areas_file = Path(args.areas)
         try:
@@ -129,7 +144,10 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             raise CommandFailed(f"{areas_file}: cannot be read ({error.strerror})") from None
         return asyncio.run(_init(config, areas_file, text, out))
     if command == "invite":
-        return asyncio.run(_invite(config, Role(args.role), args.area, args.qr, out))
+        qr = Path(args.qr) if args.qr else None
+        if qr is not None:
+            _check_folder(qr, "the QR code picture")
+        return asyncio.run(_invite(config, Role(args.role), args.area, qr, out))
     if command == "areas":
         return asyncio.run(_areas(config, out))
     if command == "outbox":
@@ -138,8 +156,29 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         target = Path(args.to)
         if target.exists():
             raise CommandFailed(f"{target} exists already; choose a new file")
+        _check_folder(target, "the copy")
         return asyncio.run(_backup(config, target, out))
     raise AssertionError(command)
+
+
+def _check_folder(target: Path, what: str) -> None:
+    """Refuse, before anything is done, a file to write whose folder is not there."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise CommandFailed(f"{folder} is not an existing folder; {what} cannot be written there")
+
+
+def _check_config(name: str, config: Config, out: TextIO) -> int:
+    print(f"{name}: ok", file=out)
+    db_path = config.database.path
+    state = "exists" if Path(db_path).exists() else "not there yet; 'init' creates it"
+    print(f"  database: {db_path} ({state})", file=out)
+    if not config.telegram.token:
+        print(
+            f"  warning: telegram.token is empty: 'run' needs it (in the file or in {TOKEN_ENV})",
+            file=out,
+        )
+    return EXIT_OK
 
 
 def _setup_logging(config: Config) -> None:
@@ -149,6 +188,16 @@ def _setup_logging(config: Config) -> None:
     )
     # httpx logs every request at INFO; that is noise for operators.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("telegram.ext").addFilter(_drop_bootstrap_failure)
+
+
+def _drop_bootstrap_failure(record: logging.LogRecord) -> bool:
+    """Leave out python-telegram-bot's traceback of a failed start (getMe, setWebhook).
+
+    Such a failure always reaches :func:`_run`, which ends with one line saying what is
+    wrong; the hundred lines of traceback before it only hide that line.
+    """
+    return not (record.exc_info and "(Bootstrap" in record.getMessage())
 
 
 def _run(config: Config) -> int:
@@ -173,8 +222,20 @@ def _run(config: Config) -> int:
     return EXIT_OK
 
 
-async def _open(config: Config) -> Database:
-    db = await Database(config.database.path, config.database.busy_timeout_ms).open()
+async def _open(config: Config, *, create: bool = False) -> Database:
+    """The migrated database; unless ``create``, one that must exist already.
+
+    A command that only reads or changes the grid (everything but ``init`` and ``run``)
+    must not make a new empty database where the operator expected theirs: it would
+    report an empty tree, or back up nothing, and say it succeeded.
+    """
+    path = config.database.path
+    if not create and path != ":memory:" and not await asyncio.to_thread(Path(path).exists):
+        raise CommandFailed(
+            f"there is no database at {path} (database.path; a relative path is taken "
+            "from the config file's folder); 'gridbot init --areas FILE' creates it"
+        )
+    db = await Database(path, config.database.busy_timeout_ms).open()
     try:
         await migrate(db)
     except BaseException:
@@ -188,7 +249,7 @@ async def _init(config: Config, areas_file: Path, text: str, out: TextIO) -> int
         lines = area_service.parse_area_file(text)
     except AreaFileError as error:
         raise CommandFailed(f"{areas_file}: {error}") from None
-    db = await _open(config)
+    db = await _open(config, create=True)
     try:
         try:
             report = await area_service.import_areas(db, lines, SystemClock())
@@ -196,36 +257,65 @@ async def _init(config: Config, areas_file: Path, text: str, out: TextIO) -> int
             raise CommandFailed(f"{areas_file}: {error}") from None
         print(f"areas: {report.created} created, {report.existing} already there", file=out)
         root = await area_service.root(db)
-        if root is not None and not await member_service.has_role(db, Role.DISTRICT_ADMIN):
-            invite = await create_invite(
-                db,
-                SystemClock(),
-                role=Role.DISTRICT_ADMIN,
-                area=root,
-                by=None,
-                ttl_days=config.invites.ttl_days,
-            )
-            print("\nThe first district admin joins with this one-time invite:", file=out)
-            await _print_invite(config, invite, None, out)
+        if root is not None:
+            await _first_admin_invite(config, db, root, out)
     finally:
         await db.close()
     return EXIT_OK
 
 
-async def _invite(config: Config, role: Role, area_text: str, qr: str | None, out: TextIO) -> int:
+async def _first_admin_invite(config: Config, db: Database, root: Area, out: TextIO) -> None:
+    """The first district admin's invite, unless one joined already or an invite waits."""
+    again = f"'gridbot invite --role district_admin --area {root.name}' makes another"
+    if await member_service.has_role(db, Role.DISTRICT_ADMIN):
+        print(f"A district admin has joined already: no new invite ({again}).", file=out)
+        return
+    waiting = await open_invites(db, SystemClock(), Role.DISTRICT_ADMIN)
+    if waiting:
+        expires = _local(config, from_db(waiting[0].expires_at))
+        print(
+            f"An invite for the first district admin is still unused (it expires {expires}):"
+            f" no new invite. If it is lost, {again}.",
+            file=out,
+        )
+        return
+    invite = await create_invite(
+        db,
+        SystemClock(),
+        role=Role.DISTRICT_ADMIN,
+        area=root,
+        by=None,
+        ttl_days=config.invites.ttl_days,
+    )
+    print("\nThe first district admin joins with this one-time invite:", file=out)
+    await _print_invite(config, invite, await _bot_username(config), None, out)
+
+
+def _local(config: Config, moment: datetime) -> str:
+    return moment.astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
+async def _invite(config: Config, role: Role, area_text: str, qr: Path | None, out: TextIO) -> int:
     db = await _open(config)
     try:
         try:
             area = await area_service.resolve(db, area_text)
         except (AreaAmbiguous, AreaNotFound) as error:
             raise CommandFailed(_area_problem(error)) from None
+        username = await _bot_username(config)
+        if qr is not None and username is None:
+            # Asked before the invite is made, so that no code is wasted.
+            raise CommandFailed(
+                "--qr needs the bot's username for the link in the code: set telegram.username"
+                " in the config (or a token, to ask Telegram)"
+            )
         try:
             invite = await create_invite(
                 db, SystemClock(), role=role, area=area, by=None, ttl_days=config.invites.ttl_days
             )
         except InviteNotAllowed as error:
             raise CommandFailed(str(error)) from None
-        await _print_invite(config, invite, qr, out)
+        await _print_invite(config, invite, username, qr, out)
     finally:
         await db.close()
     return EXIT_OK
@@ -235,8 +325,8 @@ def _area_problem(error: AreaAmbiguous | AreaNotFound) -> str:
     what = "is ambiguous" if isinstance(error, AreaAmbiguous) else "is not an area"
     if not error.candidates:
         return f"{error.text!r} {what}"
-    listed = "\n  ".join(area.path for area in error.candidates)
-    return f"{error.text!r} {what}; did you mean:\n  {listed}"
+    listed = ", ".join(area.path for area in error.candidates)
+    return f"{error.text!r} {what}; did you mean: {listed}"
 
 
 async def _bot_username(config: Config) -> str | None:
@@ -254,14 +344,15 @@ async def _bot_username(config: Config) -> str | None:
         return None
 
 
-async def _print_invite(config: Config, invite: NewInvite, qr: str | None, out: TextIO) -> None:
-    expires = invite.expires_at.astimezone(config.tz).strftime("%Y-%m-%d %H:%M %Z")
+async def _print_invite(
+    config: Config, invite: NewInvite, username: str | None, qr: Path | None, out: TextIO
+) -> None:
+    expires = _local(config, invite.expires_at)
     print(f"  role:     {invite.role.value}", file=out)
     print(f"  area:     {invite.area.path}", file=out)
     print(f"  expires:  {expires}", file=out)
     print(f"  code:     {invite.code}", file=out)
     print(f"  command:  /start {invite.code}", file=out)
-    username = await _bot_username(config)
     if username is None:
         print("  link:     set telegram.username in the config to print the link", file=out)
         return
@@ -269,7 +360,7 @@ async def _print_invite(config: Config, invite: NewInvite, qr: str | None, out: 
     print(f"  link:     {link}", file=out)
     print(qr_text(link), file=out)
     if qr:
-        await asyncio.to_thread(Path(qr).write_bytes, qr_png(link))
+        await asyncio.to_thread(qr.write_bytes, qr_png(link))
         print(f"  QR code picture written to {qr}", file=out)
 
 
@@ -289,10 +380,20 @@ async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
         if retry is not None:
             if retry != "all" and not retry.isdigit():
                 raise CommandFailed(f"--retry takes a message id or 'all', not {retry!r}")
+            row_id = None if retry == "all" else int(retry)
             async with db.transaction() as tx:
-                count = await outbox.requeue_failed(
-                    tx, to_db(SystemClock().now()), None if retry == "all" else int(retry)
+                count = await outbox.requeue_failed(tx, to_db(SystemClock().now()), row_id)
+            if row_id is not None and not count:
+                row = await outbox.get(db, row_id)
+                if row is None:
+                    raise CommandFailed(f"there is no message #{row_id} in the outbox")
+                raise CommandFailed(
+                    f"message #{row_id} is {row.status}, not failed; only failed messages"
+                    " are queued again ('gridbot outbox' lists them)"
                 )
+            if not count:
+                print("no failed messages: nothing to queue again", file=out)
+                return EXIT_OK
             print(f"{count} message(s) queued again; the running bot sends them", file=out)
             return EXIT_OK
         totals = await outbox.counts(db)
@@ -315,6 +416,9 @@ async def _backup(config: Config, target: Path, out: TextIO) -> int:
     db = await _open(config)
     try:
         await db.backup_to(target)
+    except (OSError, sqlite3.Error) as error:
+        await asyncio.to_thread(target.unlink, missing_ok=True)  # a partial copy is no backup
+        raise CommandFailed(f"{target}: the copy could not be written ({error})") from None
     finally:
         await db.close()
     print(f"backup written to {target}", file=out)

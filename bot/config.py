@@ -38,6 +38,11 @@ def _choice(*allowed: str) -> dict[str, Any]:
     return {"choices": allowed}
 
 
+def _pattern(regex: str, words: str) -> dict[str, Any]:
+    # The words are what an operator reads when a value does not fit; the regex stays inside.
+    return {"pattern": regex, "pattern_words": words}
+
+
 @dataclass(frozen=True)
 class WebhookConfig:
     """Where Telegram posts updates in webhook mode."""
@@ -54,7 +59,13 @@ class TelegramConfig:
 
     token: str = ""
     # The bot's @username without the @, for invite links printed by the CLI.
-    username: str = field(default="", metadata={"pattern": r"^([A-Za-z][A-Za-z0-9_]{3,31})?$"})
+    username: str = field(
+        default="",
+        metadata=_pattern(
+            r"^([A-Za-z][A-Za-z0-9_]{3,31})?$",
+            "a bot username without the @: 4-32 letters, digits or _, starting with a letter",
+        ),
+    )
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
     mode: str = field(default="polling", metadata=_choice("polling", "webhook"))
@@ -65,6 +76,7 @@ class TelegramConfig:
 class DatabaseConfig:
     """The SQLite file."""
 
+    # A relative path is taken from the folder of the config file.
     path: str = "gridbot.sqlite3"
     busy_timeout_ms: int = field(default=5000, metadata={"min": 0, "max": 600_000})
 
@@ -82,7 +94,9 @@ class GridConfig:
     """The district this bot serves."""
 
     # Prefix of case numbers (YH-20260613-0012) and work ID numbers (YH-2026-00001).
-    code: str = field(default="YH", metadata={"pattern": r"^[A-Z]{1,6}$"})
+    code: str = field(
+        default="YH", metadata=_pattern(r"^[A-Z]{1,6}$", "1 to 6 capital letters, like YH")
+    )
 
 
 @dataclass(frozen=True)
@@ -214,7 +228,10 @@ class DigestConfig:
 
     enabled: bool = True
     # Local time of day, HH:MM, in locale.timezone.
-    time: str = field(default="08:00", metadata={"pattern": r"^([01]\d|2[0-3]):[0-5]\d$"})
+    time: str = field(
+        default="08:00",
+        metadata=_pattern(r"^([01]\d|2[0-3]):[0-5]\d$", "a time of day like 08:00 (00:00-23:59)"),
+    )
 
 
 @dataclass(frozen=True)
@@ -267,7 +284,7 @@ def load_config(
 ) -> Config:
     """Read and check a config file (None: defaults only).
 
-    The token comes from ``GRIDBOT_TOKEN`` when that is set, else from the file.
+    A relative ``database.path`` is relative to the folder of the file. The token comes from ``GRIDBOT_TOKEN`` when that is set, else from the file.
     Raises :class:`ConfigError` naming the key at fault.
     """
     env = os.environ if environ is None else environ
@@ -283,6 +300,8 @@ def load_config(
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("", f"{file}: not valid TOML ({exc})") from None
     config: Config = _build(Config, data, "")
+    if path is not None:
+        config = _beside(config, Path(path).parent)
     token = env.get(TOKEN_ENV, "").strip()
     if token:
         config = dataclasses.replace(
@@ -290,6 +309,20 @@ def load_config(
         )
     _check(config, need_token=need_token)
     return config
+
+
+def _beside(config: Config, folder: Path) -> Config:
+    """``config`` with a relative ``database.path`` taken from ``folder`` (the config file's).
+
+    So ``backup --config /srv/gridbot/config.toml`` finds the bot's database wherever it is
+    run from, rather than a new empty one in the working directory.
+    """
+    db_path = config.database.path
+    if db_path == ":memory:" or Path(db_path).is_absolute():
+        return config
+    return dataclasses.replace(
+        config, database=dataclasses.replace(config.database, path=str(folder / db_path))
+    )
 
 
 def _build(cls: type[Any], data: dict[str, Any], prefix: str, base: Any = None) -> Any:
@@ -351,7 +384,8 @@ def _check_value(key: str, value: Any, kind: Any, meta: typing.Mapping[str, Any]
     if "max" in meta and value > meta["max"]:
         raise ConfigError(key, f"must be at most {meta['max']}, not {value!r}")
     if "pattern" in meta and not re.match(meta["pattern"], value):
-        raise ConfigError(key, f"{value!r} does not match {meta['pattern']}")
+        words = meta.get("pattern_words", f"of the form {meta['pattern']}")
+        raise ConfigError(key, f"must be {words}, not {value!r}")
     return value
 
 

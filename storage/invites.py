@@ -77,3 +77,13 @@ async def open_count(q: Queryable, area_id: int, now: str) -> int:
             (area_id, now),
         )
     )
+
+
+async def open_of_role(q: Queryable, role: str, now: str) -> list[Invite]:
+    """Unused, unexpired invites for ``role`` anywhere, the one expiring last first."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM invites WHERE role = ? AND used_at IS NULL AND expires_at > ?"
+        " ORDER BY expires_at DESC, id DESC",
+        (role, now),
+    )
+    return [_invite(r) for r in rows]

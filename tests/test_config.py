@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_config, schema_keys
+from bot.config import Config, ConfigError, load_config, schema_keys
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZabcdef"
@@ -33,7 +34,12 @@ def test_defaults() -> None:
 def test_example_file_loads_and_documents_every_key() -> None:
     example = ROOT / "config.example.toml"
     config = load_config(example, environ={})
-    assert config == load_config(None, environ={}), "the example shows the defaults"
+    defaults = load_config(None, environ={})
+    # The one difference: the example's relative database path is taken from its folder.
+    assert config.database.path == str(ROOT / defaults.database.path)
+    assert config.replace(**{"database.path": defaults.database.path}) == defaults, (
+        "the example shows the defaults"
+    )
     text = example.read_text(encoding="utf-8")
     lines = text.splitlines()
     for key in schema_keys():
@@ -65,7 +71,9 @@ def test_token_from_environment_wins(tmp_path: Path) -> None:
         ("[locale]\ntimezone = 'Mars/Olympus'\n", "locale.timezone", "unknown timezone"),
         ("[locale]\ndefault_language = 'fr'\n", "locale.default_language", "one of"),
         ("telegram = 3\n", "telegram", "must be a table"),
-        ("[grid]\ncode = 'yh'\n", "grid.code", "does not match"),
+        ("[grid]\ncode = 'yh'\n", "grid.code", "must be 1 to 6 capital letters, like YH"),
+        ("[digest]\ntime = '25:00'\n", "digest.time", "must be a time of day like 08:00"),
+        ("[telegram]\nusername = 'x'\n", "telegram.username", "must be a bot username"),
         ("[telegram]\ntoken = 'nonsense'\n", "telegram.token", "does not look like"),
         (
             f"[telegram]\ntoken = '{TOKEN}'\nmode = 'webhook'\n",
@@ -85,6 +93,30 @@ def test_bad_values_name_the_key(tmp_path: Path, text: str, key: str, problem: s
         load_config(write(tmp_path, text), environ={})
     assert caught.value.key == key
     assert problem in caught.value.problem
+
+
+def test_every_pattern_is_explained_in_words() -> None:
+    def walk(value: object) -> list[dataclasses.Field[object]]:
+        out: list[dataclasses.Field[object]] = []
+        for spec in dataclasses.fields(value):  # type: ignore[arg-type]
+            nested = getattr(value, spec.name)
+            out.extend(walk(nested) if dataclasses.is_dataclass(nested) else [spec])
+        return out
+
+    patterned = [spec for spec in walk(Config()) if "pattern" in spec.metadata]
+    assert len(patterned) >= 3
+    for spec in patterned:
+        assert spec.metadata.get("pattern_words"), spec.name
+
+
+def test_relative_database_path_is_beside_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[database]\npath = 'data/g.sqlite3'\n")
+    assert load_config(path, environ={}).database.path == str(tmp_path / "data" / "g.sqlite3")
+    path = write(tmp_path, "[database]\npath = '/srv/g.sqlite3'\n")
+    assert load_config(path, environ={}).database.path == "/srv/g.sqlite3"
+    path = write(tmp_path, "[database]\npath = ':memory:'\n")
+    assert load_config(path, environ={}).database.path == ":memory:"
+    assert load_config(None, environ={}).database.path == "gridbot.sqlite3"  # no file: cwd
 
 
 def test_missing_token_only_matters_for_run(tmp_path: Path) -> None:

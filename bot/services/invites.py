@@ -141,3 +141,12 @@ async def check_invite(q: Queryable, clock: Clock, code: str) -> tuple[Invite, A
     if area is None:  # areas are never deleted; a dangling invite is a bug
         raise InviteUnknown(code)
     return invite, area
+
+
+async def open_invites(q: Queryable, clock: Clock, role: Role) -> list[Invite]:
+    """Invites for ``role`` that can still be used (not spent, not expired), newest expiry first.
+
+    The operator's ``init`` asks this so that running it again does not make a second
+    invite for the first district admin while one is still waiting to be used.
+    """
+    return await invite_repo.open_of_role(q, role.value, to_db(clock.now()))
