@@ -29,6 +29,7 @@ from bot.services.invites import create_invite
 from bot.services.members import Member
 from bot.standin import FakeTelegram, Limits, StandInRequest, UserClient
 from bot.standin.records import JSON
+from storage import updates as update_repo
 from storage.db import Database
 
 DEMO_AREAS = Path(__file__).resolve().parent / "demo" / "district.csv"
@@ -91,6 +92,9 @@ class OfflineBot:
         """Build and start the Application (opening and migrating the database)."""
         self._app = self._build()
         await start_offline(self._app)
+        # On a kept database (the demo's --db), new updates are numbered after the ones
+        # handled before, as Telegram's would be; else the bot skips them as seen.
+        self.api.continue_update_ids(await update_repo.last_handled(self.db))
         return self
 
     async def stop(self) -> None:

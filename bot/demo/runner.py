@@ -1,17 +1,20 @@
 """``python -m bot demo``: try gridbot in the terminal, with no token and no network.
 
 The real bot runs on the offline Bot API stand-in, over a database seeded with the
-demo district and a few people. You play them in turn: a building leader, a
-community admin, a street admin, and a newcomer with an invite. Buttons show as
-numbered choices; type the number to press one. ``--script FILE`` plays the lines
-of a file and prints the conversation, so the demo can be run by a test.
+demo district and a few people. You play them in turn: a building leader and a
+village-group leader, the admins of a community, a village, a street, a town and
+the district, and a newcomer with an invite. Buttons show as numbered choices; type
+the number to press one. ``--script FILE`` plays the lines of a file and prints the
+conversation, so the demo can be run by a test.
 
 What you can type (also shown by ``:help``)::
 
     some text          send it as a message (``=12`` sends "12" even when buttons show)
-    3                  press button 3
+    3                  press button 3 (numbers belong to the message named before them:
+                       the newest one with buttons, and the keyboard)
     [受理]             press the button with this label
-    :as admin          act as another person (leader, admin, street, new)
+    :buttons [N]       list the messages with buttons; number the buttons of message #N
+    :as admin          act as another person (:who lists them)
     :photo [caption]   send a photo      :album 3    send an album of 3 photos
     :voice [seconds]   send a voice message
     :location LAT LON  share a location  :contact    share your own phone number
@@ -21,6 +24,9 @@ What you can type (also shown by ``:help``)::
     :down 20m          stop the bot, let time pass, start it again
     :clock 2030-01-07 09:00   move the clock forward to this local time
     :who               list the people      :quit       leave
+
+What the bot answers to a button press shows as "💬 toast: ..." (the short note at
+the top of the chat) or "⚠️ alert: ..." (a box one has to close).
 """
 
 from __future__ import annotations
@@ -64,6 +70,12 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("admin", 20002, "李敏", Role.COMMUNITY_ADMIN, "滨河社区"),
     Persona("street", 20003, "王强", Role.STREET_ADMIN, "光明街道"),
     Persona("new", 20004, "刘芳", None, "滨河龙韵西区1号楼"),
+    # The rural side of the grid, for the checkpoint story (a case supervised up to the
+    # district) and the notice from the town to its village-group leaders.
+    Persona("village", 20005, "刘秀英", Role.COMMUNITY_ADMIN, "南陈屯镇/刘舒庄村"),
+    Persona("town", 20006, "赵建国", Role.STREET_ADMIN, "南陈屯镇"),
+    Persona("district", 20007, "孙立新", Role.DISTRICT_ADMIN, "运河区"),
+    Persona("group", 20008, "刘长河", Role.GROUP_LEADER, "刘舒庄村/第一村民小组"),
 )
 
 
@@ -82,6 +94,9 @@ class Screen:
 
     printed: dict[tuple[int, int], int] = field(default_factory=dict)
     choices: list[Choice] = field(default_factory=list)
+    # The message whose buttons are numbered when one picked it (:buttons N); else the
+    # newest message with buttons.
+    picked: int | None = None
 
 
 class Demo:
@@ -140,8 +155,13 @@ class Demo:
         self.say("People you can play (':as KEY'):")
         for persona in PERSONAS:
             what = persona.role.value if persona.role else "not joined yet"
-            self.say(f"  {persona.key:<7} {persona.name}  {what}, {persona.area}")
+            self.say(f"  {persona.key:<8} {persona.name}  {what}, {persona.area}")
         self.say("Type ':help' for what you can type. You are now the leader; try /help.\n")
+
+    def help(self) -> None:
+        """What one can type, and whom one can play."""
+        self.say(HELP)
+        self.say("People (':as KEY'): " + ", ".join(f"{p.key} {p.name}" for p in PERSONAS))
 
     @property
     def client(self) -> UserClient:
@@ -161,9 +181,10 @@ class Demo:
         elif line.isdigit() and self.screen.choices:
             await self._press_number(int(line))
         elif re.fullmatch(r"\[.+\]", line):
-            await client.press(line[1:-1])
+            await self._press_label(line[1:-1])
         else:
             await client.send(line)
+        self.screen.picked = None
         self.show()
         return True
 
@@ -171,25 +192,77 @@ class Demo:
         if not 1 <= number <= len(self.screen.choices):
             self.say(f"(there is no button {number}; the buttons are 1-{len(self.screen.choices)})")
             return
-        choice = self.screen.choices[number - 1]
-        if choice.data is not None:
-            await self.client.press_data(choice.data, choice.message_id)
+        await self._press(self.screen.choices[number - 1])
+
+    async def _press(self, choice: Choice) -> None:
+        """Press an inline button or a keyboard button; print how the bot answered a press."""
+        client = self.client
+        if choice.message_id is None:
+            await client.press(choice.label)  # the stand-in shares a contact or location
+            return
+        if choice.data is None:
+            self.say(f"(the button {choice.label} opens a link; it sends the bot nothing)")
+            return
+        await client.press_data(choice.data, choice.message_id)
+        answer = client.last_answer
+        if answer is not None and answer.text:
+            # Telegram shows these over the chat, not in it; they are often the only sign
+            # that a press was refused.
+            self.say(f"{'⚠️ alert' if answer.show_alert else '💬 toast'}: {answer.text}")
+
+    async def _press_label(self, label: str) -> None:
+        """Press the button labelled ``label``: exact first, then a unique part of a label.
+
+        The numbered message is looked at first, then the others newest first, then the
+        keyboard; no match is answered with the buttons there are.
+        """
+        candidates = self._all_choices()
+        for exact in (True, False):
+            for group in candidates:
+                hits = [c for c in group if (c.label == label if exact else label in c.label)]
+                if len(hits) > 1 and not exact:
+                    self.say(f"([{label}] fits several buttons: {_labels(hits)}; say which)")
+                    return
+                if hits:
+                    await self._press(hits[0])
+                    return
+        if self.screen.choices:
+            self.say(
+                f"(there is no button [{label}]; the buttons are: {_labels(self.screen.choices)})"
+            )
         else:
-            await self.client.press(choice.label)
+            self.say(f"(there is no button [{label}]: no buttons are showing)")
+
+    def _all_choices(self) -> list[list[Choice]]:
+        """Every button the current person can press, grouped by message, numbered ones first."""
+        numbered = [c for c in self.screen.choices if c.message_id is not None]
+        groups = [numbered] if numbered else []
+        for message in reversed(self.client.messages):
+            if message.inline_keyboard and (
+                not numbered or message.message_id != numbered[0].message_id
+            ):
+                groups.append(_inline_choices(message))
+        groups.append([Choice(label) for row in self.client.reply_keyboard or [] for label in row])
+        return groups
 
     async def _meta(self, words: list[str]) -> bool:
         if not words:
             return True
         command, args = words[0].lower(), words[1:]
         client = self.client
+        if command != "buttons":
+            self.screen.picked = None  # whatever happens next, the newest buttons count
         if command in ("quit", "exit", "q"):
             return False
         if command == "help":
-            self.say(HELP)
+            self.help()
+        elif command == "buttons":
+            self._pick(args)
+            return True
         elif command == "who":
             for persona in PERSONAS:
                 mark = "*" if persona is self.current else " "
-                self.say(f" {mark} {persona.key:<7} {persona.name}")
+                self.say(f" {mark} {persona.key:<8} {persona.name}")
         elif command == "as":
             chosen = next((p for p in PERSONAS if args and args[0] in (p.key, p.name)), None)
             if chosen is None:
@@ -198,6 +271,7 @@ class Demo:
                 self.current = chosen
                 self.say(f"— you are now {chosen.name} ({chosen.key}) —")
                 self.show(replay=True)
+                return True
         elif command == "photo":
             await client.send_photo(caption=" ".join(args) or None)
         elif command == "album":
@@ -263,6 +337,26 @@ class Demo:
         await self.bot.run_due_jobs()
         self.say(f"— it is now {text} —")
 
+    def _pick(self, args: list[str]) -> None:
+        """``:buttons``: list the messages with buttons; ``:buttons N``: number message N's."""
+        with_buttons = [m for m in self.client.messages if m.inline_keyboard]
+        if args and args[0].lstrip("#").isdigit():
+            wanted = int(args[0].lstrip("#"))
+            if any(m.message_id == wanted for m in with_buttons):
+                self.screen.picked = wanted
+                self._number_choices(replay=False)
+                return
+            self.say(f"(message #{wanted} has no buttons; ':buttons' lists those that have)")
+            return
+        if not with_buttons:
+            self.say("(no message here has buttons)")
+            return
+        for message in with_buttons[-10:]:
+            self.say(
+                f"  #{message.message_id} {_excerpt(message)}: {_labels(_inline_choices(message))}"
+            )
+        self.say("(':buttons N' numbers the buttons of message #N)")
+
     def show(self, *, replay: bool = False) -> None:
         """Print what the bot sent since the last look; number the current person's buttons."""
         for persona in PERSONAS:
@@ -280,28 +374,49 @@ class Demo:
         self._number_choices(replay)
 
     def _number_choices(self, replay: bool) -> None:
+        """Number the buttons of one message (the picked one, else the newest with buttons)
+        and of the keyboard, and print them saying which message they belong to."""
         client = self.client
-        choices: list[Choice] = []
-        newest = next((m for m in reversed(client.messages) if m.inline_keyboard), None)
-        if newest is not None:
+        with_buttons = [m for m in client.messages if m.inline_keyboard]
+        shown = next((m for m in with_buttons if m.message_id == self.screen.picked), None)
+        if shown is None:
+            shown = with_buttons[-1] if with_buttons else None
+        choices = _inline_choices(shown) if shown is not None else []
+        keyboard = [Choice(label) for row in client.reply_keyboard or [] for label in row]
+        self.screen.choices = choices + keyboard
+        if shown is not None:
             if replay:
-                self.say(_describe(newest))
-            for buttons in newest.inline_keyboard:
-                for button in buttons:
-                    choices.append(
-                        Choice(
-                            str(button.get("text")), newest.message_id, button.get("callback_data")
-                        )
-                    )
-        for labels in client.reply_keyboard or []:
-            choices.extend(Choice(label) for label in labels)
-        self.screen.choices = choices
-        if choices:
-            self.say("   " + "  ".join(f"[{i}] {c.label}" for i, c in enumerate(choices, start=1)))
+                self.say(_describe(shown))
+            numbers = "  ".join(f"[{i}] {c.label}" for i, c in enumerate(choices, start=1))
+            after = sum(1 for m in client.messages if m.message_id > shown.message_id)
+            where = "newest" if not after else f"older: {after} message(s) came after it"
+            self.say(f"   buttons of #{shown.message_id} ({where}): {numbers}")
+        if keyboard:
+            first = len(choices) + 1
+            numbers = "  ".join(f"[{i}] {c.label}" for i, c in enumerate(keyboard, start=first))
+            self.say(f"   keyboard: {numbers}")
 
     async def stop(self) -> None:
         """Stop the bot."""
         await self.bot.stop()
+
+
+def _inline_choices(message: StoredMessage) -> list[Choice]:
+    return [
+        Choice(str(button.get("text")), message.message_id, button.get("callback_data"))
+        for row in message.inline_keyboard
+        for button in row
+    ]
+
+
+def _labels(choices: list[Choice]) -> str:
+    return ", ".join(f"[{c.label}]" for c in choices)
+
+
+def _excerpt(message: StoredMessage, width: int = 24) -> str:
+    """The start of a message's first line, to say which message buttons belong to."""
+    first = (_describe(message).strip().splitlines() or [""])[0]
+    return first if len(first) <= width else first[: width - 1] + "…"
 
 
 def _describe(message: StoredMessage) -> str:

@@ -441,6 +441,14 @@ class FakeTelegram:
         self._next_update_id += 1
         return update
 
+    def continue_update_ids(self, after: int) -> None:
+        """Number the next updates above ``after``, as Telegram's ids only ever grow.
+
+        A fresh stand-in over a kept database would otherwise start at 1 again, and the
+        bot would skip those updates as handled before.
+        """
+        self._next_update_id = max(self._next_update_id, after + 1)
+
     async def enqueue_update(self, update: JSON) -> None:
         """Queue an update for getUpdates (usable as a ``UserClient`` deliver function)."""
         self.put_update(update)
