@@ -126,6 +126,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     command: str = args.command
     if command == "run":
         config = load_config(args.config, need_token=True)
+        _check_database_folder(config)
         _setup_logging(config)
         return _run(config)
     if command == "demo":
@@ -166,6 +167,18 @@ def _check_folder(target: Path, what: str) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise CommandFailed(f"{folder} is not an existing folder; {what} cannot be written there")
+
+
+def _check_database_folder(config: Config) -> None:
+    """Refuse a ``database.path`` below something that is not a folder, in words."""
+    path = config.database.path
+    if path == ":memory:":
+        return
+    for folder in Path(path).parents:
+        if folder.exists():
+            if not folder.is_dir():
+                raise CommandFailed(f"database.path {path}: {folder} is a file, not a folder")
+            return
 
 
 def _check_config(name: str, config: Config, out: TextIO) -> int:
@@ -230,6 +243,7 @@ async def _open(config: Config, *, create: bool = False) -> Database:
     report an empty tree, or back up nothing, and say it succeeded.
     """
     path = config.database.path
+    await asyncio.to_thread(_check_database_folder, config)
     if not create and path != ":memory:" and not await asyncio.to_thread(Path(path).exists):
         raise CommandFailed(
             f"there is no database at {path} (database.path; a relative path is taken "

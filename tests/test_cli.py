@@ -349,3 +349,18 @@ def test_newer_database_is_refused_with_one_line(
     err = capsys.readouterr().err.strip()
     assert "newer than this gridbot" in err
     assert len(err.splitlines()) == 1
+
+
+def test_a_database_path_below_a_file_and_a_missing_script(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "plain").write_text("not a folder", encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text("[database]\npath = 'plain/g.sqlite3'\n", encoding="utf-8")
+    assert cli("init", "--areas", str(DEMO_AREAS), "--config", str(config))[0] == 2
+    assert one_line_error(capsys) == (
+        f"gridbot: database.path {tmp_path / 'plain' / 'g.sqlite3'}: "
+        f"{tmp_path / 'plain'} is a file, not a folder"
+    )
+    assert cli("demo", "--script", str(tmp_path / "none.txt"))[0] == 2
+    assert one_line_error(capsys) == f"gridbot: {tmp_path / 'none.txt'}: No such file or directory"
