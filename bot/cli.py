@@ -319,9 +319,10 @@ async def _invite(config: Config, role: Role, area_text: str, qr: Path | None, o
         username = await _bot_username(config)
         if qr is not None and username is None:
             # Asked before the invite is made, so that no code is wasted.
+            asked = " (Telegram could not be asked with the token)" if config.telegram.token else ""
             raise CommandFailed(
                 "--qr needs the bot's username for the link in the code: set telegram.username"
-                " in the config (or a token, to ask Telegram)"
+                f" in the config{asked}; nothing was written and no invite was made"
             )
         try:
             invite = await create_invite(
@@ -381,7 +382,10 @@ async def _print_invite(
 async def _areas(config: Config, out: TextIO) -> int:
     db = await _open(config)
     try:
-        for area in await area_service.tree(db):
+        areas = await area_service.tree(db)
+        if not areas:
+            print("no areas yet: 'gridbot init --areas FILE' creates the tree", file=out)
+        for area in areas:
             print(f"{'  ' * area.depth}{area.name}  ({area.kind})", file=out)
     finally:
         await db.close()

@@ -364,3 +364,9 @@ def test_a_database_path_below_a_file_and_a_missing_script(
     )
     assert cli("demo", "--script", str(tmp_path / "none.txt"))[0] == 2
     assert one_line_error(capsys) == f"gridbot: {tmp_path / 'none.txt'}: No such file or directory"
+
+
+def test_areas_of_a_database_without_a_tree_says_so(config_file: Path, tmp_path: Path) -> None:
+    (tmp_path / "g.sqlite3").touch()  # an empty SQLite file, as a first `run` leaves it
+    status, out = cli("areas", "--config", str(config_file))
+    assert (status, out) == (0, "no areas yet: 'gridbot init --areas FILE' creates the tree\n")
