@@ -284,7 +284,8 @@ def load_config(
 ) -> Config:
     """Read and check a config file (None: defaults only).
 
-    A relative ``database.path`` is relative to the folder of the file. The token comes from ``GRIDBOT_TOKEN`` when that is set, else from the file.
+    A relative ``database.path`` is relative to the folder of the file. The token comes
+    from ``GRIDBOT_TOKEN`` when that is set, else from the file.
     Raises :class:`ConfigError` naming the key at fault.
     """
     env = os.environ if environ is None else environ
