@@ -111,6 +111,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
     except DatabaseError as error:
         print(f"gridbot: database: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except sqlite3.Error as error:  # locked past the busy timeout, a disk full, ...
+        print(f"gridbot: database: {error}", file=sys.stderr)
+        return EXIT_FAILED
     except CommandFailed as error:
         print(f"gridbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -370,3 +370,16 @@ def test_areas_of_a_database_without_a_tree_says_so(config_file: Path, tmp_path:
     (tmp_path / "g.sqlite3").touch()  # an empty SQLite file, as a first `run` leaves it
     status, out = cli("areas", "--config", str(config_file))
     assert (status, out) == (0, "no areas yet: 'gridbot init --areas FILE' creates the tree\n")
+
+
+def test_a_locked_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[database]\npath = 'g.sqlite3'\nbusy_timeout_ms = 0\n", encoding="utf-8")
+    cli("init", "--areas", str(DEMO_AREAS), "--config", str(config))
+    capsys.readouterr()
+    with closing(sqlite3.connect(tmp_path / "g.sqlite3", isolation_level=None)) as other:
+        other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        status, _ = cli("outbox", "--retry", "all", "--config", str(config))
+        other.execute("ROLLBACK")
+    assert status == 1
+    assert one_line_error(capsys) == "gridbot: database: database is locked"
