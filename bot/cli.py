@@ -305,7 +305,7 @@ async def _first_admin_invite(config: Config, db: Database, root: Area, out: Tex
         ttl_days=config.invites.ttl_days,
     )
     print("\nThe first district admin joins with this one-time invite:", file=out)
-    await _print_invite(config, invite, await _bot_username(config), None, out)
+    await _print_invite(config, invite, None, out)
 
 
 def _local(config: Config, moment: datetime) -> str:
@@ -333,7 +333,7 @@ async def _invite(config: Config, role: Role, area_text: str, qr: Path | None, o
             )
         except InviteNotAllowed as error:
             raise CommandFailed(str(error)) from None
-        await _print_invite(config, invite, username, qr, out)
+        await _print_invite(config, invite, qr, out, username=username)
     finally:
         await db.close()
     return EXIT_OK
@@ -363,8 +363,15 @@ async def _bot_username(config: Config) -> str | None:
 
 
 async def _print_invite(
-    config: Config, invite: NewInvite, username: str | None, qr: Path | None, out: TextIO
+    config: Config,
+    invite: NewInvite,
+    qr: str | Path | None,
+    out: TextIO,
+    *,
+    username: str | None = None,
 ) -> None:
+    """Print an invite: code, /start line, link and QR code (and write the QR picture)."""
+    username = username or await _bot_username(config)
     expires = _local(config, invite.expires_at)
     print(f"  role:     {invite.role.value}", file=out)
     print(f"  area:     {invite.area.path}", file=out)
@@ -373,12 +380,14 @@ async def _print_invite(
     print(f"  command:  /start {invite.code}", file=out)
     if username is None:
         print("  link:     set telegram.username in the config to print the link", file=out)
+        if qr:
+            print(f"  QR code picture not written to {qr}: it needs the link", file=out)
         return
     link = deep_link(username, invite.code)
     print(f"  link:     {link}", file=out)
     print(qr_text(link), file=out)
     if qr:
-        await asyncio.to_thread(qr.write_bytes, qr_png(link))
+        await asyncio.to_thread(Path(qr).write_bytes, qr_png(link))
         print(f"  QR code picture written to {qr}", file=out)
 
 
