@@ -97,6 +97,18 @@ class OfflineBot:
         self.api.continue_update_ids(await update_repo.last_handled(self.db))
         return self
 
+    async def continue_message_ids(self) -> None:
+        """Number new messages in each chat after those the database still refers to.
+
+        A fresh stand-in over a kept database starts every chat at message 1 again, and
+        the bot, editing an alert it sent in an earlier run, would overwrite whatever
+        message has that id now. On Telegram ids in a chat only grow; so here too.
+        """
+        for chat_id, newest in (await update_repo.newest_message_ids(self.db)).items():
+            chat = self.api.chats.get(chat_id)
+            if chat is not None:
+                chat.next_message_id = max(chat.next_message_id, newest + 1)
+
     async def stop(self) -> None:
         """Stop the Application, saving what must be saved, and close the database."""
         if self._app is not None:

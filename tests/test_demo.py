@@ -88,6 +88,40 @@ def test_a_kept_database_hears_the_next_run_from_its_first_line(tmp_path: Path) 
     assert handled == 4  # three texts in the first run, one in the second
 
 
+REPORT = (
+    "/report\n[环境卫生]\n[垃圾堆积]\n3单元门口垃圾三天没人清运\n[不需要照片]\n[3单元]\n[一般]\n"
+    "[✅ 提交]\n"
+)
+
+
+async def test_a_kept_database_does_not_edit_the_new_runs_messages(tmp_path: Path) -> None:
+    config = load_config(None, environ={}).replace(
+        **{"database.path": str(tmp_path / "demo.sqlite3")}
+    )
+    # Run 1: a case whose alert is the admin's message #1 there.
+    first = Demo(config, io.StringIO())
+    await first.start()
+    try:
+        for line in REPORT.splitlines():
+            await first.handle(line)
+    finally:
+        await first.stop()
+    # Run 2, on the kept database: a second case alerts the admin; then the first case is
+    # accepted, and the bot edits the first case's alert: it must not land on the second's.
+    demo = Demo(config, io.StringIO())
+    await demo.start()
+    try:
+        for line in REPORT.splitlines():
+            await demo.handle(line)
+        for line in (":as admin", "/cases", "1", "[✅ 受理]"):  # 1: the oldest case
+            await demo.handle(line)
+        admin = demo.clients["admin"]
+        second = [m.text for m in admin.messages if "YH-" in m.text and "0002" in m.text]
+        assert second and "0002（一般）· 待受理" in second[0], [m.text for m in admin.messages]
+    finally:
+        await demo.stop()
+
+
 def test_an_unknown_label_is_answered_with_the_labels_there_are(tmp_path: Path) -> None:
     out = play_lines("[English]\n/lang\n[Français]\n[English]\n[语]\n", tmp_path)
     assert "Traceback" not in out

@@ -128,6 +128,7 @@ class Demo:
                 await self.bot.member(
                     persona.name, persona.role, persona.area, user_id=persona.user_id
                 )
+        await self.bot.continue_message_ids()  # a kept database: go on after its messages
         await self._print_invite_for_newcomer()
 
     async def _print_invite_for_newcomer(self) -> None:
