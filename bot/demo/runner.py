@@ -154,10 +154,14 @@ class Demo:
         """Who is who, and how to play."""
         self.say("gridbot demo — offline; nothing leaves this machine.")
         self.say("People you can play (':as KEY'):")
-        for persona in PERSONAS:
-            what = persona.role.value if persona.role else "not joined yet"
-            self.say(f"  {persona.key:<8} {persona.name}  {what}, {persona.area}")
+        self._list_people()
         self.say("Type ':help' for what you can type. You are now the leader; try /help.\n")
+
+    def _list_people(self) -> None:
+        for persona in PERSONAS:
+            mark = "*" if persona is self.current else " "
+            what = persona.role.value if persona.role else "not joined yet"
+            self.say(f" {mark} {persona.key:<8} {persona.name}  {what}, {persona.area}")
 
     def help(self) -> None:
         """What one can type, and whom one can play."""
@@ -261,9 +265,7 @@ class Demo:
             self._pick(args)
             return True
         elif command == "who":
-            for persona in PERSONAS:
-                mark = "*" if persona is self.current else " "
-                self.say(f" {mark} {persona.key:<8} {persona.name}")
+            self._list_people()
         elif command == "as":
             chosen = next((p for p in PERSONAS if args and args[0] in (p.key, p.name)), None)
             if chosen is None:
