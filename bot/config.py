@@ -215,6 +215,8 @@ class DigestConfig:
     enabled: bool = True
     # Local time of day, HH:MM, in locale.timezone.
     time: str = field(default="08:00", metadata={"pattern": r"^([01]\d|2[0-3]):[0-5]\d$"})
+    # Sent only within this many minutes after ``time`` (a bot started later waits a day).
+    grace_minutes: int = field(default=30, metadata={"min": 0, "max": 720})
 
 
 @dataclass(frozen=True)
