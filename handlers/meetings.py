@@ -266,9 +266,7 @@ async def render_changed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoin
     old = str(row.payload.get("old") or "")
     if what == "time":
         old_text = when(lang, runtime.config.tz, meetings.stored_moment(old)) if old else "-"
-        return await _with_answer_buttons(
-            runtime, row, lang, "meetings.changed_time", old=old_text
-        )
+        return await _with_answer_buttons(runtime, row, lang, "meetings.changed_time", old=old_text)
     if what == "series_time":
         return await _with_answer_buttons(
             runtime, row, lang, "meetings.changed_series_time", old=old or "-"

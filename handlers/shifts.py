@@ -108,9 +108,7 @@ async def render_withdrawn(runtime: Runtime, row: OutboxRow, lang: str) -> Outgo
     who = await shifts.member(runtime.db, int(row.payload["member_id"]))
     if shift is None or who is None:
         return None
-    text = t(
-        lang, "shifts.withdrawn", name=who.name, shift=await admin_line(lang, runtime, shift)
-    )
+    text = t(lang, "shifts.withdrawn", name=who.name, shift=await admin_line(lang, runtime, shift))
     markup = None
     if shift.open_places:
         markup = InlineKeyboardMarkup([[_button(lang, "shifts.btn_assign", "pick", shift.id)]])
@@ -154,7 +152,9 @@ async def show(update: Update, context: GridContext) -> None:
     if is_admin(member.role):
         posts = await shifts.posts_of(runtime.db, member)
         rows = [[_button(lang, "shifts.btn_new_post", "new")]]
-        rows += [[_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))] for p in posts]
+        rows += [
+            [_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))] for p in posts
+        ]
         names = "、".join(p.name for p in posts) or "-"
         await message.reply_text(
             t(lang, "shifts.admin_head", posts=names, count=len(upcoming)),

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from bot.clock import FakeClock
 from bot.offline import OfflineBot
 from bot.services.categories import Category
-from bot.services.reporting import Report, open_case
 from bot.services.grid import Role
+from bot.services.reporting import Report, open_case
 from storage.times import to_db
 
 
@@ -119,7 +119,9 @@ async def test_a_rejected_case_is_its_own_line_not_closed(
 ) -> None:
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     day = DIGEST_TIME - timedelta(hours=5)
-    await add_case(gridbot, "YH-20260613-0001", "滨河社区", created=day, status="closed", closed=day)
+    await add_case(
+        gridbot, "YH-20260613-0001", "滨河社区", created=day, status="closed", closed=day
+    )
     await add_case(
         gridbot, "YH-20260613-0002", "滨河社区", created=day, status="rejected", closed=day
     )
@@ -192,7 +194,9 @@ async def test_a_digest_of_many_long_cases_fits_one_message(
     day = DIGEST_TIME - timedelta(hours=5)
     long_text = "长" * 1000
     for i in range(30):
-        await add_case(gridbot, f"YH-20260613-{i:04d}", "滨河社区", created=day, description=long_text)
+        await add_case(
+            gridbot, f"YH-20260613-{i:04d}", "滨河社区", created=day, description=long_text
+        )
         await add_case(
             gridbot,
             f"YH-20260613-{100 + i:04d}",

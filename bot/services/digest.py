@@ -24,7 +24,7 @@ from bot.services.schedule import parse_hhmm
 from storage import cases as case_repo
 from storage import digests as repo
 from storage import members as member_repo
-from storage.cases import Case
+from storage.cases import Case as Case  # re-exported for the renderer
 from storage.db import Database, Queryable
 from storage.members import Member
 from storage.times import from_db, to_db

@@ -458,9 +458,7 @@ async def change_series(
         updated = await repo.future_of_series(tx, series_id, to_db(now))
         following = await view(tx, updated[0].id)
         assert following is not None
-        await _tell_expected(
-            tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}", change
-        )
+        await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}", change)
     return ("time" if at is not None else "place"), following
 
 
