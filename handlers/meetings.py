@@ -7,9 +7,10 @@ moving or cancelling one occurrence, changing or cancelling the whole series, an
 a button that starts the create flow (handlers/meeting_create.py). The
 one-question flows (a reason, the minutes, a new time, a series change) are small
 conversations of their own: meeting_excuse.mmd, meeting_minutes.mmd,
-meeting_move.mmd, meeting_series.mmd. Reminders, summaries and notices are
-rendered here from the outbox (RENDERERS); the reminder sweep and the named
-one-shot timer live here too.
+meeting_move.mmd, meeting_series.mmd; cancelling asks for a confirmation first
+(meeting_cancel.mmd). A meeting that has begun is read-only. Reminders, summaries
+and notices are rendered here from the outbox (RENDERERS); the reminder sweep and
+the named one-shot timer live here too.
 """
 
 from __future__ import annotations
