@@ -81,6 +81,25 @@ async def test_every_admin_keyboard_of_every_area_kind(gridbot: OfflineBot, kind
     assert offered == ROLES_OFFERED[kind]
     for label in sorted(offered):
         await _walk_invite(admin, label)
+    # a meeting and a duty shift for the area, with the keyboards that come with them
+    await admin.send("/meetings")
+    for label in ("➕ 新建例会", "楼门长工作例会", "每周一次", "周二", "19:30"):
+        await admin.press(label)
+    await admin.send("会议室")
+    for label in ("完成", "默认：提前1天、1小时", "✅ 确认创建"):
+        await admin.press(label)
+    assert "已创建" in admin.last_text
+    await admin.send("/meetings")
+    await admin.press("取消本次")
+    await admin.press("不取消")
+    await admin.send("/shifts")
+    await admin.press("➕ 新建岗位")
+    await admin.send("东门卡口")
+    await admin.send("/shifts")
+    await admin.press("➕ 班次：东门卡口")
+    await admin.send("2026-06-20 08:00-12:00 2")
+    await admin.send("/shifts")
+    assert admin.buttons()
 
 
 @pytest.mark.parametrize("kind", sorted(LEADER_AREAS))
