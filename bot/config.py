@@ -216,7 +216,8 @@ class DigestConfig:
     # Local time of day, HH:MM, in locale.timezone.
     time: str = field(default="08:00", metadata={"pattern": r"^([01]\d|2[0-3]):[0-5]\d$"})
     # Sent only within this many minutes after ``time`` (a bot started later waits a day).
-    grace_minutes: int = field(default=30, metadata={"min": 0, "max": 720})
+    # At least 5: the digest sweep runs once a minute and must fall inside the window.
+    grace_minutes: int = field(default=30, metadata={"min": 5, "max": 720})
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from bot.clock import FakeClock
+from bot.config import ConfigError, load_config
 from bot.offline import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
@@ -233,3 +237,12 @@ async def test_a_digest_of_many_long_cases_fits_one_message(
     buttons = [label for row in admin.client.buttons() for label in row]
     listed = {line.split()[1] for line in text.splitlines() if line.startswith("· ")}
     assert len(buttons) == len(set(buttons)) and set(buttons) == {f"📂 {n}" for n in listed}
+
+
+def test_a_digest_window_too_short_for_the_sweep_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[digest]\ngrace_minutes = 2\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.key == "digest.grace_minutes"
+    assert "at least 5" in caught.value.problem

@@ -91,8 +91,7 @@ def due_today(now: datetime, tz: ZoneInfo, at: str, grace_minutes: int) -> str |
     assert moment is not None
     local = now.astimezone(tz)
     start = local.replace(hour=moment.hour, minute=moment.minute, second=0, microsecond=0)
-    # The sweep runs about once a minute: the window is at least a few of its runs wide.
-    if not start <= local < start + timedelta(minutes=max(grace_minutes, 5)):
+    if not start <= local < start + timedelta(minutes=grace_minutes):
         return None
     return local.date().isoformat()
 
