@@ -443,14 +443,14 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action == "a":
             await meetings.answer(runtime.db, runtime.clock, member, occurrence_id, "attend")
             await query.answer(t(lang, "meetings.answered_attend"))
-            await _mark(query, t(lang, "meetings.state_attend"))
+            await _mark(query, t(lang, "meetings.state_attend"), lang, "attend")
         elif action == "c":
             fresh = await meetings.check_in(runtime.db, runtime.clock, member, occurrence_id)
             await query.answer(
                 t(lang, "meetings.checked_in" if fresh else "meetings.checked_in_before")
             )
             if fresh:
-                await _mark(query, t(lang, "meetings.state_checked_in"))
+                await _mark(query, t(lang, "meetings.state_checked_in"), lang)
         else:
             if not is_admin(member.role):
                 raise MeetingError("access.admins_only")
@@ -523,13 +523,30 @@ async def _admin_button(
         await query.edit_message_text(t(lang, "meetings.cancelled_series"))
 
 
-async def _mark(query: Any, state: str) -> None:
-    """Show the member's answer or check-in under the message they pressed it on."""
+async def _mark(query: Any, state: str, lang: str, answered: str | None = None) -> None:
+    """Show the member's answer or check-in under the message they pressed it on.
+
+    On a reminder or notice (only answer buttons), the buttons become the one that
+    changes the new answer.
+    """
     message = query.message
-    if message is None or not getattr(message, "text", None) or state in message.text:
+    if message is None or not getattr(message, "text", None):
         return
-    text = f"{escape(message.text)}\n\n{state}"
-    await query.edit_message_text(text, reply_markup=message.reply_markup)
+    markup = message.reply_markup
+    buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
+    answer_data = (f"{PREFIX}:a:", f"{PREFIX}:x:")
+    only_answers = bool(buttons) and all(
+        str(b.callback_data).startswith(answer_data) for b in buttons
+    )
+    if answered is not None and only_answers:
+        _action, value = unpack(str(buttons[0].callback_data), PREFIX, 2)
+        markup = InlineKeyboardMarkup([_answer_buttons(lang, number(value), answered)])
+    if state in message.text and markup == message.reply_markup:
+        return
+    text = escape(message.text)
+    if state not in message.text:
+        text = Html(f"{text}\n\n{state}")
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 # ---------------------------------------------------------------------- one-question flows

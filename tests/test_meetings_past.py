@@ -155,6 +155,9 @@ async def test_a_reminder_to_someone_who_answered_shows_the_answer_and_offers_to
     await weekly(gridbot, admin)
     await at(gridbot, clock, DAY_BEFORE)
     await leader.client.press("✅ 参加")
+    # the reminder answered shows the answer, and its button now changes it
+    assert "您的回复：参加" in leader.client.last_text
+    assert leader.client.buttons() == [["📝 改为请假"]]
     await at(gridbot, clock, HOUR_BEFORE)
     reminder = leader.client.last_text
     assert "会议提醒" in reminder and "您的回复：参加" in reminder
