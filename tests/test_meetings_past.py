@@ -224,7 +224,18 @@ async def test_the_answers_of_a_big_meeting_fit_and_can_be_read_in_full(
     # the reminders of a series with the longest title and place fit as well
     await at(gridbot, clock, HOUR_BEFORE)
     assert "会议提醒" in crowd[30].client.last_text and "题" * 100 in crowd[30].client.last_text
-    assert series.id
+    # minutes at their longest are kept whole; one character more is asked again
+    await at(gridbot, clock, FIRST + timedelta(minutes=5))
+    await admin.client.press_data(f"mt:m:{occurrence_id}")
+    await admin.client.send("纪" * 501)
+    assert "500 字以内" in admin.client.last_text
+    await admin.client.send("纪" * 500)
+    assert "纪要已保存" in admin.client.last_text
+    minutes = await gridbot.db.fetchval(
+        "SELECT minutes FROM meeting_occurrences WHERE series_id = ? AND id = ?",
+        (series.id, occurrence_id),
+    )
+    assert minutes == "纪" * 500
 
 
 def _tuesday() -> meetings.Rule:
