@@ -232,6 +232,9 @@ class DigestConfig:
         default="08:00",
         metadata=_pattern(r"^([01]\d|2[0-3]):[0-5]\d$", "a time of day like 08:00 (00:00-23:59)"),
     )
+    # Sent only within this many minutes after ``time`` (a bot started later waits a day).
+    # At least 5: the digest sweep runs once a minute and must fall inside the window.
+    grace_minutes: int = field(default=30, metadata={"min": 5, "max": 720})
 
 
 @dataclass(frozen=True)

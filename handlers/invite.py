@@ -21,10 +21,10 @@ from telegram.ext import (
 
 from bot.i18n import t
 from bot.qr import deep_link, qr_png
-from bot.services import areas
+from bot.services import areas, invite_roles
 from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
-from bot.services.grid import LEVEL, ROLE_AREA_KINDS, AreaKind, Role, role_fits
-from bot.services.invites import InviteNotAllowed, create_invite, invitable_roles
+from bot.services.grid import Role, role_fits
+from bot.services.invites import InviteNotAllowed, create_invite
 from bot.services.members import Member
 from bot.services.permissions import Action, may
 from handlers.access import require_admin, require_button, require_text
@@ -48,7 +48,8 @@ async def begin(update: Update, context: GridContext) -> int:
     lang = admin.language
     flow = new_flow_id()
     context.store[DRAFT] = {"flow": flow}
-    roles = invitable_roles(admin)
+    # Only the roles that fit some area of the admin's tree (no 村民小组长 in a town-less city).
+    roles = await invite_roles.offered_roles(context.runtime.db, admin)
     buttons = [
         InlineKeyboardButton(
             t(lang, f"role.{role}"), callback_data=pack(PREFIX, flow, "role", role)
@@ -79,7 +80,7 @@ async def role_chosen(update: Update, context: GridContext) -> int:
         if draft is None or action != "role" or value not in {r.value for r in Role}:
             raise BadCallback(query.data)
         role = Role(value)
-        if role not in invitable_roles(admin):
+        if role not in await invite_roles.offered_roles(context.runtime.db, admin):
             raise BadCallback(query.data)
     except BadCallback:
         await answer_stale(query, admin.language)
@@ -106,7 +107,7 @@ async def _show_picker(
     role = Role(draft["role"])
     home = await areas.get(context.runtime.db, admin.area_id)
     assert home is not None
-    deepest = max(LEVEL[k] for k in ROLE_AREA_KINDS[role])
+    where = await invite_roles.targets(context.runtime.db, admin, role)
     keyboard = area_keyboard(
         prefix=PREFIX,
         flow=draft["flow"],
@@ -115,8 +116,8 @@ async def _show_picker(
         top=home,
         children=await areas.children_with_counts(context.runtime.db, current.id),
         page=page,
-        fits=lambda area: role_fits(role, area.kind),
-        leads_to_fit=lambda area: LEVEL[AreaKind(area.kind)] < deepest,
+        fits=where.fits,
+        leads_to_fit=where.leads_to_fit,
     )
     text = t(lang, "invite.choose_area", role=t(lang, f"role.{role}"), path=current.path)
     query = update.callback_query

@@ -7,9 +7,10 @@ moving or cancelling one occurrence, changing or cancelling the whole series, an
 a button that starts the create flow (handlers/meeting_create.py). The
 one-question flows (a reason, the minutes, a new time, a series change) are small
 conversations of their own: meeting_excuse.mmd, meeting_minutes.mmd,
-meeting_move.mmd, meeting_series.mmd. Reminders, summaries and notices are
-rendered here from the outbox (RENDERERS); the reminder sweep and the named
-one-shot timer live here too.
+meeting_move.mmd, meeting_series.mmd; cancelling asks for a confirmation first
+(meeting_cancel.mmd). A meeting that has begun is read-only. Reminders, summaries
+and notices are rendered here from the outbox (RENDERERS); the reminder sweep and
+the named one-shot timer live here too.
 """
 
 from __future__ import annotations
@@ -68,63 +69,175 @@ def _card(lang: str, tz: ZoneInfo, current: OccurrenceView) -> str:
     )
 
 
-def _names(members: list[Member]) -> str:
-    return "、".join(m.name for m in members) or "-"
+# The summary fits one message by construction: at most MAX_NAMES names per answer and
+# MAX_EXCUSES reasons, each cut to REASON_CHARS (names are at most 32 characters, the
+# card a few hundred). Whatever is cut is in the full answers (📄 button, FULL_CHUNK
+# characters a message).
+MAX_NAMES = 25
+MAX_EXCUSES = 10
+REASON_CHARS = 60
+FULL_CHUNK = 3500
 
 
-async def summary_text(runtime: Runtime, lang: str, occurrence_id: int) -> str | None:
-    """The answers so far for an occurrence, for its admin."""
+def _names(lang: str, members: list[Member]) -> tuple[str, bool]:
+    shown = "、".join(m.name for m in members[:MAX_NAMES]) or "-"
+    cut = len(members) > MAX_NAMES
+    if cut:
+        shown += t(lang, "meetings.and_more", n=len(members) - MAX_NAMES)
+    return shown, cut
+
+
+def _short(text: str) -> tuple[str, bool]:
+    flat = " ".join(text.split())
+    if len(flat) <= REASON_CHARS:
+        return flat, False
+    return flat[: REASON_CHARS - 1] + "…", True
+
+
+async def summary_message(
+    runtime: Runtime, lang: str, occurrence_id: int
+) -> tuple[str | None, InlineKeyboardMarkup | None]:
+    """The answers so far for an occurrence, for its admin, within one message.
+
+    Long reasons and long lists are shortened; then a button sends the answers in full.
+    """
     current = await meetings.view(runtime.db, occurrence_id)
     if current is None:
-        return None
+        return None, None
     got = await meetings.summary(runtime.db, occurrence_id)
-    excused = "\n".join(
-        t(lang, "meetings.summary_excused_line", name=m.name, reason=reason or "-")
-        for m, reason in got.excused
-    )
-    return t(
+    lines: list[str] = []
+    cut = len(got.excused) > MAX_EXCUSES
+    for m, reason in got.excused[:MAX_EXCUSES]:
+        short, was_cut = _short(reason or "-")
+        cut = cut or was_cut
+        lines.append(t(lang, "meetings.summary_excused_line", name=m.name, reason=short))
+    if len(got.excused) > MAX_EXCUSES:
+        lines.append(t(lang, "meetings.and_more", n=len(got.excused) - MAX_EXCUSES))
+    attending, cut_a = _names(lang, got.attending)
+    unanswered, cut_u = _names(lang, got.unanswered)
+    text = t(
         lang,
         "meetings.summary",
         card=Html(_card(lang, runtime.config.tz, current)),
         attending=len(got.attending),
-        attending_names=_names(got.attending),
+        attending_names=attending,
         excused=len(got.excused),
-        excused_lines=Html(excused or "-"),
+        excused_lines=Html("\n".join(lines) or "-"),
         unanswered=len(got.unanswered),
-        unanswered_names=_names(got.unanswered),
+        unanswered_names=unanswered,
         checked_in=len(got.checked_in),
     )
+    markup = None
+    if cut or cut_a or cut_u:
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t(lang, "meetings.btn_full_answers"),
+                        callback_data=pack(PREFIX, "f", occurrence_id),
+                    )
+                ]
+            ]
+        )
+    return text, markup
 
 
-def _answer_buttons(lang: str, occurrence_id: int) -> list[InlineKeyboardButton]:
-    return [
-        InlineKeyboardButton(
-            t(lang, "meetings.btn_attend"), callback_data=pack(PREFIX, "a", occurrence_id)
-        ),
-        InlineKeyboardButton(
-            t(lang, "meetings.btn_excuse"), callback_data=pack(PREFIX, "x", occurrence_id)
-        ),
-    ]
+async def full_answers(runtime: Runtime, lang: str, occurrence_id: int) -> list[str]:
+    """Every answer in full, every name and reason uncut, in messages that each fit."""
+    current = await meetings.view(runtime.db, occurrence_id)
+    if current is None:
+        return []
+    got = await meetings.summary(runtime.db, occurrence_id)
+    # (visible length, HTML) of each line: user text escaped, counted as the user sees it.
+    lines: list[tuple[int, str]] = []
+
+    def head(key: str, count: int) -> None:
+        text = t(lang, key, count=count)
+        lines.append((len(text), text))
+
+    def plain(text: str) -> None:
+        lines.append((len(text), escape(text)))
+
+    lines.append((len(current.series.title), escape(current.series.title)))
+    head("meetings.full_attending", len(got.attending))
+    for m in got.attending:
+        plain(f"· {m.name}")
+    head("meetings.full_excused", len(got.excused))
+    for m, reason in got.excused:
+        plain(f"· {m.name}：{reason or '-'}")
+    head("meetings.full_unanswered", len(got.unanswered))
+    for m in got.unanswered:
+        plain(f"· {m.name}")
+    parts: list[str] = []
+    chunk: list[str] = []
+    size = 0
+    for length, line in lines:
+        if chunk and size + length + 1 > FULL_CHUNK:
+            parts.append("\n".join(chunk))
+            chunk, size = [], 0
+        chunk.append(line)
+        size += length + 1
+    if chunk:
+        parts.append("\n".join(chunk))
+    return parts
+
+
+def _answer_buttons(
+    lang: str, occurrence_id: int, answered: str | None = None
+) -> list[InlineKeyboardButton]:
+    """参加/请假; for someone who answered, only the button that changes their answer."""
+    attend = InlineKeyboardButton(
+        t(lang, "meetings.btn_attend" if answered is None else "meetings.btn_change_to_attend"),
+        callback_data=pack(PREFIX, "a", occurrence_id),
+    )
+    excuse = InlineKeyboardButton(
+        t(lang, "meetings.btn_excuse" if answered is None else "meetings.btn_change_to_excuse"),
+        callback_data=pack(PREFIX, "x", occurrence_id),
+    )
+    if answered == "attend":
+        return [excuse]
+    if answered == "excused":
+        return [attend]
+    return [attend, excuse]
+
+
+def _ask(lang: str, answered: str | None) -> Html:
+    """What a reminder or notice asks: will you come, or (answered) your answer, to change."""
+    if answered is None:
+        return Html(t(lang, "meetings.ask_attend"))
+    state = Html(t(lang, f"meetings.state_{answered}"))
+    return Html(t(lang, "meetings.ask_answered", answer=state))
 
 
 # ---------------------------------------------------------------------- renderers
 
 
 async def _with_answer_buttons(
-    runtime: Runtime, row: OutboxRow, lang: str, key: str
+    runtime: Runtime, row: OutboxRow, lang: str, key: str, **values: object
 ) -> Outgoing | None:
-    """The text ``key`` around the card, with 参加/请假 buttons; None once cancelled."""
+    """The text ``key`` around the card, asking the recipient (or showing their answer).
+
+    Someone who has answered is told their answer and offered the button that changes
+    it, instead of being asked again. None once the meeting is cancelled.
+    """
     current = await meetings.view(runtime.db, int(row.payload["occurrence_id"]))
     if current is None or current.cancelled:
         return None
-    text = t(lang, key, card=Html(_card(lang, runtime.config.tz, current)))
-    return Outgoing(
-        text=text, reply_markup=InlineKeyboardMarkup([_answer_buttons(lang, current.occurrence.id)])
+    got = await meetings.answer_of(runtime.db, current.occurrence.id, row.member_id)
+    answered = got.answer if got is not None else None
+    text = t(
+        lang,
+        key,
+        card=Html(_card(lang, runtime.config.tz, current)),
+        ask=_ask(lang, answered),
+        **values,
     )
+    buttons = _answer_buttons(lang, current.occurrence.id, answered)
+    return Outgoing(text=text, reply_markup=InlineKeyboardMarkup([buttons]))
 
 
 async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """A reminder with 参加/请假 buttons; None if the meeting was cancelled meanwhile."""
+    """A reminder: will you come (or your answer, to change); None if cancelled meanwhile."""
     return await _with_answer_buttons(runtime, row, lang, "meetings.reminder")
 
 
@@ -134,8 +247,8 @@ async def render_summary(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoin
     current = await meetings.view(runtime.db, occurrence_id)
     if current is None or current.cancelled:
         return None
-    text = await summary_text(runtime, lang, occurrence_id)
-    return None if text is None else Outgoing(text=text)
+    text, more = await summary_message(runtime, lang, occurrence_id)
+    return None if text is None else Outgoing(text=text, reply_markup=more)
 
 
 async def render_cancelled(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
@@ -148,7 +261,22 @@ async def render_cancelled(runtime: Runtime, row: OutboxRow, lang: str) -> Outgo
 
 
 async def render_changed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The notice that an occurrence moved, with its new time and the answer buttons."""
+    """The notice of a change, saying what changed: this meeting's time, the series' time
+    of day, or the place (a new place is not announced as 改期)."""
+    what = row.payload.get("what")
+    old = str(row.payload.get("old") or "")
+    if what == "time":
+        old_text = when(lang, runtime.config.tz, meetings.stored_moment(old)) if old else "-"
+        return await _with_answer_buttons(runtime, row, lang, "meetings.changed_time", old=old_text)
+    if what == "series_time":
+        return await _with_answer_buttons(
+            runtime, row, lang, "meetings.changed_series_time", old=old or "-"
+        )
+    if what == "place":
+        return await _with_answer_buttons(
+            runtime, row, lang, "meetings.changed_place", old=old or "-"
+        )
+    # queued by an older version, which did not say what changed
     return await _with_answer_buttons(runtime, row, lang, "meetings.changed_notice")
 
 
@@ -243,7 +371,8 @@ async def show(update: Update, context: GridContext) -> None:
         if not current.cancelled:
             expected_here = member.role in current.series.roles
             if expected_here and now < current.ends:
-                rows.append(_answer_buttons(lang, occurrence_id))
+                answered = got.answer if got is not None else None
+                rows.append(_answer_buttons(lang, occurrence_id, answered))
             if expected_here and meetings.check_in_open(current, now):
                 rows.append(
                     [
@@ -254,7 +383,7 @@ async def show(update: Update, context: GridContext) -> None:
                     ]
                 )
             if admin:
-                rows.extend(_admin_rows(lang, occurrence_id, started=now >= current.starts))
+                rows.extend(_admin_rows(lang, occurrence_id, started=current.started(now)))
         await message.reply_text(
             "\n".join(lines),
             reply_markup=InlineKeyboardMarkup(rows) if rows else None,
@@ -269,9 +398,16 @@ def _admin_rows(
             t(lang, f"meetings.btn_{key}"), callback_data=pack(PREFIX, action, occurrence_id)
         )
 
-    first = [button("summary", "s"), button("minutes", "m") if started else button("move", "v")]
+    # A meeting that has begun is kept as it was: no moving or cancelling it, only its
+    # minutes; the series can still be changed or stopped for the meetings ahead.
+    if started:
+        return [
+            [button("summary", "s"), button("minutes", "m")],
+            [button("change_series", "e")],
+            [button("cancel_series", "K")],
+        ]
     return [
-        first,
+        [button("summary", "s"), button("move", "v")],
         [button("change_series", "e")],
         [button("cancel_one", "k"), button("cancel_series", "K")],
     ]
@@ -280,8 +416,15 @@ def _admin_rows(
 # ---------------------------------------------------------------------- buttons
 
 
+CONFIRM = {"k": "ky", "K": "Ky"}  # 取消本次 / 取消整个系列 -> the confirmation's button
+
+
 async def on_button(update: Update, context: GridContext) -> None:
-    """Attend, check in, the summary, and cancelling (one occurrence or the series)."""
+    """Attend, check in, the answers, and cancelling (one occurrence or the series).
+
+    Cancelling asks first: 取消本次 / 取消整个系列 send a question with a button to
+    confirm and one to keep the meeting; only the confirmation cancels.
+    """
     pressed = await require_button(update, context)
     if pressed is None:
         return
@@ -291,7 +434,7 @@ async def on_button(update: Update, context: GridContext) -> None:
     try:
         action, value = unpack(query.data, PREFIX, 2)
         occurrence_id = number(value)
-        if action not in ("a", "c", "s", "k", "K"):
+        if action not in ("a", "c", "s", "f", "k", "K", "ky", "Ky", "n"):
             raise BadCallback(query.data)
     except BadCallback:
         await answer_stale(query, lang)
@@ -300,44 +443,110 @@ async def on_button(update: Update, context: GridContext) -> None:
         if action == "a":
             await meetings.answer(runtime.db, runtime.clock, member, occurrence_id, "attend")
             await query.answer(t(lang, "meetings.answered_attend"))
-            await _mark(query, t(lang, "meetings.state_attend"))
+            await _mark(query, t(lang, "meetings.state_attend"), lang, "attend")
         elif action == "c":
             fresh = await meetings.check_in(runtime.db, runtime.clock, member, occurrence_id)
             await query.answer(
                 t(lang, "meetings.checked_in" if fresh else "meetings.checked_in_before")
             )
             if fresh:
-                await _mark(query, t(lang, "meetings.state_checked_in"))
+                await _mark(query, t(lang, "meetings.state_checked_in"), lang)
         else:
             if not is_admin(member.role):
                 raise MeetingError("access.admins_only")
-            await meetings.admin_view(runtime.db, member, occurrence_id)
-            if action == "s":
-                await query.answer()
-                text = await summary_text(runtime, lang, occurrence_id)
-                if query.message is not None and text is not None:
-                    await context.bot.send_message(query.message.chat.id, text)
-            elif action == "k":
-                await meetings.cancel_occurrence(runtime.db, runtime.clock, member, occurrence_id)
-                await schedule_next(context)
-                await query.answer(t(lang, "meetings.cancelled_one"), show_alert=True)
-                await query.edit_message_reply_markup(reply_markup=None)
-            else:
-                await meetings.cancel_series(runtime.db, runtime.clock, member, occurrence_id)
-                await schedule_next(context)
-                await query.answer(t(lang, "meetings.cancelled_series"), show_alert=True)
-                await query.edit_message_reply_markup(reply_markup=None)
+            current = await meetings.admin_view(runtime.db, member, occurrence_id)
+            await _admin_button(update, context, member, current, action)
     except MeetingError as error:
         await query.answer(t(lang, error.key), show_alert=True)
 
 
-async def _mark(query: Any, state: str) -> None:
-    """Show the member's answer or check-in under the message they pressed it on."""
+async def _admin_button(
+    update: Update, context: GridContext, admin: Member, current: OccurrenceView, action: str
+) -> None:
+    """An admin's button on a meeting: answers, the full answers, cancel (ask, then do)."""
+    query = update.callback_query
+    assert query is not None
+    lang = admin.language
+    runtime = context.runtime
+    occurrence_id = current.occurrence.id
+    chat_id = query.message.chat.id if query.message is not None else admin.tg_user_id
+    if action == "s":
+        await query.answer()
+        text, more = await summary_message(runtime, lang, occurrence_id)
+        if text is not None:
+            await context.bot.send_message(chat_id, text, reply_markup=more)
+    elif action == "f":
+        await query.answer()
+        for part in await full_answers(runtime, lang, occurrence_id):
+            await context.bot.send_message(chat_id, part)
+    elif action in CONFIRM:
+        whole = action == "K"
+        await meetings.check_cancel(
+            runtime.db, runtime.clock, admin, occurrence_id, whole_series=whole
+        )
+        await query.answer()
+        card = Html(_card(lang, runtime.config.tz, current))
+        question = t(
+            lang,
+            "meetings.confirm_cancel_series" if whole else "meetings.confirm_cancel_one",
+            card=card,
+            title=current.series.title,
+        )
+        yes = "meetings.btn_confirm_cancel_series" if whole else "meetings.btn_confirm_cancel_one"
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(
+                        t(lang, yes), callback_data=pack(PREFIX, CONFIRM[action], occurrence_id)
+                    )
+                ],
+                [
+                    InlineKeyboardButton(
+                        t(lang, "meetings.btn_keep"), callback_data=pack(PREFIX, "n", occurrence_id)
+                    )
+                ],
+            ]
+        )
+        await context.bot.send_message(chat_id, question, reply_markup=keyboard)
+    elif action == "n":
+        await query.answer()
+        await query.edit_message_text(t(lang, "meetings.kept"))
+    elif action == "ky":
+        await meetings.cancel_occurrence(runtime.db, runtime.clock, admin, occurrence_id)
+        await schedule_next(context)
+        await query.answer(t(lang, "meetings.cancelled_one"), show_alert=True)
+        await query.edit_message_text(t(lang, "meetings.cancelled_one"))
+    else:  # "Ky"
+        await meetings.cancel_series(runtime.db, runtime.clock, admin, occurrence_id)
+        await schedule_next(context)
+        await query.answer(t(lang, "meetings.cancelled_series"), show_alert=True)
+        await query.edit_message_text(t(lang, "meetings.cancelled_series"))
+
+
+async def _mark(query: Any, state: str, lang: str, answered: str | None = None) -> None:
+    """Show the member's answer or check-in under the message they pressed it on.
+
+    On a reminder or notice (only answer buttons), the buttons become the one that
+    changes the new answer.
+    """
     message = query.message
-    if message is None or not getattr(message, "text", None) or state in message.text:
+    if message is None or not getattr(message, "text", None):
         return
-    text = f"{escape(message.text)}\n\n{state}"
-    await query.edit_message_text(text, reply_markup=message.reply_markup)
+    markup = message.reply_markup
+    buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
+    answer_data = (f"{PREFIX}:a:", f"{PREFIX}:x:")
+    only_answers = bool(buttons) and all(
+        str(b.callback_data).startswith(answer_data) for b in buttons
+    )
+    if answered is not None and only_answers:
+        _action, value = unpack(str(buttons[0].callback_data), PREFIX, 2)
+        markup = InlineKeyboardMarkup([_answer_buttons(lang, number(value), answered)])
+    if state in message.text and markup == message.reply_markup:
+        return
+    text = escape(message.text)
+    if state not in message.text:
+        text = Html(f"{text}\n\n{state}")
+    await query.edit_message_text(text, reply_markup=markup)
 
 
 # ---------------------------------------------------------------------- one-question flows
@@ -347,7 +556,7 @@ def _occurrence_question(prompt: str, *, admin_only: bool) -> Begin:
     """Begin a question about the occurrence on the button: check it, ask ``prompt``."""
 
     async def begin(context: GridContext, member: Member, data: str | None) -> tuple[int, str]:
-        _action, value = unpack(data, PREFIX, 2)
+        action, value = unpack(data, PREFIX, 2)
         occurrence_id = number(value)
         db = context.runtime.db
         if admin_only:
@@ -356,6 +565,8 @@ def _occurrence_question(prompt: str, *, admin_only: bool) -> Begin:
             current = await meetings.expected_view(db, member, occurrence_id)
         if current.cancelled:
             raise MeetingError("meetings.was_cancelled")
+        if action == "v" and current.started(context.runtime.clock.now()):
+            raise MeetingError("meetings.already_held")  # a held meeting keeps its time
         lang = member.language
         question = t(
             lang,

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import t
+from bot.i18n import Html, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import shifts
@@ -37,18 +37,34 @@ from handlers.text_question import Act, Begin, text_question
 PREFIX = "sf"
 
 
-def shift_line(lang: str, runtime: Runtime, shift: Shift) -> str:
-    """One shift: post, local day and hours, people on it of those needed."""
+def shift_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
+    """One shift: post, local day and hours, people on it of those needed.
+
+    Already HTML (the post name escaped here, once): put it into other texts as it is.
+    """
     starts, ends = shifts.local_times(shift, runtime.config.tz)
-    return t(
-        lang,
-        "shifts.line",
-        post=shift.post_name,
-        day=f"{starts:%Y-%m-%d}",
-        start=f"{starts:%H:%M}",
-        end=f"{ends:%H:%M}",
-        staffed=len(shift.staff),
-        needed=shift.needed,
+    return Html(
+        t(
+            lang,
+            "shifts.line",
+            post=shift.post_name,
+            day=f"{starts:%Y-%m-%d}",
+            start=f"{starts:%H:%M}",
+            end=f"{ends:%H:%M}",
+            staffed=len(shift.staff),
+            needed=shift.needed,
+        )
+    )
+
+
+async def admin_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
+    """A shift as its admin sees it: the line and who signed up (or was put on it)."""
+    people = await shifts.roster(runtime.db, shift)
+    names = "、".join(p.name for p in people)
+    return Html(
+        shift_line(lang, runtime, shift)
+        + "\n"
+        + t(lang, "shifts.roster", names=names or t(lang, "shifts.nobody_yet"))
     )
 
 
@@ -60,8 +76,11 @@ async def _render(runtime: Runtime, row: OutboxRow, lang: str, key: str) -> Outg
 
 
 async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The reminder before a member's shift."""
-    return await _render(runtime, row, lang, "shifts.reminder")
+    """The reminder before a member's shift; None if they withdrew meanwhile."""
+    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
+    if shift is None or row.member_id not in shift.staff:
+        return None
+    return Outgoing(text=t(lang, "shifts.reminder", shift=shift_line(lang, runtime, shift)))
 
 
 async def render_unstaffed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
@@ -73,14 +92,34 @@ async def render_unstaffed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgo
 
 
 async def render_assigned(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The notice to a member an admin put on a shift."""
-    return await _render(runtime, row, lang, "shifts.assigned")
+    """The notice to a member an admin put on a shift, with a button to withdraw."""
+    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
+    if shift is None:
+        return None
+    return Outgoing(
+        text=t(lang, "shifts.assigned", shift=shift_line(lang, runtime, shift)),
+        reply_markup=InlineKeyboardMarkup([[_button(lang, "shifts.btn_withdraw", "wd", shift.id)]]),
+    )
+
+
+async def render_withdrawn(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
+    """The admin's notice that someone took themselves off a shift."""
+    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
+    who = await shifts.member(runtime.db, int(row.payload["member_id"]))
+    if shift is None or who is None:
+        return None
+    text = t(lang, "shifts.withdrawn", name=who.name, shift=await admin_line(lang, runtime, shift))
+    markup = None
+    if shift.open_places:
+        markup = InlineKeyboardMarkup([[_button(lang, "shifts.btn_assign", "pick", shift.id)]])
+    return Outgoing(text=text, reply_markup=markup)
 
 
 RENDERERS: dict[str, Renderer] = {
     shifts.SHIFT_REMINDER: render_reminder,
     shifts.SHIFT_UNSTAFFED: render_unstaffed,
     shifts.SHIFT_ASSIGNED: render_assigned,
+    shifts.SHIFT_WITHDRAWN: render_withdrawn,
 }
 
 
@@ -113,7 +152,9 @@ async def show(update: Update, context: GridContext) -> None:
     if is_admin(member.role):
         posts = await shifts.posts_of(runtime.db, member)
         rows = [[_button(lang, "shifts.btn_new_post", "new")]]
-        rows += [[_button(lang, "shifts.btn_add_shift", "add", p.id, post=p.name)] for p in posts]
+        rows += [
+            [_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))] for p in posts
+        ]
         names = "、".join(p.name for p in posts) or "-"
         await message.reply_text(
             t(lang, "shifts.admin_head", posts=names, count=len(upcoming)),
@@ -123,8 +164,18 @@ async def show(update: Update, context: GridContext) -> None:
         await message.reply_text(t(lang, "shifts.member_head", count=len(upcoming)))
     for shift in upcoming[:10]:
         await message.reply_text(
-            shift_line(lang, runtime, shift), reply_markup=_shift_buttons(lang, member, shift)
+            await _shift_text(lang, runtime, member, shift),
+            reply_markup=_shift_buttons(lang, member, shift),
         )
+
+
+async def _shift_text(lang: str, runtime: Runtime, member: Member, shift: Shift) -> str:
+    """A shift in the list: admins see who is on it; a member sees that they are."""
+    if is_admin(member.role):
+        return await admin_line(lang, runtime, shift)
+    if member.id in shift.staff:
+        return t(lang, "shifts.signed_up_line", shift=shift_line(lang, runtime, shift))
+    return shift_line(lang, runtime, shift)
 
 
 def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMarkup | None:
@@ -133,14 +184,14 @@ def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMar
         if shift.open_places:
             rows.append([_button(lang, "shifts.btn_assign", "pick", shift.id)])
     elif member.id in shift.staff:
-        return None
+        rows.append([_button(lang, "shifts.btn_withdraw", "wd", shift.id)])
     elif shift.open_places:
         rows.append([_button(lang, "shifts.btn_sign_up", "up", shift.id)])
     return InlineKeyboardMarkup(rows) if rows else None
 
 
 async def on_button(update: Update, context: GridContext) -> None:
-    """Sign up, choose whom to assign, assign."""
+    """Sign up, withdraw, choose whom to assign, assign."""
     pressed = await require_button(update, context)
     if pressed is None:
         return
@@ -156,7 +207,7 @@ async def on_button(update: Update, context: GridContext) -> None:
             action, shift_text = unpack(query.data, PREFIX, 2)
             other = 0
         shift_id = number(shift_text)
-        if action not in ("up", "pick", "as") or (action == "as") != (len(parts) == 4):
+        if action not in ("up", "wd", "pick", "as") or (action == "as") != (len(parts) == 4):
             raise BadCallback(query.data)
     except BadCallback:
         await answer_stale(query, lang)
@@ -166,7 +217,16 @@ async def on_button(update: Update, context: GridContext) -> None:
             shift = await shifts.sign_up(runtime.db, runtime.clock, member, shift_id)
             await query.answer(t(lang, "shifts.signed_up"))
             await query.edit_message_text(
-                t(lang, "shifts.signed_up_line", shift=shift_line(lang, runtime, shift))
+                t(lang, "shifts.signed_up_line", shift=shift_line(lang, runtime, shift)),
+                reply_markup=_shift_buttons(lang, member, shift),
+            )
+            return
+        if action == "wd":
+            shift = await shifts.withdraw(runtime.db, runtime.clock, member, shift_id)
+            await query.answer(t(lang, "shifts.withdrew"))
+            await query.edit_message_text(
+                t(lang, "shifts.withdrew_line", shift=shift_line(lang, runtime, shift)),
+                reply_markup=_shift_buttons(lang, member, shift),
             )
             return
         if not is_admin(member.role):
@@ -185,7 +245,8 @@ async def on_button(update: Update, context: GridContext) -> None:
         shift = await shifts.assign(runtime.db, runtime.clock, member, shift_id, other)
         await query.answer(t(lang, "shifts.assigned_ok"))
         await query.edit_message_text(
-            shift_line(lang, runtime, shift), reply_markup=_shift_buttons(lang, member, shift)
+            await _shift_text(lang, runtime, member, shift),
+            reply_markup=_shift_buttons(lang, member, shift),
         )
     except ShiftError as error:
         await query.answer(t(lang, error.key), show_alert=True)

@@ -1,4 +1,4 @@
-"""The digest repository: the case figures of an area for a period, and digests sent."""
+"""The digest repository: the cases of an area for a period, and the digests sent."""
 
 from __future__ import annotations
 
@@ -6,44 +6,41 @@ from storage.db import Queryable
 
 # A case belongs to the community it was reported in, wherever escalation has moved it.
 _IN_AREA = "community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
-_OPEN = "status IN ('new', 'accepted', 'in_progress')"
 
 
-async def new_cases(q: Queryable, id_path: str, since: str, until: str) -> list[str]:
-    """Numbers of the cases of the area (and below) created in [since, until)."""
+async def new_cases(q: Queryable, id_path: str, since: str, until: str) -> list[int]:
+    """Ids of the cases of the area (and below) created in [since, until), oldest first."""
     rows = await q.fetchall(
-        f"SELECT number FROM cases WHERE {_IN_AREA} AND created_at >= ? AND created_at < ?"
-        " ORDER BY created_at",
+        f"SELECT id FROM cases WHERE {_IN_AREA} AND created_at >= ? AND created_at < ?"
+        " ORDER BY created_at, id",
         (id_path + "%", since, until),
     )
-    return [r["number"] for r in rows]
+    return [int(r["id"]) for r in rows]
 
 
-async def closed_cases(q: Queryable, id_path: str, since: str, until: str) -> list[str]:
-    """Numbers of the cases of the area (and below) closed in [since, until)."""
-    rows = await q.fetchall(
-        f"SELECT number FROM cases WHERE {_IN_AREA} AND closed_at >= ? AND closed_at < ?"
-        " ORDER BY closed_at",
-        (id_path + "%", since, until),
-    )
-    return [r["number"] for r in rows]
+async def ended_cases(q: Queryable, id_path: str, status: str, since: str, until: str) -> list[int]:
+    """Ids of the cases of the area (and below) that ended in [since, until) as ``status``.
 
-
-async def overdue_cases(q: Queryable, id_path: str, since: str, now: str) -> list[str]:
-    """Numbers of the open cases of the area (and below) past a due time.
-
-    A case the time-limit sweep escalated since ``since`` counts too: escalation gives
-    it a fresh time limit at the level above, but it was overdue here.
+    ``closed`` (办结 and confirmed, or closed by itself) and ``rejected`` (不予受理) both
+    set ``closed_at``; the digest reports them apart.
     """
     rows = await q.fetchall(
-        f"SELECT number FROM cases WHERE {_IN_AREA} AND {_OPEN} AND"
-        " ((status = 'new' AND accept_due < ?) OR resolve_due < ?"
-        "  OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id"
-        "   AND e.kind = 'escalated' AND e.actor_id IS NULL AND e.at >= ?))"
-        " ORDER BY created_at",
-        (id_path + "%", now, now, since),
+        f"SELECT id FROM cases WHERE {_IN_AREA} AND status = ? AND closed_at >= ?"
+        " AND closed_at < ? ORDER BY closed_at, id",
+        (id_path + "%", status, since, until),
     )
-    return [r["number"] for r in rows]
+    return [int(r["id"]) for r in rows]
+
+
+async def escalated_by_sweep(q: Queryable, id_path: str, since: str) -> set[int]:
+    """Ids of the cases of the area (and below) the time-limit sweep escalated since ``since``."""
+    rows = await q.fetchall(
+        f"SELECT id FROM cases WHERE {_IN_AREA} AND EXISTS (SELECT 1 FROM case_events e"
+        " WHERE e.case_id = cases.id AND e.kind = 'escalated' AND e.actor_id IS NULL"
+        " AND e.at >= ?)",
+        (id_path + "%", since),
+    )
+    return {int(r["id"]) for r in rows}
 
 
 async def last_until(q: Queryable, member_id: int) -> str | None:

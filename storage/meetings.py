@@ -126,6 +126,25 @@ async def active_series(q: Queryable) -> list[Series]:
     return [_series(r) for r in rows]
 
 
+async def all_series(q: Queryable) -> list[Series]:
+    """Every series, cancelled ones too."""
+    rows = await q.fetchall("SELECT * FROM meeting_series ORDER BY id")
+    return [_series(r) for r in rows]
+
+
+async def keep_place_of_started(q: Queryable, series_id: int, now: str, place: str) -> None:
+    """Write the series' current place onto its occurrences that began, before it changes.
+
+    An occurrence without a place of its own takes the series' place; one that was held
+    must keep the place it was held at.
+    """
+    await q.execute(
+        "UPDATE meeting_occurrences SET place = ?"
+        " WHERE series_id = ? AND place IS NULL AND starts_at <= ?",
+        (place, series_id, now),
+    )
+
+
 async def cancel_series(q: Queryable, series_id: int, now: str) -> None:
     """Mark a series cancelled."""
     await q.execute("UPDATE meeting_series SET cancelled_at = ? WHERE id = ?", (now, series_id))

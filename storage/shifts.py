@@ -112,6 +112,15 @@ async def assign(q: Queryable, shift_id: int, member_id: int, by: int | None, no
     return row_id is not None
 
 
+async def unassign(q: Queryable, shift_id: int, member_id: int) -> bool:
+    """Take a member off a shift; False if they were not on it."""
+    gone = await q.fetchval(
+        "DELETE FROM shift_assignments WHERE shift_id = ? AND member_id = ? RETURNING member_id",
+        (shift_id, member_id),
+    )
+    return gone is not None
+
+
 async def record_notice(
     q: Queryable, shift_id: int, member_id: int, kind: str, outcome: str, now: str
 ) -> bool:

@@ -290,11 +290,16 @@ async def test_cancel_the_series_and_move_an_occurrence(
     assert len(reminders(leader)) == 1 and "15:00" in reminders(leader)[0]
     await admin.client.send("/meetings")
     await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
+    assert "确定取消这一次会议吗" in admin.client.last_text
+    await admin.client.press("✅ 确定取消本次")
     assert admin.client.last_answer is not None and "已取消" in str(admin.client.last_answer.text)
     await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
     assert "已经取消" in str(admin.client.last_answer.text)
+    await admin.client.press_data(f"mt:ky:{await first_id(gridbot)}")
+    assert "已经取消" in str(admin.client.last_answer.text)
     await admin.client.send("/meetings")
     await admin.client.press("取消整个系列")
+    await admin.client.press("✅ 确定取消整个系列")
     await gridbot.run_due_jobs()
     assert "例会停开" in leader.client.last_text
     await at(gridbot, clock, DAY_BEFORE + timedelta(days=7))
@@ -483,7 +488,7 @@ async def test_a_named_job_fires_at_the_next_reminder_and_is_rebuilt_on_change(
     # and it was rebuilt for the next one, the hour before
     assert abs(aimed_at() - (HOUR_BEFORE - clock.now()).total_seconds()) < 60
     # cancelling the occurrence rebuilds it for the next week's reminder
-    await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
+    await admin.client.press_data(f"mt:ky:{await first_id(gridbot)}")
     assert abs(aimed_at() - (DAY_BEFORE + timedelta(days=7) - clock.now()).total_seconds()) < 60
 
 
@@ -591,7 +596,8 @@ async def test_change_the_whole_series_time_and_place(
     assert "100 字以内" in admin.client.last_text
     await admin.client.send("20:00")
     assert "下一次：2026-06-16 (周二) 20:00" in admin.client.last_text
-    assert "会议改期" in leader.client.last_text and "20:00" in leader.client.last_text
+    assert "例会时间调整" in leader.client.last_text and "20:00" in leader.client.last_text
+    assert "原来是 19:30" in leader.client.last_text
     await at(gridbot, clock, DAY_BEFORE + timedelta(minutes=29))
     assert reminders(leader) == []
     await at(gridbot, clock, DAY_BEFORE + timedelta(minutes=30))

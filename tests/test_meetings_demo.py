@@ -22,3 +22,12 @@ def test_meetings_script(tmp_path: Path) -> None:
     assert "已签到 ✅" in out
     assert "纪要已保存" in out
     assert "✅ 您已报名" in out
+    # the series moves to another room: announced as a new place, not as 改期
+    assert "📨 to 张思凯: 📍 会议换地点" in out
+    assert "原来在「社区二楼会议室」" in out
+    # cancelling asks first
+    assert "确定取消这一次会议吗" in out and "没有取消" in out
+    # the admin sees who signed up; the leader withdraws and the admin is told
+    assert "已报名：张思凯" in out
+    assert "您已退出这个班次" in out
+    assert "📨 to 李敏: 🙅 张思凯 退出了班次" in out

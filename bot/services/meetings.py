@@ -87,8 +87,19 @@ class OccurrenceView:
 
     @property
     def cancelled(self) -> bool:
-        """Whether this occurrence or its whole series is cancelled."""
-        return self.occurrence.status == "cancelled" or self.series.cancelled_at is not None
+        """Whether this occurrence is cancelled (by itself, or with its series).
+
+        A meeting held before its series was cancelled stays held: cancelling a series
+        acts on the meetings ahead only.
+        """
+        if self.occurrence.status == "cancelled":
+            return True
+        stopped = self.series.cancelled_at
+        return stopped is not None and self.occurrence.starts_at > stopped
+
+    def started(self, now: datetime) -> bool:
+        """Whether it has begun (held or being held): then it can no longer be changed."""
+        return now >= self.starts
 
 
 @dataclass
@@ -247,6 +258,13 @@ async def answer(
     return current
 
 
+async def answer_of(q: Queryable, occurrence_id: int, member_id: int | None) -> Attendance | None:
+    """A member's answer and check-in for an occurrence, or None."""
+    if member_id is None:
+        return None
+    return (await repo.attendance(q, occurrence_id)).get(member_id)
+
+
 async def check_in(db: Database, clock: Clock, member: Member, occurrence_id: int) -> bool:
     """Check a member in (签到) during the meeting; False if already checked in."""
     now = clock.now()
@@ -297,46 +315,73 @@ async def admin_view(q: Queryable, admin: Member, occurrence_id: int) -> Occurre
 
 
 async def _tell_expected(
-    q: Queryable, current: OccurrenceView, kind: str, now: datetime, tag: str
+    q: Queryable,
+    current: OccurrenceView,
+    kind: str,
+    now: datetime,
+    tag: str,
+    extra: dict[str, str] | None = None,
 ) -> None:
     for member in await expected_members(q, current.series):
         await notify_member(
             q,
             member,
             kind,
-            {"occurrence_id": current.occurrence.id},
+            {"occurrence_id": current.occurrence.id, **(extra or {})},
             now=to_db(now),
             dedupe_key=f"{kind}:{current.occurrence.id}:{member.id}:{tag}",
         )
 
 
+async def check_cancel(
+    q: Queryable, clock: Clock, admin: Member, occurrence_id: int, *, whole_series: bool
+) -> OccurrenceView:
+    """The occurrence, if the admin may cancel it (or its series) now; MeetingError otherwise.
+
+    A meeting that has begun is part of the record (check-ins, minutes): it cannot be
+    cancelled. Its series can: that stops the meetings ahead.
+    """
+    current = await _admin_occurrence(q, admin, occurrence_id)
+    if whole_series:
+        if current.series.cancelled_at is not None:
+            raise MeetingError("meetings.was_cancelled")
+        return current
+    if current.cancelled:
+        raise MeetingError("meetings.was_cancelled")
+    if current.started(clock.now()):
+        raise MeetingError("meetings.already_held")
+    return current
+
+
 async def cancel_occurrence(db: Database, clock: Clock, admin: Member, occurrence_id: int) -> None:
-    """Cancel one occurrence; those expected are told."""
+    """Cancel one occurrence that has not begun; those expected are told."""
     now = clock.now()
     async with db.transaction() as tx:
-        current = await _admin_occurrence(tx, admin, occurrence_id)
-        if current.cancelled:
-            raise MeetingError("meetings.was_cancelled")
+        current = await check_cancel(tx, clock, admin, occurrence_id, whole_series=False)
         await repo.set_status(tx, occurrence_id, "cancelled")
         await _tell_expected(tx, current, MEETING_CANCELLED, now, "one")
 
 
 async def cancel_series(db: Database, clock: Clock, admin: Member, occurrence_id: int) -> None:
-    """Cancel a whole series (from one of its occurrences); those expected are told once."""
+    """Cancel a whole series (from one of its occurrences); those expected are told once.
+
+    Only the meetings ahead are cancelled; those held (or being held) keep their record.
+    """
     now = clock.now()
     async with db.transaction() as tx:
-        current = await _admin_occurrence(tx, admin, occurrence_id)
-        if current.series.cancelled_at is not None:
-            raise MeetingError("meetings.was_cancelled")
+        current = await check_cancel(tx, clock, admin, occurrence_id, whole_series=True)
+        ahead = await repo.future_of_series(tx, current.series.id, to_db(now))
         await repo.cancel_series(tx, current.series.id, to_db(now))
-        for occurrence in await repo.future_of_series(tx, current.series.id, to_db(now)):
+        for occurrence in ahead:
             await repo.set_status(tx, occurrence.id, "cancelled")
+        # The notice shows the next meeting that will not take place.
+        shown = ahead[0].id if ahead else occurrence_id
         for member in await expected_members(tx, current.series):
             await notify_member(
                 tx,
                 member,
                 MEETING_CANCELLED,
-                {"occurrence_id": occurrence_id, "series": True},
+                {"occurrence_id": shown, "series": True},
                 now=to_db(now),
                 dedupe_key=f"{MEETING_CANCELLED}:series:{current.series.id}:{member.id}",
             )
@@ -359,8 +404,17 @@ async def move_occurrence(
         current = await _admin_occurrence(tx, admin, occurrence_id)
         if current.cancelled:
             raise MeetingError("meetings.was_cancelled")
+        if current.started(now):
+            raise MeetingError("meetings.already_held")
         await repo.move(tx, occurrence_id, to_db(moment))
-        await _tell_expected(tx, current, MEETING_CHANGED, now, to_db(moment))
+        await _tell_expected(
+            tx,
+            current,
+            MEETING_CHANGED,
+            now,
+            to_db(moment),
+            {"what": "time", "old": current.occurrence.starts_at},
+        )
     moved = await view(db, occurrence_id)
     assert moved is not None
     return moved
@@ -372,8 +426,9 @@ async def change_series(
     """Change a whole series (from one of its occurrences): a new time of day or place.
 
     ``text`` is a time ('19:00') or else a place. The occurrences ahead that were not
-    moved one by one follow; those expected are told, with the next occurrence. Returns
-    what changed ('time' or 'place') and the next occurrence.
+    moved one by one follow; those held (or being held) keep the time and place they
+    had. Those expected are told what changed, with the next occurrence. Returns what
+    changed ('time' or 'place') and the next occurrence.
     """
     now = clock.now()
     text = " ".join(text.split())
@@ -386,20 +441,24 @@ async def change_series(
             raise MeetingError("meetings.was_cancelled")
         series_id = current.series.id
         ahead = await repo.future_of_series(tx, series_id, to_db(now))
+        if not ahead:
+            raise MeetingError("meetings.nothing_ahead")
         if at is not None:
+            change = {"what": "series_time", "old": current.series.local_time}
             await repo.set_series_time(tx, series_id, at.strftime("%H:%M"))
             for occurrence in ahead:
                 if not occurrence.changed:
                     moment = at_local(date.fromisoformat(occurrence.slot), at, tz)
                     await repo.retime(tx, occurrence.id, to_db(moment))
         else:
+            change = {"what": "place", "old": current.series.place}
+            # The meetings that began keep the place they were held at.
+            await repo.keep_place_of_started(tx, series_id, to_db(now), current.series.place)
             await repo.set_series_place(tx, series_id, text)
         updated = await repo.future_of_series(tx, series_id, to_db(now))
-        if not updated:
-            raise MeetingError("meetings.nothing_ahead")
         following = await view(tx, updated[0].id)
         assert following is not None
-        await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}")
+        await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}", change)
     return ("time" if at is not None else "place"), following
 
 
@@ -422,7 +481,8 @@ async def attendance_rate(db: Database, clock: Clock, member: Member) -> tuple[i
     """(checked in, expected) over the past meetings the member was expected at since joining."""
     now = to_db(clock.now())
     expected: list[int] = []
-    for series in await repo.active_series(db):
+    # Every series, cancelled ones too: meetings held before a series stopped still count.
+    for series in await repo.all_series(db):
         if member.role not in series.roles:
             continue
         area = await area_repo.get(db, series.area_id)
@@ -431,9 +491,16 @@ async def attendance_rate(db: Database, clock: Clock, member: Member) -> tuple[i
         for occurrence in await repo.occurrences_between(
             db, member.joined_at, now, series_id=series.id
         ):
-            if occurrence.status == "scheduled":
+            if occurrence.status == "scheduled" and (
+                series.cancelled_at is None or occurrence.starts_at <= series.cancelled_at
+            ):
                 expected.append(occurrence.id)
     return await repo.checked_in_count(db, member.id, expected), len(expected)
+
+
+def stored_moment(stamp: str) -> datetime:
+    """A stored time (as in a notice's payload) as an aware datetime."""
+    return from_db(stamp)
 
 
 def parse_local(text: str, tz: ZoneInfo) -> datetime | None:

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 SHIFT_REMINDER = "shift.reminder"
 SHIFT_UNSTAFFED = "shift.unstaffed"
 SHIFT_ASSIGNED = "shift.assigned"
+SHIFT_WITHDRAWN = "shift.withdrawn"
 AHEAD = timedelta(days=14)
 
 
@@ -167,6 +168,42 @@ async def sign_up(db: Database, clock: Clock, member: Member, shift_id: int) -> 
         updated = await repo.get_shift(tx, shift.id)
     assert updated is not None
     return updated
+
+
+async def withdraw(db: Database, clock: Clock, member: Member, shift_id: int) -> Shift:
+    """A member takes themselves off a shift that has not started; its admin is told."""
+    now = clock.now()
+    async with db.transaction() as tx:
+        shift = await repo.get_shift(tx, shift_id)
+        if shift is None or from_db(shift.starts_at) <= now:
+            raise ShiftError("shifts.gone")
+        if not await repo.unassign(tx, shift.id, member.id):
+            raise ShiftError("shifts.not_on")
+        admin = await member_repo.get(tx, shift.created_by) if shift.created_by else None
+        if admin is not None and admin.active and admin.id != member.id:
+            await notify_member(
+                tx,
+                admin,
+                SHIFT_WITHDRAWN,
+                {"shift_id": shift.id, "member_id": member.id},
+                now=to_db(now),
+                # one notice per withdrawal: a member may sign up and withdraw again
+                dedupe_key=f"{SHIFT_WITHDRAWN}:{shift.id}:{member.id}:{to_db(now)}",
+            )
+        updated = await repo.get_shift(tx, shift.id)
+    assert updated is not None
+    return updated
+
+
+async def member(q: Queryable, member_id: int) -> Member | None:
+    """The member with this id (active or not), or None."""
+    return await member_repo.get(q, member_id)
+
+
+async def roster(q: Queryable, shift: Shift) -> list[Member]:
+    """The people on a shift, in the order they were put on it."""
+    people = [await member_repo.get(q, member_id) for member_id in shift.staff]
+    return [m for m in people if m is not None]
 
 
 async def candidates(q: Queryable, admin: Member, shift_id: int) -> list[Member]:
