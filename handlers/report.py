@@ -47,6 +47,7 @@ from bot.services.report_draft import (
     clean_text,
     first_of_album,
     next_step,
+    place_with_address,
     reopen,
 )
 from bot.services.report_flow import DRAFT_EXPIRED
@@ -75,6 +76,8 @@ ACTIONS: dict[Step, frozenset[str]] = {
     Step.URGENCY: frozenset({"urg"}),
     Step.SUMMARY: frozenset({"sum", "chg"}),
 }
+# Accepted at every question: the answer to "continue this report or start over?".
+ANYTIME = frozenset({"resume"})
 
 # What a wrong kind of message is told, per question.
 WRONG: dict[Step, str] = {
@@ -186,6 +189,25 @@ def _summary_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
     )
 
 
+def _confirm_cancel_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(t(lang, "report.button.cancel_yes"), flow, "sum", "drop")],
+            [_button(t(lang, "report.button.cancel_no"), flow, "sum", "keep")],
+        ]
+    )
+
+
+def _resume_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(t(lang, "report.button.resume"), flow, "resume", "go")],
+            [_button(t(lang, "report.button.restart"), flow, "resume", "new")],
+            [_button(t(lang, "report.button.drop"), flow, "resume", "drop")],
+        ]
+    )
+
+
 async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
     lang = member.language
     assert draft.category is not None
@@ -203,6 +225,8 @@ async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
     if draft.place_area_id is not None:
         area = await report_flow.place_area(context.runtime.db, member, draft.place_area_id)
         place = area.path if area is not None else "-"
+        if draft.place_text:  # a typed address, in that building
+            place = t(lang, "report.place_address", area=place, address=draft.place_text)
     elif draft.latitude is not None and draft.longitude is not None:
         place = t(
             lang,
@@ -257,6 +281,10 @@ async def begin(update: Update, context: GridContext) -> int:
     member = await require_leader(update, context)
     if member is None or update.effective_message is None:
         return ConversationHandler.END
+    return await _start(update, context, member)
+
+
+async def _start(update: Update, context: GridContext, member: Member) -> int:
     draft = Draft(flow=new_flow_id(), photos_allowed=context.runtime.config.reports.max_photos > 0)
     _save(context, draft)
     runtime = context.runtime
@@ -297,7 +325,9 @@ async def button(update: Update, context: GridContext) -> int:
     db = context.runtime.db
     try:
         flow, action, value = unpack(query.data, PREFIX, 3)
-        if flow != draft.flow or action not in ACTIONS[step]:
+        if flow != draft.flow or action not in ACTIONS[step] | ANYTIME:
+            raise BadCallback(query.data)
+        if action == "resume" and value not in ("go", "new", "drop"):
             raise BadCallback(query.data)
         if action == "cat" and not choose_category(draft, value):
             raise BadCallback(query.data)
@@ -326,16 +356,28 @@ async def button(update: Update, context: GridContext) -> int:
             draft.place_area_id = area.id
         if action == "chg" and value not in {"back", *(s.value for s in changeable(draft))}:
             raise BadCallback(query.data)
-        if action == "sum" and value not in ("ok", "change", "cancel"):
+        if action == "sum" and value not in ("ok", "change", "cancel", "drop", "keep"):
             raise BadCallback(query.data)
     except BadCallback:
         await query.answer(await _stale_text(context, member, query.data), show_alert=True)
         return STATE[step]
     await query.answer()
+    if action == "resume":
+        return await _resume(update, context, member, draft, value)
     if action == "sum" and value == "ok":
         return await _submit(update, context, member, draft)
-    if action == "sum" and value == "cancel":
+    if action == "sum" and value == "cancel":  # asked first: a slip of the finger loses nothing
+        await query.edit_message_text(
+            t(lang, "report.confirm_cancel"), reply_markup=_confirm_cancel_buttons(lang, draft.flow)
+        )
+        return STATE[step]
+    if action == "sum" and value == "drop":
         return await _cancel(update, context, member, draft)
+    if action == "sum" and value == "keep":
+        await query.edit_message_text(
+            await _summary(context, member, draft), reply_markup=_summary_buttons(lang, draft.flow)
+        )
+        return STATE[step]
     if action == "sum":  # change: which field?
         fields = [
             _button(t(lang, f"report.field.{s}"), draft.flow, "chg", s.value)
@@ -354,6 +396,50 @@ async def button(update: Update, context: GridContext) -> int:
         # the category is what the message ending an abandoned draft names
         await report_flow.touch(context.runtime.db, context.runtime.clock, member, draft)
     return await _ask(update, context, member, draft)
+
+
+async def _resume(
+    update: Update, context: GridContext, member: Member, draft: Draft, choice: str
+) -> int:
+    """The answer to "continue this report or start over?"."""
+    if choice == "new":
+        await report_flow.discard(context.runtime.db, member, draft.flow)
+        chat = update.effective_chat
+        assert chat is not None
+        await _retire_keyboard(context, chat.id, draft)
+        return await _start(update, context, member)
+    if choice == "drop":
+        return await _cancel(update, context, member, draft, "report.dropped")
+    return await _ask(update, context, member, draft)
+
+
+async def interrupted(update: Update, context: GridContext) -> int:
+    """/report or a menu button in the middle of a report: continue it or start over?
+
+    Nothing is thrown away without the member saying so (issue 9).
+    """
+    draft = _load(context)
+    if draft is None:  # the conversation outlived its draft: a fresh start
+        return await begin(update, context)
+    found = await _current(update, context)
+    if isinstance(found, int):
+        return found
+    member, draft = found
+    lang = member.language
+    chat = update.effective_chat
+    assert chat is not None
+    what = t(lang, "report.expired_unknown")
+    if draft.category is not None:
+        what = t(lang, f"category.{draft.category}")
+    await _retire_keyboard(context, chat.id, draft)
+    sent = await context.bot.send_message(
+        chat.id,
+        t(lang, "report.interrupted", category=what),
+        reply_markup=_resume_buttons(lang, draft.flow),
+    )
+    draft.keyboard_message = sent.message_id
+    _save(context, draft)
+    return STATE[next_step(draft)]
 
 
 async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
@@ -408,13 +494,19 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     return ConversationHandler.END
 
 
-async def _cancel(update: Update, context: GridContext, member: Member, draft: Draft) -> int:
+async def _cancel(
+    update: Update,
+    context: GridContext,
+    member: Member,
+    draft: Draft,
+    key: str = "report.cancelled",
+) -> int:
     context.store.pop(DRAFT, None)
     await report_flow.discard(context.runtime.db, member, draft.flow)
     chat = update.effective_chat
     assert chat is not None
     await _retire_keyboard(context, chat.id, draft)
-    await context.bot.send_message(chat.id, t(member.language, "report.cancelled"))
+    await context.bot.send_message(chat.id, t(member.language, key))
     return ConversationHandler.END
 
 
@@ -440,14 +532,14 @@ async def message(update: Update, context: GridContext) -> int:
         try:
             text = clean_text(msg.text, limit)
         except BadText as bad:
-            lead = t(lang, f"report.{bad.reason}", length=bad.length, limit=bad.limit)
-            return await _ask(update, context, member, draft, lead)
+            return await _bad_text(update, context, member, draft, msg.text, bad)
+        draft.held_text = None
         if step is Step.DESCRIPTION:
             draft.description = text
         elif step is Step.PARTIES:
             draft.parties, draft.parties_done = text, True
         else:
-            draft.place_text = text
+            place_with_address(draft, member.area_id, text)
     elif step is Step.DESCRIPTION and msg.voice:
         draft.voice_file_id = msg.voice.file_id
         duration = msg.voice.duration
@@ -466,6 +558,23 @@ async def message(update: Update, context: GridContext) -> int:
         return await _ask(update, context, member, draft, lead)
     _save(context, draft)
     return await _ask(update, context, member, draft)
+
+
+async def _bad_text(
+    update: Update, context: GridContext, member: Member, draft: Draft, text: str, bad: BadText
+) -> int:
+    """Text that cannot be used as it is: say why; a text too long is kept and shown back."""
+    lang = member.language
+    if bad.reason != "too_long":
+        return await _ask(update, context, member, draft, t(lang, "report.empty"))
+    draft.held_text = text.strip()
+    chat = update.effective_chat
+    assert chat is not None
+    # Shown back on its own (at most Telegram's 4096, as it came), to copy and shorten.
+    await context.bot.send_message(chat.id, escape(draft.held_text))
+    cut = bad.length - bad.limit
+    lead = t(lang, "report.too_long", length=bad.length, limit=bad.limit, cut=cut)
+    return await _ask(update, context, member, draft, lead)
 
 
 async def _photo(
@@ -580,6 +689,9 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     # each callback checks the answer against it. Menu buttons are left to the guard.
     step_handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
+        # /report or a menu button mid-report: asked to continue or start over, never lost.
+        CommandHandler("report", interrupted, filters=private),
+        MessageHandler(private & any_label(), interrupted),
         # Edits of earlier answers are not answers: the summary is where fields change.
         MessageHandler(
             private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~any_label(), message
@@ -590,7 +702,6 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         persistent=True,
         entry_points=entry,
         states={STATE[step]: step_handlers for step in Step},
-        fallbacks=[CommandHandler("cancel", cancel), *entry],
-        allow_reentry=True,
+        fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [conversation, CallbackQueryHandler(stale_button, pattern=pattern(PREFIX))]

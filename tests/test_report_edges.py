@@ -115,17 +115,27 @@ async def test_wrong_input_is_explained_and_the_question_repeated(
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
 
 
-async def test_too_long_texts_are_refused_with_the_limit(gridbot: OfflineBot) -> None:
+async def test_too_long_texts_are_kept_with_the_limit_and_what_to_cut(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await reach(user, "parties")
     await user.send("甲" * 201)
-    assert "内容太长：201 字，最多 200 字" in user.last_text
+    assert "这段话有 201 字，最多只能 200 字，请删掉 1 个字再发" in user.last_text
     await user.send("甲乙两家")
-    await user.send("长" * 1001)
-    assert "内容太长：1001 字，最多 1000 字" in user.last_text
-    assert "请描述情况" in user.last_text
-    await user.send("长" * 1000)
+    text = "楼上漏水。" * 200 + "多"  # 1001 characters: one over
+    await user.send(text)
+    mark = user.mark()
+    assert "这段话有 1001 字，最多只能 1000 字，请删掉 1 个字再发" in user.last_text
+    assert "您写的内容没有丢" in user.last_text and "请描述情况" in user.last_text
+    shown = user.messages[-2]
+    assert shown.text == text, "the text is shown back whole, to copy and shorten"
+    held = gridbot.app.user_data[user.user.id]["report"]["held_text"]
+    assert held == text, "and kept in the draft"
+    await gridbot.restart()
+    assert gridbot.app.user_data[user.user.id]["report"]["held_text"] == text
+    await user.send(text[:-1])
     assert "可以发送现场照片" in user.last_text
+    assert gridbot.app.user_data[user.user.id]["report"]["held_text"] is None
+    assert user.mark() > mark
 
 
 @pytest.mark.parametrize("step", list(STEPS))
@@ -142,12 +152,26 @@ async def test_cancel_at_each_step(gridbot: OfflineBot, step: str) -> None:
     assert "当前没有进行中的操作" in user.last_text
 
 
-async def test_cancel_button_at_the_summary(gridbot: OfflineBot) -> None:
+async def test_cancel_button_at_the_summary_asks_first(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await reach(user, "summary")
+    summary = user.last
+    assert summary is not None
+    seen = len(user.messages)
     await user.press("❌ 取消")
+    assert len(user.messages) == seen, "asked in place of the summary"
+    assert "确定不报了吗" in user.last_text
+    assert user.buttons() == [["不报了"], ["⬅ 接着写"]]
+    await user.press("⬅ 接着写")
+    assert user.last is not None and user.last.message_id == summary.message_id
+    assert "请核对您的上报" in user.last_text and "楼上漏水" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1
+    await user.press("❌ 取消")
+    await user.press("不报了")
     assert user.last_text == "已取消本次上报，内容没有保存。"
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+    assert await state_of(gridbot) is None
 
 
 async def test_stale_and_forged_buttons_change_nothing(gridbot: OfflineBot) -> None:
@@ -244,12 +268,42 @@ async def test_only_leaders_report(gridbot: OfflineBot) -> None:
     assert await gridbot.db.fetchval("SELECT count(*) FROM ptb_conversations") == 0
 
 
-async def test_another_flow_waits_until_the_report_is_done(gridbot: OfflineBot) -> None:
+@pytest.mark.parametrize("label", ["📋 我的上报", "📝 上报问题", "/report", "📅 会议"])
+async def test_a_menu_button_mid_report_asks_to_continue_or_start_over(
+    gridbot: OfflineBot, label: str
+) -> None:
     user = (await leader(gridbot)).client
     await reach(user, "description")
-    await user.send("📋 我的上报")
+    flow = await gridbot.db.fetchval("SELECT flow FROM report_drafts")
+    await user.send(label)
+    assert user.last_text == "您还有一份上报没写完（矛盾纠纷）。要接着写，还是重新开始？"
+    assert user.buttons() == [["▶️ 接着写"], ["🔄 重新开始"], ["🗑 不报了"]]
+    assert await gridbot.db.fetchval("SELECT flow FROM report_drafts") == flow, "nothing lost"
+    await user.press("▶️ 接着写")
+    assert "请描述情况" in user.last_text
+    await user.send("楼上漏水")  # the draft goes on, with what it had
+    assert "可以发送现场照片" in user.last_text
+    await user.send(label)
+    await user.press("🔄 重新开始")
+    assert "请选择问题类别" in user.last_text
+    assert await gridbot.db.fetchval("SELECT flow FROM report_drafts") != flow
+    assert "report" in gridbot.app.user_data[user.user.id]
+    await user.send(label)
+    assert "（未选类别）" in user.last_text
+    await user.press("🗑 不报了")
+    assert "这份上报不报了" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+    assert await state_of(gridbot) is None
+    await user.send("📋 我的上报")  # the menu works again
+    assert "您还有一份上报没写完" not in user.last_text
+
+
+async def test_a_command_of_another_flow_still_waits(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    await user.send("/mycases")
     assert user.last_text.startswith("您正在进行「上报问题」")
-    await user.send("楼上漏水")  # the draft goes on
+    await user.send("楼上漏水")
     assert "可以发送现场照片" in user.last_text
 
 
@@ -348,6 +402,7 @@ async def test_report_again_starts_a_new_draft(gridbot: OfflineBot) -> None:
     await reach(user, "description")
     first = await gridbot.db.fetchval("SELECT flow FROM report_drafts")
     await user.send("/report")
+    await user.press("🔄 重新开始")
     assert "请选择问题类别" in user.last_text
     assert await gridbot.db.fetchval("SELECT flow FROM report_drafts") != first
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1

@@ -173,10 +173,14 @@ async def test_typed_address_and_opinion_name_shown(gridbot: OfflineBot) -> None
     await user.send("滨河龙韵西区南门外健身广场")
     await user.press("一般")
     assert "上报人姓名：公开" in user.last_text
+    place = "地点：运河区/光明街道/滨河社区/滨河龙韵西区1号楼，滨河龙韵西区南门外健身广场"
+    assert place in user.last_text
     await user.press("✅ 提交")
     case = await gridbot.db.fetchone("SELECT place_text, place_area_id, anonymous FROM cases")
+    building = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '滨河龙韵西区1号楼'")
     assert case is not None
-    assert tuple(case) == ("滨河龙韵西区南门外健身广场", None, 0)
+    # the typed address is kept with the building it is in (issue 9)
+    assert tuple(case) == ("滨河龙韵西区南门外健身广场", building, 0)
 
 
 async def test_a_single_photo_and_an_album(gridbot: OfflineBot) -> None:

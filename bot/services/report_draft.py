@@ -77,6 +77,8 @@ class Draft:
     longitude: float | None = None
     urgent: bool | None = None
     keyboard_message: int | None = None  # the message whose buttons answer the open question
+    # A text sent over its limit: kept (and shown back) so the leader shortens it, not retypes it.
+    held_text: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""
@@ -206,6 +208,13 @@ def clean_text(text: str, limit: int) -> str:
     if len(cleaned) > limit:
         raise BadText("too_long", len(cleaned), limit)
     return cleaned
+
+
+def place_with_address(draft: Draft, home_area_id: int, text: str) -> None:
+    """A typed address, kept with the area it is in (the chosen unit, else the leader's own)."""
+    if draft.place_area_id is None:
+        draft.place_area_id = home_area_id
+    draft.place_text = text
 
 
 def add_photo(draft: Draft, file_id: str, unique_id: str | None, limit: int) -> bool:
