@@ -10,7 +10,6 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.offline import OfflineBot, Person
-from bot.services.grid import Role
 from bot.standin import UserClient
 from storage import outbox
 from tests.test_report_flow import admin, leader
