@@ -18,9 +18,14 @@ the ``sweep:drafts`` job, which also ends the conversation here.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -106,6 +111,28 @@ WRONG: dict[Step, str] = {
     Step.DESCRIPTION: "report.wrong.description",
     Step.SUMMARY: "report.wrong.summary",
 }
+
+
+# One update of a member's draft at a time: a second message sent while the bot still
+# answers the first (updates handled concurrently) waits, then finds the draft the first
+# left, so it is added rather than lost. A cache of locks, not state: nothing to persist.
+# Kept per Application (each runs on its own event loop, to which its locks belong).
+_LOCKS: WeakKeyDictionary[object, defaultdict[int, asyncio.Lock]] = WeakKeyDictionary()
+
+Callback = Callable[[Update, GridContext], Coroutine[Any, Any, int]]
+
+
+def _one_at_a_time(callback: Callback) -> Callback:
+    @functools.wraps(callback)
+    async def run(update: Update, context: GridContext) -> int:
+        user = update.effective_user
+        if user is None:
+            return await callback(update, context)
+        locks = _LOCKS.setdefault(context.application, defaultdict(asyncio.Lock))
+        async with locks[user.id]:
+            return await callback(update, context)
+
+    return run
 
 
 def _button(label: str, flow: str, action: str, value: str | int) -> InlineKeyboardButton:
@@ -441,6 +468,7 @@ def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
     return action, value
 
 
+@_one_at_a_time
 async def button(update: Update, context: GridContext) -> int:
     """A button of the draft: the answer to the open question, or a change at the summary."""
     query = update.callback_query
@@ -508,6 +536,7 @@ async def _resume(
     return await _ask(update, context, member, draft)
 
 
+@_one_at_a_time
 async def interrupted(update: Update, context: GridContext) -> int:
     """/report or a menu button in the middle of a report: continue it or start over?
 
@@ -605,6 +634,7 @@ async def _cancel(
     return ConversationHandler.END
 
 
+@_one_at_a_time
 async def message(update: Update, context: GridContext) -> int:
     """A message during the draft: kept for what the open question (or screen) asks.
 

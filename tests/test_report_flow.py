@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
@@ -280,6 +281,22 @@ async def test_nothing_sent_on_the_way_is_lost(gridbot: OfflineBot) -> None:
     case = await gridbot.db.fetchone("SELECT description FROM cases")
     assert case is not None and case["description"] == "垃圾桶满了\n已经溢到路上了"
     assert await gridbot.db.fetchval("SELECT count(*) FROM case_photos") == 3
+
+
+async def test_a_second_text_sent_while_the_first_is_answered_is_added(
+    gridbot: OfflineBot,
+) -> None:
+    user = (await leader(gridbot)).client
+    await user.send("/report")
+    await user.press("环境卫生")
+    await user.press("垃圾堆积")
+    # both arrive before the bot has answered the first (updates handled concurrently)
+    await asyncio.gather(user.send("垃圾桶满了"), user.send("已经溢到路上了"))
+    assert "垃圾桶满了\n已经溢到路上了" in user.last_text
+    assert "这段话已加到情况里" in user.last_text
+    await user.press("✅ 提交")
+    case = await gridbot.db.fetchone("SELECT description FROM cases")
+    assert case is not None and case["description"] == "垃圾桶满了\n已经溢到路上了"
 
 
 async def test_an_album_is_one_message_and_one_summary(gridbot: OfflineBot) -> None:
