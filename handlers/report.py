@@ -344,6 +344,7 @@ async def _ask(
     chat = update.effective_chat
     assert chat is not None
     text, markup = await _screen(context, member, draft)
+    draft.lead = lead
     if lead:
         text = f"{lead}\n\n{text}"
     if replace:
@@ -359,6 +360,7 @@ async def _ask(
 async def _redraw(query: CallbackQuery, context: GridContext, member: Member, draft: Draft) -> int:
     """Show the open screen in place of the message whose button was pressed."""
     text, markup = await _screen(context, member, draft)
+    draft.lead = None
     try:
         await query.edit_message_text(text, reply_markup=markup)
     except BadRequest as error:
@@ -376,6 +378,8 @@ async def _refresh(context: GridContext, chat_id: int, member: Member, draft: Dr
     if draft.keyboard_message is None:
         return
     text, markup = await _screen(context, member, draft)
+    if draft.lead:
+        text = f"{draft.lead}\n\n{text}"
     with suppress(BadRequest):  # unchanged, or gone: the next summary will be right
         await context.bot.edit_message_text(
             text, chat_id=chat_id, message_id=draft.keyboard_message, reply_markup=markup
@@ -731,23 +735,21 @@ async def _photo(
     before = next_step(draft)
     largest = msg.photo[-1]
     kept = add_photo(draft, largest.file_id, largest.file_unique_id, limit)
+    album = msg.media_group_id
+    first = album is None or first_of_album(draft, album)  # remembered before anything fails
     lead: str | None = None
     if msg.caption:
         try:
-            add_description(
-                draft, msg.caption, context.runtime.config.reports.description_max_chars
-            )
+            add_description(draft, msg.caption, limits.description_max_chars)
         except BadText as bad:
             if bad.reason == "too_long":
                 return await _bad_text(update, context, member, draft, msg.caption, bad)
-    album = msg.media_group_id
-    first = album is None or first_of_album(draft, album)
     if not kept and not draft.full_noted:
         draft.full_noted = True
         lead = t(lang, "report.photos_full", limit=limit) if limit else t(lang, "report.photos_off")
     elif not first:
         # Another photo of an album already answered: the summary showing is brought up to date.
-        if kept and before is Step.SUMMARY:
+        if (kept or msg.caption) and before is Step.SUMMARY:
             await _refresh(context, msg.chat_id, member, draft)
         _save(context, draft)
         return STATE[next_step(draft)]

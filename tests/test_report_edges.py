@@ -479,3 +479,19 @@ async def test_an_album_before_the_kind_is_kept_and_answered_once(gridbot: Offli
     assert "照片收到了" in user.last_text and "请选择具体类型" in user.last_text
     await user.press("其他纠纷")
     assert "照片：4 张" in user.last_text
+
+
+async def test_an_album_with_too_long_a_caption_keeps_both(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "description")
+    seen = len(user.messages)
+    await user.send_album(3, caption="漏" * 1001)
+    assert len(user.messages) == seen + 2, "the caption shown back and the question, once"
+    assert "这段话有 1001 字，最多只能 1000 字，请删掉 1 个字再发" in user.last_text
+    assert "请看一下您要报的事" in user.last_text, "the photos describe it already"
+    assert "照片：3 张" in user.last_text
+    assert gridbot.app.user_data[user.user.id]["report"]["held_text"] == "漏" * 1001
+    await user.send("漏" * 1000)
+    await user.press("✅ 提交")
+    assert await gridbot.db.fetchval("SELECT count(*) FROM case_photos") == 3
+    assert await gridbot.db.fetchval("SELECT length(description) FROM cases") == 1000

@@ -92,6 +92,9 @@ class Draft:
     keyboard_message: int | None = None  # the message whose buttons answer the open question
     # A text sent over its limit: kept (and shown back) so the leader shortens it, not retypes it.
     held_text: str | None = None
+    # The note shown above the open question, so a redraw in place (an album's next photo)
+    # keeps saying it.
+    lead: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""
