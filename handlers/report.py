@@ -263,24 +263,26 @@ def _resume_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
     )
 
 
-async def _place(context: GridContext, member: Member, draft: Draft) -> str:
+async def _place(context: GridContext, member: Member, draft: Draft) -> Html:
     """The place as the leader reads it: the building or unit, and an address or location."""
     lang = member.language
     area = None
     if draft.place_area_id is not None:
         area = await report_flow.place_area(context.runtime.db, member, draft.place_area_id)
-    place = area.path if area is not None else "-"
+    path = area.path if area is not None else "-"
     if draft.place_text:  # a typed address, in that building
-        place = t(lang, "report.place_address", area=place, address=draft.place_text)
-    elif draft.latitude is not None and draft.longitude is not None:
-        place = t(
-            lang,
-            "report.place_location",
-            area=place,
-            latitude=f"{draft.latitude:.5f}",
-            longitude=f"{draft.longitude:.5f}",
+        return Html(t(lang, "report.place_address", area=path, address=draft.place_text))
+    if draft.latitude is not None and draft.longitude is not None:
+        return Html(
+            t(
+                lang,
+                "report.place_location",
+                area=path,
+                latitude=f"{draft.latitude:.5f}",
+                longitude=f"{draft.longitude:.5f}",
+            )
         )
-    return place
+    return escape(path)
 
 
 async def _summary(context: GridContext, member: Member, draft: Draft) -> str:

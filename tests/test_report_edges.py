@@ -495,3 +495,19 @@ async def test_an_album_with_too_long_a_caption_keeps_both(gridbot: OfflineBot) 
     await user.press("✅ 提交")
     assert await gridbot.db.fetchval("SELECT count(*) FROM case_photos") == 3
     assert await gridbot.db.fetchval("SELECT length(description) FROM cases") == 1000
+
+
+async def test_user_text_is_escaped_once_in_the_summary(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await reach(user, "summary")
+    await user.send("<b>楼上</b> & 楼下")
+    await user.press("📍 改地点")
+    await user.send("3号楼 <东侧> & 北门")
+    await user.press("➕ 当事双方")
+    await user.send("301 & <401>")
+    text = user.last_text
+    assert "楼上漏水\n<b>楼上</b> & 楼下" in text
+    assert "滨河龙韵西区1号楼，3号楼 <东侧> & 北门，" in text
+    assert "当事双方：301 & <401>" in text
+    raw = user.last.raw if user.last else ""
+    assert "&amp;amp;" not in (raw or "") and "&lt;东侧&gt; &amp; 北门" in (raw or "")
