@@ -45,7 +45,6 @@ def draft(flow: str) -> Draft:
         kind="garbage",
         description=DESCRIPTION,
         photos=[["AgACAgUAAxkBAAIB-photo-1", "AQADuniq1"], ["AgACAgUAAxkBAAIB-photo-2", "u2"]],
-        photos_done=True,
         place_text="滨河龙韵西区3号楼东侧",
         urgent=False,
     )

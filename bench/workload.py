@@ -35,7 +35,7 @@ class Workload:
     def describe(self) -> str:
         """What one round holds."""
         return (
-            f"{len(self.leaders)} leaders each reporting a case (8 steps), asking for help,"
+            f"{len(self.leaders)} leaders each reporting a case (5 steps), asking for help,"
             f" switching language twice, and confirming and rating the fix;"
             f" {len(self.admins)} admins each making an invite by buttons, one per community"
             " accepting and resolving every case (4 steps)"
@@ -80,14 +80,11 @@ class Workload:
 
 
 async def report(leader: UserClient, description: str) -> None:
-    """A full /report: category, kind, description, no photos, a unit, urgency, submit."""
+    """A full /report: category, kind, description, submit (the summary holds the rest)."""
     await leader.send("/report")
     await leader.press("环境卫生")
     await leader.press("垃圾堆积")
     await leader.send(description)
-    await leader.press("不需要照片")
-    await leader.press("1单元")
-    await leader.press("一般")
     await leader.press("✅ 提交")
 
 

@@ -1,11 +1,15 @@
-"""/report: a leader or assistant reports a case in a few taps and one message.
+"""/report: a leader or assistant reports a case in four taps and one message (issue 15).
 
-Category, then the details of that category (kind; for a dispute the parties, for
-an opinion whether the name is withheld), the description as text or voice,
-photos (optional; one by one or an album), the place (a button, a shared location
-or a typed address), urgency, and a summary to submit, change or cancel. The next
-question is always the first unanswered one (bot/services/report_draft.py), so
-changing a field at the summary asks just that field again. See report.mmd.
+The menu button (or /report), the category, the kind, then one message saying what
+happened (text, a voice message, or photos with or without a caption; an album is
+one message), and 提交 on the summary. The summary holds what the bot assumes (the
+place is the leader's own building or village group, the urgency 一般, no photos,
+no parties, not anonymous) and changes any of it with one tap, editing itself in
+place: 📍 改地点, 🔴 标为紧急, 📷 加照片, ➕ 当事双方 (disputes), 🙈 匿名 (opinions).
+Whatever is sent on the way is kept: text or voice sent at the summary is added to
+the description, photos are taken at any step, a location is the place, and a text
+over its limit is kept and shown back to be shortened. The next question is always
+the first unanswered one (bot/services/report_draft.py). See report.mmd.
 
 Buttons carry the draft's id (``rep:<flow>:<action>:<value>``); a button of an
 older draft, or of a step already answered, is stale. An idle draft is ended by
@@ -14,9 +18,14 @@ the ``sweep:drafts`` job, which also ends the conversation here.
 
 from __future__ import annotations
 
+import asyncio
+import functools
+from collections import defaultdict
+from collections.abc import Callable, Coroutine
 from contextlib import suppress
 from datetime import timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest, TelegramError
@@ -36,18 +45,28 @@ from bot.services import report_flow
 from bot.services.categories import SUBCATEGORIES, Category
 from bot.services.members import Member
 from bot.services.report_draft import (
+    MAX_ADDRESS,
+    MAX_PARTIES,
     BadText,
     Draft,
     DraftIncomplete,
+    Mode,
     Step,
+    add_description,
     add_photo,
+    add_voice,
     changeable,
     choose_category,
     choose_kind,
     clean_text,
     first_of_album,
     next_step,
+    place_at,
+    place_with_address,
+    place_with_location,
     reopen,
+    toggle_anonymous,
+    toggle_urgent,
 )
 from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
@@ -60,29 +79,60 @@ NAME = "report"  # the conversation's name
 DRAFT = "report"  # user_data key of the draft
 PREFIX = "rep"
 
-# One conversation state per question, named after it.
-STATE: dict[Step, int] = {step: index for index, step in enumerate(Step)}
+# One conversation state per question. The numbers are those the questions had before
+# the four-tap flow, so a draft persisted then is still met by its handlers.
+STATE: dict[Step, int] = {Step.CATEGORY: 0, Step.KIND: 1, Step.DESCRIPTION: 4, Step.SUMMARY: 8}
+LEGACY_STATES = (2, 3, 5, 6, 7)  # the questions that became the summary's defaults
 
-# The button actions each question accepts.
+# The button actions each question accepts; "resume" (continue or start over?) at any.
 ACTIONS: dict[Step, frozenset[str]] = {
     Step.CATEGORY: frozenset({"cat"}),
     Step.KIND: frozenset({"kind"}),
-    Step.PARTIES: frozenset({"parties"}),
-    Step.ANONYMOUS: frozenset({"anon"}),
     Step.DESCRIPTION: frozenset(),
-    Step.PHOTOS: frozenset({"photos"}),
-    Step.PLACE: frozenset({"place"}),
-    Step.URGENCY: frozenset({"urg"}),
-    Step.SUMMARY: frozenset({"sum", "chg"}),
+    Step.SUMMARY: frozenset({"sum", "chg", "place"}),
+}
+ANYTIME = frozenset({"resume"})
+SUMMARY_VALUES = frozenset(
+    {"ok", "place", "urgent", "photos", "parties", "anon", "change", "cancel", "drop", "back"}
+)
+# The summary's screens a button opens.
+OPENS: dict[str, Mode] = {
+    "place": Mode.PLACE,
+    "photos": Mode.PHOTOS,
+    "parties": Mode.PARTIES,
+    "change": Mode.CHANGE,
+    "cancel": Mode.CANCEL,
 }
 
 # What a wrong kind of message is told, per question.
 WRONG: dict[Step, str] = {
-    Step.PARTIES: "report.wrong.parties",
+    Step.CATEGORY: "report.wrong.buttons",
+    Step.KIND: "report.wrong.buttons",
     Step.DESCRIPTION: "report.wrong.description",
-    Step.PHOTOS: "report.wrong.photos",
-    Step.PLACE: "report.wrong.place",
+    Step.SUMMARY: "report.wrong.summary",
 }
+
+
+# One update of a member's draft at a time: a second message sent while the bot still
+# answers the first (updates handled concurrently) waits, then finds the draft the first
+# left, so it is added rather than lost. A cache of locks, not state: nothing to persist.
+# Kept per Application (each runs on its own event loop, to which its locks belong).
+_LOCKS: WeakKeyDictionary[object, defaultdict[int, asyncio.Lock]] = WeakKeyDictionary()
+
+Callback = Callable[[Update, GridContext], Coroutine[Any, Any, int]]
+
+
+def _one_at_a_time(callback: Callback) -> Callback:
+    @functools.wraps(callback)
+    async def run(update: Update, context: GridContext) -> int:
+        user = update.effective_user
+        if user is None:
+            return await callback(update, context)
+        locks = _LOCKS.setdefault(context.application, defaultdict(asyncio.Lock))
+        async with locks[user.id]:
+            return await callback(update, context)
+
+    return run
 
 
 def _button(label: str, flow: str, action: str, value: str | int) -> InlineKeyboardButton:
@@ -101,20 +151,26 @@ def _save(context: GridContext, draft: Draft) -> None:
     context.store[DRAFT] = draft.to_json()
 
 
-async def _question(
+def _seconds(duration: object) -> int:
+    if isinstance(duration, timedelta):
+        return int(duration.total_seconds())
+    return int(duration) if isinstance(duration, int | float) else 0
+
+
+async def _screen(
     context: GridContext, member: Member, draft: Draft
 ) -> tuple[str, InlineKeyboardMarkup | None]:
-    """The text and buttons of the draft's next question."""
+    """The text and buttons of the draft's open question (at the summary, its open screen)."""
     lang = member.language
     flow = draft.flow
     limits = context.runtime.config.reports
-    step = next_step(draft)
     category = t(lang, f"category.{draft.category}") if draft.category else ""
-    match step:
-        case Step.CATEGORY:
+    back = [_button(t(lang, "report.button.back"), flow, "sum", "back")]
+    match next_step(draft), draft.open_mode:
+        case Step.CATEGORY, _:
             buttons = [_button(t(lang, f"category.{c}"), flow, "cat", c.value) for c in Category]
             return t(lang, "report.choose_category"), InlineKeyboardMarkup(_rows(buttons))
-        case Step.KIND:
+        case Step.KIND, _:
             assert draft.category is not None
             kinds = SUBCATEGORIES[Category(draft.category)]
             buttons = [
@@ -127,22 +183,9 @@ async def _question(
                 else "report.choose_kind"
             )
             return t(lang, key, category=category), InlineKeyboardMarkup(_rows(buttons))
-        case Step.PARTIES:
-            skip = [[_button(t(lang, "report.button.skip"), flow, "parties", "skip")]]
-            return t(lang, "report.ask_parties"), InlineKeyboardMarkup(skip)
-        case Step.ANONYMOUS:
-            buttons = [
-                _button(t(lang, "report.button.hide_name"), flow, "anon", 1),
-                _button(t(lang, "report.button.show_name"), flow, "anon", 0),
-            ]
-            return t(lang, "report.ask_anonymous"), InlineKeyboardMarkup([buttons])
-        case Step.DESCRIPTION:
+        case Step.DESCRIPTION, _:
             return t(lang, "report.ask_description", limit=limits.description_max_chars), None
-        case Step.PHOTOS:
-            return t(lang, "report.ask_photos", limit=limits.max_photos), _photo_buttons(
-                lang, draft
-            )
-        case Step.PLACE:
+        case _, Mode.PLACE:
             places = await report_flow.place_choices(context.runtime.db, member)
             buttons = [
                 _button(
@@ -155,88 +198,194 @@ async def _question(
                 )
                 for index, area in enumerate(places)
             ]
-            return t(lang, "report.ask_place"), InlineKeyboardMarkup(_rows(buttons, 3))
-        case Step.URGENCY:
-            buttons = [
-                _button(t(lang, "urgency.normal"), flow, "urg", 0),
-                _button(t(lang, "urgency.urgent"), flow, "urg", 1),
+            rows = [*_rows(buttons, 3), back]
+            place = await _place(context, member, draft)
+            return t(lang, "report.ask_place", place=place), InlineKeyboardMarkup(rows)
+        case _, Mode.PARTIES:
+            return t(lang, "report.ask_parties"), InlineKeyboardMarkup([back])
+        case _, Mode.PHOTOS:
+            text = t(lang, "report.ask_photos", limit=limits.max_photos, count=len(draft.photos))
+            return text, InlineKeyboardMarkup([back])
+        case _, Mode.DESCRIBE:
+            text = t(lang, "report.ask_describe_again", limit=limits.description_max_chars)
+            return text, InlineKeyboardMarkup([back])
+        case _, Mode.CHANGE:
+            fields = [
+                _button(t(lang, f"report.field.{s}"), flow, "chg", s.value)
+                for s in changeable(draft)
             ]
-            return t(lang, "report.ask_urgency"), InlineKeyboardMarkup([buttons])
-        case Step.SUMMARY:
-            return await _summary(context, member, draft), _summary_buttons(lang, flow)
+            return t(lang, "report.choose_change"), InlineKeyboardMarkup([*_rows(fields), back])
+        case _, Mode.CANCEL:
+            return t(lang, "report.confirm_cancel"), _confirm_cancel_buttons(lang, flow)
+        case _:
+            return await _summary(context, member, draft), _summary_buttons(context, lang, draft)
 
 
-def _photo_buttons(lang: str, draft: Draft) -> InlineKeyboardMarkup:
-    if draft.photos:
-        button = _button(t(lang, "report.button.photos_done"), draft.flow, "photos", "done")
-    else:
-        button = _button(t(lang, "report.button.no_photos"), draft.flow, "photos", "none")
-    return InlineKeyboardMarkup([[button]])
+def _summary_buttons(context: GridContext, lang: str, draft: Draft) -> InlineKeyboardMarkup:
+    flow = draft.flow
+
+    def button(key: str, value: str) -> InlineKeyboardButton:
+        return _button(t(lang, f"report.button.{key}"), flow, "sum", value)
+
+    urgent = button("normal" if draft.urgent else "urgent", "urgent")
+    extras = []
+    if context.runtime.config.reports.max_photos > 0:
+        extras.append(button("photos", "photos"))
+    if draft.category == Category.DISPUTE:
+        extras.append(button("parties", "parties"))
+    if draft.category == Category.OPINION:
+        extras.append(button("named" if draft.anonymous else "anonymous", "anon"))
+    rows = [
+        [button("submit", "ok")],
+        [button("place", "place"), urgent],
+        *_rows(extras),
+        [button("change", "change"), button("cancel", "cancel")],
+    ]
+    return InlineKeyboardMarkup([row for row in rows if row])
 
 
-def _summary_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
+def _confirm_cancel_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [_button(t(lang, "report.button.submit"), flow, "sum", "ok")],
-            [
-                _button(t(lang, "report.button.change"), flow, "sum", "change"),
-                _button(t(lang, "report.button.cancel"), flow, "sum", "cancel"),
-            ],
+            [_button(t(lang, "report.button.cancel_yes"), flow, "sum", "drop")],
+            [_button(t(lang, "report.button.cancel_no"), flow, "sum", "back")],
         ]
     )
 
 
-async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
+def _resume_buttons(lang: str, flow: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [_button(t(lang, "report.button.resume"), flow, "resume", "go")],
+            [_button(t(lang, "report.button.restart"), flow, "resume", "new")],
+            [_button(t(lang, "report.button.drop"), flow, "resume", "drop")],
+        ]
+    )
+
+
+async def _place(context: GridContext, member: Member, draft: Draft) -> Html:
+    """The place as the leader reads it: the building or unit, and an address or location."""
     lang = member.language
-    assert draft.category is not None
-    details = ""
-    if draft.category == Category.DISPUTE and draft.parties:
-        details += t(lang, "report.summary_parties", parties=draft.parties)
-    if draft.category == Category.OPINION:
-        hidden = "report.name_hidden" if draft.anonymous else "report.name_shown"
-        details += t(lang, "report.summary_anonymous", anonymous=t(lang, hidden))
-    if draft.description is not None:
-        description = draft.description
-    else:
-        description = t(lang, "report.voice", seconds=draft.voice_duration or 0)
-    place = draft.place_text or ""
+    area = None
     if draft.place_area_id is not None:
         area = await report_flow.place_area(context.runtime.db, member, draft.place_area_id)
-        place = area.path if area is not None else "-"
-    elif draft.latitude is not None and draft.longitude is not None:
-        place = t(
-            lang,
-            "report.coordinates",
-            latitude=f"{draft.latitude:.5f}",
-            longitude=f"{draft.longitude:.5f}",
+    path = area.path if area is not None else "-"
+    if draft.place_text:  # a typed address, in that building
+        return Html(t(lang, "report.place_address", area=path, address=draft.place_text))
+    if draft.latitude is not None and draft.longitude is not None:
+        return Html(
+            t(
+                lang,
+                "report.place_location",
+                area=path,
+                latitude=f"{draft.latitude:.5f}",
+                longitude=f"{draft.longitude:.5f}",
+            )
         )
+    return escape(path)
+
+
+async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
+    """The summary, as a sentence or two an older person checks at a glance.
+
+    Its parts are bounded (description, parties and address by their limits), so it
+    fits Telegram's 4096 characters by construction.
+    """
+    lang = member.language
+    assert draft.category is not None
+    said = []
+    if draft.description is not None:
+        said.append(escape(draft.description))
+    voices = [draft.voice_duration or 0] if draft.voice_file_id else []
+    voices += [_seconds(seconds) for _, seconds in draft.more_voices]
+    said += [Html(t(lang, "report.voice", seconds=seconds)) for seconds in voices]
+    if not said:
+        said.append(Html(t(lang, "report.see_photos")))
+    details = ""
+    if draft.category == Category.DISPUTE:
+        parties = (
+            t(lang, "report.parties_given", parties=draft.parties)
+            if draft.parties
+            else t(lang, "report.parties_none")
+        )
+        details = t(lang, "report.summary_parties", parties=Html(parties))
+    if draft.category == Category.OPINION:
+        who = "report.name_hidden" if draft.anonymous else "report.name_shown"
+        details = t(lang, "report.summary_anonymous", anonymous=t(lang, who))
+    photos = (
+        t(lang, "report.photos_count", count=len(draft.photos))
+        if draft.photos
+        else t(lang, "report.photos_none")
+    )
     return t(
         lang,
         "report.summary",
+        place=await _place(context, member, draft),
         category=t(lang, f"category.{draft.category}"),
         kind=t(lang, f"subcategory.{draft.category}.{draft.kind}"),
+        urgency=t(lang, "report.summary_urgent" if draft.urgent else "report.summary_normal"),
+        description=Html(t(lang, "report.said_separator").join(said)),
+        photos=photos,
         details=Html(details),
-        description=description,
-        photos=len(draft.photos),
-        place=place,
-        urgency=t(lang, "urgency.urgent" if draft.urgent else "urgency.normal"),
     )
 
 
 async def _ask(
-    update: Update, context: GridContext, member: Member, draft: Draft, lead: str | None = None
+    update: Update,
+    context: GridContext,
+    member: Member,
+    draft: Draft,
+    lead: str | None = None,
+    replace: bool = False,
 ) -> int:
-    """Send the next question (after ``lead``, an explanation); return its state."""
+    """Send the open question (after ``lead``, an explanation); return its state.
+
+    The previous question loses its buttons; with ``replace`` (a summary sent again
+    below what the leader just sent) it is deleted, so one summary is in the chat.
+    """
     chat = update.effective_chat
     assert chat is not None
-    text, markup = await _question(context, member, draft)
+    text, markup = await _screen(context, member, draft)
+    draft.lead = lead
     if lead:
         text = f"{lead}\n\n{text}"
-    await _retire_keyboard(context, chat.id, draft)
+    if replace:
+        await _delete_keyboard(context, chat.id, draft)
+    else:
+        await _retire_keyboard(context, chat.id, draft)
     sent = await context.bot.send_message(chat.id, text, reply_markup=markup)
     draft.keyboard_message = sent.message_id if markup is not None else None
     _save(context, draft)
     return STATE[next_step(draft)]
+
+
+async def _redraw(query: CallbackQuery, context: GridContext, member: Member, draft: Draft) -> int:
+    """Show the open screen in place of the message whose button was pressed."""
+    text, markup = await _screen(context, member, draft)
+    draft.lead = None
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as error:
+        if "not modified" not in str(error).lower():
+            raise
+    message = query.message
+    if message is not None:
+        draft.keyboard_message = message.message_id
+    _save(context, draft)
+    return STATE[next_step(draft)]
+
+
+async def _refresh(context: GridContext, chat_id: int, member: Member, draft: Draft) -> None:
+    """Bring the summary showing up to date (after another photo of an album), in place."""
+    if draft.keyboard_message is None:
+        return
+    text, markup = await _screen(context, member, draft)
+    if draft.lead:
+        text = f"{draft.lead}\n\n{text}"
+    with suppress(BadRequest):  # unchanged, or gone: the next summary will be right
+        await context.bot.edit_message_text(
+            text, chat_id=chat_id, message_id=draft.keyboard_message, reply_markup=markup
+        )
 
 
 async def _retire_keyboard(context: GridContext, chat_id: int, draft: Draft) -> None:
@@ -252,12 +401,29 @@ async def _retire_keyboard(context: GridContext, chat_id: int, draft: Draft) -> 
             raise
 
 
+async def _delete_keyboard(context: GridContext, chat_id: int, draft: Draft) -> None:
+    """Delete the previous question (an older summary); if it cannot be, take its buttons off."""
+    message_id = draft.keyboard_message
+    if message_id is None:
+        return
+    try:
+        await context.bot.delete_message(chat_id, message_id)
+    except BadRequest:
+        await _retire_keyboard(context, chat_id, draft)
+    draft.keyboard_message = None
+
+
 async def begin(update: Update, context: GridContext) -> int:
     """/report or the menu button: start a new draft and ask the category."""
     member = await require_leader(update, context)
     if member is None or update.effective_message is None:
         return ConversationHandler.END
-    draft = Draft(flow=new_flow_id(), photos_allowed=context.runtime.config.reports.max_photos > 0)
+    return await _start(update, context, member)
+
+
+async def _start(update: Update, context: GridContext, member: Member) -> int:
+    # The place defaults to the leader's own building (or village group).
+    draft = Draft(flow=new_flow_id(), place_area_id=member.area_id)
     _save(context, draft)
     runtime = context.runtime
     await report_flow.begin(runtime.db, runtime.clock, member, draft.flow)
@@ -284,76 +450,126 @@ async def _current(update: Update, context: GridContext) -> tuple[Member, Draft]
     return member, draft
 
 
+def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
+    """The action and value of a button of this draft valid now; :class:`BadCallback` if not."""
+    flow, action, value = unpack(data, PREFIX, 3)
+    if flow != draft.flow or action not in ACTIONS[step] | ANYTIME:
+        raise BadCallback(data)
+    valid = {
+        "resume": value in ("go", "new", "drop"),
+        "cat": action != "cat" or choose_category(draft, value),
+        "kind": action != "kind" or choose_kind(draft, value),
+        "sum": value in SUMMARY_VALUES,
+        "chg": value in {s.value for s in changeable(draft)},
+        "place": True,  # checked against the member's areas by the caller
+    }[action]
+    if not valid:
+        raise BadCallback(data)
+    if action == "sum" and value == "drop" and draft.open_mode is not Mode.CANCEL:
+        raise BadCallback(data)  # discarding is only ever the answer to "are you sure?"
+    if action == "sum" and value == "parties" and draft.category != Category.DISPUTE:
+        raise BadCallback(data)
+    if action == "sum" and value == "anon" and draft.category != Category.OPINION:
+        raise BadCallback(data)
+    return action, value
+
+
+@_one_at_a_time
 async def button(update: Update, context: GridContext) -> int:
-    """A button of the draft: the answer to the current question, or a summary action."""
+    """A button of the draft: the answer to the open question, or a change at the summary."""
     query = update.callback_query
     assert query is not None
     found = await _current(update, context)
     if isinstance(found, int):
         return found
     member, draft = found
-    lang = member.language
     step = next_step(draft)
     db = context.runtime.db
     try:
-        flow, action, value = unpack(query.data, PREFIX, 3)
-        if flow != draft.flow or action not in ACTIONS[step]:
-            raise BadCallback(query.data)
-        if action == "cat" and not choose_category(draft, value):
-            raise BadCallback(query.data)
-        if action == "kind" and not choose_kind(draft, value):
-            raise BadCallback(query.data)
-        if action == "parties":
-            if value != "skip":
-                raise BadCallback(query.data)
-            draft.parties, draft.parties_done = None, True
-        if action in ("anon", "urg"):
-            if value not in ("0", "1"):
-                raise BadCallback(query.data)
-            if action == "anon":
-                draft.anonymous = value == "1"
-            else:
-                draft.urgent = value == "1"
-        if action == "photos":
-            if value not in ("none", "done"):
-                raise BadCallback(query.data)
-            draft.photos_done = True
+        action, value = _check(draft, step, query.data)
+        area = None
         if action == "place":
             area = await report_flow.place_area(db, member, number(value))
             if area is None:
                 raise BadCallback(query.data)
-            reopen(draft, Step.PLACE)
-            draft.place_area_id = area.id
-        if action == "chg" and value not in {"back", *(s.value for s in changeable(draft))}:
-            raise BadCallback(query.data)
-        if action == "sum" and value not in ("ok", "change", "cancel"):
-            raise BadCallback(query.data)
     except BadCallback:
         await query.answer(await _stale_text(context, member, query.data), show_alert=True)
         return STATE[step]
     await query.answer()
+    if action == "resume":
+        return await _resume(update, context, member, draft, value)
+    if action in ("cat", "kind"):
+        await _echo_choice(query, draft)
+        if action == "cat":
+            # the category is what the message ending an abandoned draft names
+            await report_flow.touch(db, context.runtime.clock, member, draft)
+        return await _ask(update, context, member, draft)
     if action == "sum" and value == "ok":
         return await _submit(update, context, member, draft)
-    if action == "sum" and value == "cancel":
+    if action == "sum" and value == "drop":
         return await _cancel(update, context, member, draft)
-    if action == "sum":  # change: which field?
-        fields = [
-            _button(t(lang, f"report.field.{s}"), draft.flow, "chg", s.value)
-            for s in changeable(draft)
-        ]
-        fields.append(_button(t(lang, "report.button.back"), draft.flow, "chg", "back"))
-        await query.edit_message_text(
-            t(lang, "report.choose_change"), reply_markup=InlineKeyboardMarkup(_rows(fields))
-        )
-        return STATE[step]
-    if action != "chg":
-        await _echo_choice(query, draft)
-    if action == "chg" and value != "back":
-        reopen(draft, Step(value))
-    if action in ("cat", "chg"):
-        # the category is what the message ending an abandoned draft names
-        await report_flow.touch(context.runtime.db, context.runtime.clock, member, draft)
+    draft.mode = None
+    if area is not None:
+        place_at(draft, area.id)
+    elif action == "chg":
+        if value == Step.DESCRIPTION:
+            draft.mode = Mode.DESCRIBE  # the old description stays until a new one comes
+        else:
+            reopen(draft, Step(value))
+            await report_flow.touch(db, context.runtime.clock, member, draft)
+    elif value == "urgent":
+        toggle_urgent(draft)
+    elif value == "anon":
+        toggle_anonymous(draft)
+    elif value in OPENS:
+        draft.mode = OPENS[value]
+    return await _redraw(query, context, member, draft)
+
+
+async def _resume(
+    update: Update, context: GridContext, member: Member, draft: Draft, choice: str
+) -> int:
+    """The answer to "continue this report or start over?"."""
+    if choice == "new":
+        await report_flow.discard(context.runtime.db, member, draft.flow)
+        chat = update.effective_chat
+        assert chat is not None
+        await _retire_keyboard(context, chat.id, draft)
+        return await _start(update, context, member)
+    if choice == "drop":
+        return await _cancel(update, context, member, draft, "report.dropped")
+    draft.mode = None
     return await _ask(update, context, member, draft)
+
+
+@_one_at_a_time
+async def interrupted(update: Update, context: GridContext) -> int:
+    """/report or a menu button in the middle of a report: continue it or start over?
+
+    Nothing is thrown away without the member saying so (issue 9).
+    """
+    draft = _load(context)
+    if draft is None:  # the conversation outlived its draft: a fresh start
+        return await begin(update, context)
+    found = await _current(update, context)
+    if isinstance(found, int):
+        return found
+    member, draft = found
+    lang = member.language
+    chat = update.effective_chat
+    assert chat is not None
+    what = t(lang, "report.expired_unknown")
+    if draft.category is not None:
+        what = t(lang, f"category.{draft.category}")
+    await _retire_keyboard(context, chat.id, draft)
+    sent = await context.bot.send_message(
+        chat.id,
+        t(lang, "report.interrupted", category=what),
+        reply_markup=_resume_buttons(lang, draft.flow),
+    )
+    draft.keyboard_message = sent.message_id
+    _save(context, draft)
+    return STATE[next_step(draft)]
 
 
 async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
@@ -408,18 +624,30 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     return ConversationHandler.END
 
 
-async def _cancel(update: Update, context: GridContext, member: Member, draft: Draft) -> int:
+async def _cancel(
+    update: Update,
+    context: GridContext,
+    member: Member,
+    draft: Draft,
+    key: str = "report.cancelled",
+) -> int:
     context.store.pop(DRAFT, None)
     await report_flow.discard(context.runtime.db, member, draft.flow)
     chat = update.effective_chat
     assert chat is not None
     await _retire_keyboard(context, chat.id, draft)
-    await context.bot.send_message(chat.id, t(member.language, "report.cancelled"))
+    await context.bot.send_message(chat.id, t(member.language, key))
     return ConversationHandler.END
 
 
+@_one_at_a_time
 async def message(update: Update, context: GridContext) -> int:
-    """A message during the draft: the answer to a typed question, or a wrong kind of input."""
+    """A message during the draft: kept for what the open question (or screen) asks.
+
+    Text and voice before the kind is chosen are the description already; a location
+    is the place at any step; photos are taken at any step. Only what cannot be used
+    (a sticker, a file) is answered with the same question.
+    """
     found = await _current(update, context)
     if isinstance(found, int):
         return found
@@ -427,72 +655,115 @@ async def message(update: Update, context: GridContext) -> int:
     msg = update.effective_message
     assert msg is not None
     step = next_step(draft)
+    mode = draft.open_mode if step is Step.SUMMARY else None
     lang = member.language
-    limits = context.runtime.config.reports
-    if step is Step.PHOTOS and msg.photo:
-        return await _photo(context, member, draft, msg, limits.max_photos)
-    if msg.text and step in (Step.DESCRIPTION, Step.PARTIES, Step.PLACE):
-        limit = {
-            Step.DESCRIPTION: limits.description_max_chars,
-            Step.PARTIES: 200,
-            Step.PLACE: 200,
-        }[step]
+    limit = context.runtime.config.reports.description_max_chars
+    early = step in (Step.CATEGORY, Step.KIND)  # kept, and the same question asked again
+    at_summary = step is Step.SUMMARY
+    if msg.photo:
+        return await _photo(update, context, member, draft, msg)
+    lead: str | None = None
+    if msg.location:
+        place_with_location(draft, member.area_id, msg.location.latitude, msg.location.longitude)
+        lead = t(lang, "report.location_kept" if not at_summary else "report.location_taken")
+    elif msg.voice:
+        if mode is Mode.DESCRIBE:
+            reopen(draft, Step.DESCRIPTION)
+        add_voice(draft, msg.voice.file_id, _seconds(msg.voice.duration))
+        if early:
+            lead = t(lang, "report.kept_early")
+        elif at_summary:
+            lead = t(lang, "report.replaced" if mode is Mode.DESCRIBE else "report.voice_added")
+    elif msg.text:
         try:
-            text = clean_text(msg.text, limit)
+            if mode is Mode.PARTIES:
+                draft.parties = clean_text(msg.text, MAX_PARTIES)
+                lead = t(lang, "report.parties_taken")
+            elif mode is Mode.PLACE:
+                place_with_address(draft, member.area_id, clean_text(msg.text, MAX_ADDRESS))
+                lead = t(lang, "report.address_taken")
+            elif mode is Mode.DESCRIBE:
+                text = clean_text(msg.text, limit)
+                reopen(draft, Step.DESCRIPTION)
+                add_description(draft, text, limit)
+                lead = t(lang, "report.replaced")
+            else:
+                add_description(draft, msg.text, limit)
+                if early:
+                    lead = t(lang, "report.kept_early")
+                elif at_summary:
+                    lead = t(lang, "report.text_added")
         except BadText as bad:
-            lead = t(lang, f"report.{bad.reason}", length=bad.length, limit=bad.limit)
-            return await _ask(update, context, member, draft, lead)
-        if step is Step.DESCRIPTION:
-            draft.description = text
-        elif step is Step.PARTIES:
-            draft.parties, draft.parties_done = text, True
-        else:
-            draft.place_text = text
-    elif step is Step.DESCRIPTION and msg.voice:
-        draft.voice_file_id = msg.voice.file_id
-        duration = msg.voice.duration
-        draft.voice_duration = int(
-            duration.total_seconds() if isinstance(duration, timedelta) else duration
-        )
-    elif step is Step.PLACE and msg.location:
-        draft.latitude = msg.location.latitude
-        draft.longitude = msg.location.longitude
+            return await _bad_text(update, context, member, draft, msg.text, bad)
+        draft.held_text = None
     else:
         album = msg.media_group_id
         if album is not None and not first_of_album(draft, album):
             _save(context, draft)
-            return STATE[step]  # an album out of place is explained once, not per photo
-        lead = t(lang, WRONG.get(step, "report.wrong.buttons"))
-        return await _ask(update, context, member, draft, lead)
-    _save(context, draft)
-    return await _ask(update, context, member, draft)
+            return STATE[step]  # an album out of place is explained once, not per item
+        return await _ask(update, context, member, draft, t(lang, WRONG[step]), at_summary)
+    draft.mode = None
+    return await _ask(update, context, member, draft, lead, at_summary)
+
+
+async def _bad_text(
+    update: Update, context: GridContext, member: Member, draft: Draft, text: str, bad: BadText
+) -> int:
+    """Text that cannot be used as it is: say why; a text too long is kept and shown back."""
+    lang = member.language
+    at_summary = next_step(draft) is Step.SUMMARY
+    if bad.reason != "too_long":
+        return await _ask(update, context, member, draft, t(lang, "report.empty"), at_summary)
+    draft.held_text = text.strip()
+    chat = update.effective_chat
+    assert chat is not None
+    # Shown back on its own (at most Telegram's 4096, as it came), to copy and shorten.
+    await context.bot.send_message(chat.id, escape(draft.held_text))
+    cut = bad.length - bad.limit
+    lead = t(lang, "report.too_long", length=bad.length, limit=bad.limit, cut=cut)
+    return await _ask(update, context, member, draft, lead, at_summary)
 
 
 async def _photo(
-    context: GridContext, member: Member, draft: Draft, msg: Message, limit: int
+    update: Update, context: GridContext, member: Member, draft: Draft, msg: Message
 ) -> int:
-    """A photo, alone or one of an album: kept, and acknowledged once per album."""
+    """A photo, alone or one of an album, at any step: kept, and acknowledged once per album.
+
+    Photos are the description when nothing else was said; a caption is added to it.
+    """
     lang = member.language
+    limits = context.runtime.config.reports
+    limit = limits.max_photos
+    before = next_step(draft)
     largest = msg.photo[-1]
     kept = add_photo(draft, largest.file_id, largest.file_unique_id, limit)
     album = msg.media_group_id
-    first = album is None or first_of_album(draft, album)
-    # Said once: an album is acknowledged at its first photo, the limit when first passed.
+    first = album is None or first_of_album(draft, album)  # remembered before anything fails
+    lead: str | None = None
+    if msg.caption:
+        try:
+            add_description(draft, msg.caption, limits.description_max_chars)
+        except BadText as bad:
+            if bad.reason == "too_long":
+                return await _bad_text(update, context, member, draft, msg.caption, bad)
     if not kept and not draft.full_noted:
         draft.full_noted = True
-        text = t(lang, "report.photos_full", limit=limit)
-    elif not first or not kept:
+        lead = t(lang, "report.photos_full", limit=limit) if limit else t(lang, "report.photos_off")
+    elif not first:
+        # Another photo of an album already answered: the summary showing is brought up to date.
+        if (kept or msg.caption) and before is Step.SUMMARY:
+            await _refresh(context, msg.chat_id, member, draft)
         _save(context, draft)
-        return STATE[Step.PHOTOS]
-    elif album is not None:
-        text = t(lang, "report.album_received")
-    else:
-        text = t(lang, "report.photo_received", count=len(draft.photos), limit=limit)
-    await _retire_keyboard(context, msg.chat_id, draft)
-    sent = await msg.reply_text(text, reply_markup=_photo_buttons(lang, draft))
-    draft.keyboard_message = sent.message_id
-    _save(context, draft)
-    return STATE[Step.PHOTOS]
+        return STATE[next_step(draft)]
+    elif not kept:
+        _save(context, draft)
+        return STATE[next_step(draft)]
+    elif before in (Step.CATEGORY, Step.KIND):
+        lead = t(lang, "report.photo_kept_early")
+    elif before is Step.SUMMARY:
+        lead = t(lang, "report.photos_added")
+    draft.mode = None
+    return await _ask(update, context, member, draft, lead, before is Step.SUMMARY)
 
 
 async def cancel(update: Update, context: GridContext) -> int:
@@ -577,20 +848,23 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         MessageHandler(label_filter("report"), begin),
     ]
     # Every question takes the same handlers: the draft says which question is open, and
-    # each callback checks the answer against it. Menu buttons are left to the guard.
+    # each callback checks the answer against it.
     step_handlers: list[BaseHandler[Any, Any, Any]] = [
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
+        # /report or a menu button mid-report: asked to continue or start over, never lost.
+        CommandHandler("report", interrupted, filters=private),
+        MessageHandler(private & any_label(), interrupted),
         # Edits of earlier answers are not answers: the summary is where fields change.
-        MessageHandler(
-            private & filters.UpdateType.MESSAGE & ~filters.COMMAND & ~any_label(), message
-        ),
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.COMMAND, message),
     ]
+    states: dict[object, list[BaseHandler[Any, Any, Any]]] = dict.fromkeys(
+        (*STATE.values(), *LEGACY_STATES), step_handlers
+    )
     conversation: ConversationHandler[GridContext] = ConversationHandler(
         name=NAME,
         persistent=True,
         entry_points=entry,
-        states={STATE[step]: step_handlers for step in Step},
-        fallbacks=[CommandHandler("cancel", cancel), *entry],
-        allow_reentry=True,
+        states=states,
+        fallbacks=[CommandHandler("cancel", cancel)],
     )
     return [conversation, CallbackQueryHandler(stale_button, pattern=pattern(PREFIX))]

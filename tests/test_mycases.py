@@ -46,8 +46,7 @@ async def test_a_report_made_in_the_bot_shows_in_mycases(gridbot: OfflineBot) ->
     for label in ("环境卫生", "垃圾堆积"):
         await user.press(label)
     await user.send("垃圾")
-    for label in ("不需要照片", "1单元", "一般", "✅ 提交"):
-        await user.press(label)
+    await user.press("✅ 提交")
     gridbot.clock.advance(timedelta(minutes=5))
     await user.send("/mycases")
     assert "共 1 件" in user.last_text

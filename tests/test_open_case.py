@@ -122,3 +122,25 @@ async def test_each_admin_receives_the_alert_with_photos(gridbot: OfflineBot) ->
     assert len(admin.client.photos) == 2
     rows = await outbox.of_kind(gridbot.db, "case.new")
     assert [r.status for r in rows] == ["sent"]
+
+
+async def test_photos_alone_describe_a_case_but_nothing_at_all_does_not(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    assert leader.member is not None
+    photos = Report(category=Category.SANITATION, subcategory="garbage", photos=(("p", "u"),))
+    opened = await open_case(
+        gridbot.db, gridbot.clock, gridbot.config, leader.member, photos, idempotency_key="p"
+    )
+    assert opened.created and opened.case.description is None
+    with pytest.raises(ReportRefused):
+        await open_case(
+            gridbot.db,
+            gridbot.clock,
+            gridbot.config,
+            leader.member,
+            Report(category=Category.SANITATION, subcategory="garbage"),
+            idempotency_key="q",
+        )
+    assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 1

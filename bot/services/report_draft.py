@@ -1,11 +1,17 @@
 """The rules of a /report draft: what is asked next, what may be typed, what is filed.
 
 A draft is what a leader has answered so far. It is kept as plain JSON in the
-member's conversation data (so it survives a restart) and read back here. The
-next question is always the first one not yet answered, in the order of
-:data:`ORDER`; changing a field at the summary clears it (and what depends on it),
-so the same rule asks it again and then returns to the summary. Nothing here
-touches the database or Telegram.
+member's conversation data (so it survives a restart) and read back here.
+
+Only three things are asked (issue 15): the category, its kind, and one message
+describing what happened (text, voice, or photos with or without a caption). The
+rest has a default the summary shows and one tap changes: the place is the leader's
+own building (or village group), the urgency is 一般, there are no photos until
+some are sent, a dispute's parties are left out and an opinion is not anonymous.
+The next question is always the first unanswered one of :data:`ORDER`; at the
+summary, :attr:`Draft.mode` says which of its small screens is open (the place,
+the parties, ...), so a message sent there is taken for what that screen asks.
+Nothing here touches the database or Telegram.
 """
 
 from __future__ import annotations
@@ -27,16 +33,22 @@ class Step(StrEnum):
 
     CATEGORY = "category"
     KIND = "kind"  # the kind of case; for an opinion, its topic
-    PARTIES = "parties"  # disputes only
-    ANONYMOUS = "anonymous"  # opinions only
     DESCRIPTION = "description"
-    PHOTOS = "photos"
-    PLACE = "place"
-    URGENCY = "urgency"
     SUMMARY = "summary"
 
 
 ORDER: tuple[Step, ...] = tuple(Step)
+
+
+class Mode(StrEnum):
+    """A small screen of the summary: what a message sent at the summary is taken for."""
+
+    PLACE = "place"  # 📍 改地点: a unit button, a shared location or a typed address
+    PARTIES = "parties"  # ➕ 当事双方: the parties typed (disputes)
+    PHOTOS = "photos"  # 📷 加照片: photos (taken at the summary anyway)
+    DESCRIBE = "describe"  # the description said again, replacing the old one
+    CHANGE = "change"  # ✏️ 修改: which of category, kind, description
+    CANCEL = "cancel"  # ❌ 取消: are you sure?
 
 
 class BadText(ValueError):
@@ -61,22 +73,28 @@ class Draft:
     category: str | None = None
     kind: str | None = None
     parties: str | None = None
-    parties_done: bool = False
-    anonymous: bool | None = None
+    anonymous: bool = False
     description: str | None = None
     voice_file_id: str | None = None
     voice_duration: int | None = None
+    more_voices: list[list[Any]] = field(
+        default_factory=list
+    )  # [file_id, seconds], after the first
     photos: list[list[str | None]] = field(default_factory=list)  # [file_id, unique_id]
-    photos_done: bool = False
-    photos_allowed: bool = True  # reports.max_photos = 0 turns the photo step off
     albums: list[str] = field(default_factory=list)
     full_noted: bool = False  # the leader was told that photos past the limit are not kept
-    place_area_id: int | None = None
+    place_area_id: int | None = None  # set to the leader's own area when the draft begins
     place_text: str | None = None
     latitude: float | None = None
     longitude: float | None = None
-    urgent: bool | None = None
+    urgent: bool = False
+    mode: str | None = None  # the summary's open screen (a Mode), None for the summary itself
     keyboard_message: int | None = None  # the message whose buttons answer the open question
+    # A text sent over its limit: kept (and shown back) so the leader shortens it, not retypes it.
+    held_text: str | None = None
+    # The note shown above the open question, so a redraw in place (an album's next photo)
+    # keeps saying it.
+    lead: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""
@@ -88,29 +106,32 @@ class Draft:
         if not isinstance(data, dict) or not isinstance(data.get("flow"), str):
             return None
         known = {f.name for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        # drafts begun before the four-tap flow kept "not answered yet" as None
+        for flag in ("anonymous", "urgent"):
+            values[flag] = bool(values.get(flag))
         try:
-            return cls(**{k: v for k, v in data.items() if k in known})
+            return cls(**values)
         except TypeError:
             return None
 
     @property
-    def has_place(self) -> bool:
-        """Whether a place was given, in any of the three ways."""
-        return (
-            self.place_area_id is not None
-            or self.place_text is not None
-            or self.latitude is not None
-        )
+    def described(self) -> bool:
+        """Whether the leader has said what happened: text, voice or photos."""
+        return self.description is not None or self.voice_file_id is not None or bool(self.photos)
+
+    @property
+    def open_mode(self) -> Mode | None:
+        """The summary's open screen, if any."""
+        try:
+            return Mode(self.mode) if self.mode else None
+        except ValueError:
+            return None
 
 
 def steps_of(category: str | None) -> tuple[Step, ...]:
-    """The questions asked for a category, in order (the summary last)."""
-    skipped = set()
-    if category != Category.DISPUTE:
-        skipped.add(Step.PARTIES)
-    if category != Category.OPINION:
-        skipped.add(Step.ANONYMOUS)
-    return tuple(step for step in ORDER if step not in skipped)
+    """The questions asked for a category, in order (the summary last): the same for all."""
+    return ORDER
 
 
 def answered(draft: Draft, step: Step) -> bool:
@@ -120,18 +141,8 @@ def answered(draft: Draft, step: Step) -> bool:
             return draft.category is not None
         case Step.KIND:
             return draft.kind is not None
-        case Step.PARTIES:
-            return draft.parties_done
-        case Step.ANONYMOUS:
-            return draft.anonymous is not None
         case Step.DESCRIPTION:
-            return draft.description is not None or draft.voice_file_id is not None
-        case Step.PHOTOS:
-            return draft.photos_done or not draft.photos_allowed
-        case Step.PLACE:
-            return draft.has_place
-        case Step.URGENCY:
-            return draft.urgent is not None
+            return draft.described
         case Step.SUMMARY:
             return False
 
@@ -145,12 +156,8 @@ def next_step(draft: Draft) -> Step:
 
 
 def changeable(draft: Draft) -> tuple[Step, ...]:
-    """The fields a leader may change from the summary."""
-    return tuple(
-        s
-        for s in steps_of(draft.category)
-        if s is not Step.SUMMARY and (s is not Step.PHOTOS or draft.photos_allowed)
-    )
+    """The questions a leader may answer again from the summary (✏️ 修改)."""
+    return (Step.CATEGORY, Step.KIND, Step.DESCRIPTION)
 
 
 def reopen(draft: Draft, step: Step) -> None:
@@ -159,25 +166,13 @@ def reopen(draft: Draft, step: Step) -> None:
         case Step.CATEGORY:
             # the kinds, parties and anonymity belong to the category
             draft.category = draft.kind = draft.parties = None
-            draft.parties_done = False
-            draft.anonymous = None
+            draft.anonymous = False
         case Step.KIND:
             draft.kind = None
-        case Step.PARTIES:
-            draft.parties, draft.parties_done = None, False
-        case Step.ANONYMOUS:
-            draft.anonymous = None
         case Step.DESCRIPTION:
             draft.description = draft.voice_file_id = None
             draft.voice_duration = None
-        case Step.PHOTOS:
-            draft.photos, draft.albums, draft.photos_done = [], [], False
-            draft.full_noted = False
-        case Step.PLACE:
-            draft.place_area_id = draft.place_text = None
-            draft.latitude = draft.longitude = None
-        case Step.URGENCY:
-            draft.urgent = None
+            draft.more_voices = []
         case Step.SUMMARY:
             raise ValueError("the summary is not a field")
 
@@ -208,6 +203,63 @@ def clean_text(text: str, limit: int) -> str:
     return cleaned
 
 
+def add_description(draft: Draft, text: str, limit: int) -> None:
+    """Add typed text to the description (a new line); :class:`BadText` past ``limit`` in all.
+
+    Nothing is changed when the text is refused; the caller keeps it in ``held_text``.
+    """
+    cleaned = text.strip()
+    if not cleaned:
+        raise BadText("empty", 0, limit)
+    combined = cleaned if draft.description is None else f"{draft.description}\n{cleaned}"
+    if len(combined) > limit:
+        raise BadText("too_long", len(combined), limit)
+    draft.description = combined
+    draft.held_text = None
+
+
+def add_voice(draft: Draft, file_id: str, seconds: int) -> None:
+    """Add a voice message to the description: the first is the case's voice, others follow."""
+    if draft.voice_file_id is None:
+        draft.voice_file_id, draft.voice_duration = file_id, seconds
+    else:
+        draft.more_voices = [*draft.more_voices, [file_id, seconds]]
+
+
+def toggle_urgent(draft: Draft) -> None:
+    """🔴 标为紧急 / back to 一般."""
+    draft.urgent = not draft.urgent
+
+
+def toggle_anonymous(draft: Draft) -> bool:
+    """🙈 匿名 on or off, for an opinion; False (nothing changed) for another category."""
+    if draft.category != Category.OPINION:
+        return False
+    draft.anonymous = not draft.anonymous
+    return True
+
+
+def place_at(draft: Draft, area_id: int) -> None:
+    """A building or unit chosen by button: it replaces any address or location given."""
+    draft.place_area_id = area_id
+    draft.place_text = None
+    draft.latitude = draft.longitude = None
+
+
+def place_with_address(draft: Draft, home_area_id: int, text: str) -> None:
+    """A typed address, kept with the area it is in (the chosen unit, else the leader's own)."""
+    if draft.place_area_id is None:
+        draft.place_area_id = home_area_id
+    draft.place_text = text
+
+
+def place_with_location(draft: Draft, home_area_id: int, latitude: float, longitude: float) -> None:
+    """A shared location, kept with the area it is in (the chosen unit, else the leader's own)."""
+    if draft.place_area_id is None:
+        draft.place_area_id = home_area_id
+    draft.latitude, draft.longitude = latitude, longitude
+
+
 def add_photo(draft: Draft, file_id: str, unique_id: str | None, limit: int) -> bool:
     """Keep a photo; False (and nothing kept) when ``limit`` photos are there already."""
     if len(draft.photos) >= limit:
@@ -233,6 +285,9 @@ def to_report(draft: Draft) -> Report:
     details: dict[str, Any] = {}
     if category is Category.DISPUTE and draft.parties:
         details["parties"] = draft.parties
+    if draft.more_voices:
+        # the case has one voice column; further voice messages ride in the details
+        details["voices"] = [{"file_id": f, "duration": s} for f, s in draft.more_voices]
     return Report(
         category=category,
         subcategory=draft.kind,
@@ -245,6 +300,6 @@ def to_report(draft: Draft) -> Report:
         place_text=draft.place_text,
         latitude=draft.latitude,
         longitude=draft.longitude,
-        urgent=bool(draft.urgent),
-        anonymous=category is Category.OPINION and bool(draft.anonymous),
+        urgent=draft.urgent,
+        anonymous=category is Category.OPINION and draft.anonymous,
     )

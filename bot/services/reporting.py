@@ -71,8 +71,9 @@ async def open_case(
     """File ``report`` as a new case of ``reporter``'s community; see the module doc."""
     if not is_subcategory(report.category, report.subcategory):
         raise ReportRefused(f"{report.subcategory!r} is not a kind of {report.category}")
-    if report.description is None and report.voice_file_id is None:
-        raise ReportRefused("a report needs a description, typed or spoken")
+    if report.description is None and report.voice_file_id is None and not report.photos:
+        # photos alone say what happened too (issue 15: "or photos, with or without a caption")
+        raise ReportRefused("a report needs a description: typed, spoken or photographed")
     community_id = community_id_of(reporter.area_id_path)
     if community_id is None:
         raise ReportRefused("the reporter is above community level")
