@@ -29,6 +29,7 @@ from bot.runtime import Runtime
 from bot.services import cases as cases_service
 from handlers import (
     cancel,
+    card_full,
     case_actions,
     case_alerts,
     cases_list,
@@ -77,6 +78,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     mycases,
     cases_list,
     group_binding,
+    card_full,
     duties,
     help_command,
     language,

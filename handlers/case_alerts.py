@@ -21,7 +21,9 @@ from bot.services.cases import Card, Viewer
 from bot.services.grid import AreaKind
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
+from bot.texts_fit import fit
 from handlers.callbacks import pack
+from handlers.show_all import CARD, with_show_all
 
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
@@ -42,7 +44,23 @@ def edit_key(case_id: int, recipient: str) -> str:
 
 
 def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
-    """The text of a case's card for one holder."""
+    """The text of a case's card for one holder, shortened to fit one message."""
+    return fit(whole_card_text(runtime, card, lang, viewer)).text
+
+
+def fitted_card(
+    runtime: Runtime, card: Card, lang: str, viewer: Viewer
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A holder's card as sent: fitted text, and its buttons (📄 查看全文 if shortened)."""
+    fitted = fit(whole_card_text(runtime, card, lang, viewer))
+    markup = card_buttons(card, lang, viewer)
+    if fitted.shortened:
+        markup = with_show_all(markup, lang, CARD, card.view.case.id)
+    return fitted.text, markup
+
+
+def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
+    """The text of a case's card for one holder, every field whole (may be too long)."""
     case = card.view.case
     reporter = card.view.reporter
     to_db_now = cases.stamp(runtime.clock)
@@ -145,7 +163,20 @@ async def card_message(
     viewer = await cases.viewer(
         runtime.db, card.view.case, None if member is None else member.id, recipient
     )
-    return card_text(runtime, card, lang, viewer), card_buttons(card, lang, viewer)
+    return fitted_card(runtime, card, lang, viewer)
+
+
+async def whole_card(
+    runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
+) -> str | None:
+    """A case's card as one holder sees it, every field whole; None if there is no case."""
+    card = await cases.card(runtime.db, case_id)
+    if card is None:
+        return None
+    viewer = await cases.viewer(
+        runtime.db, card.view.case, None if member is None else member.id, recipient
+    )
+    return whole_card_text(runtime, card, lang, viewer)
 
 
 async def _alert(
@@ -156,8 +187,7 @@ async def _alert(
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card.view.case, row.member_id, row.recipient)
-    text = card_text(runtime, card, language, viewer)
-    markup = card_buttons(card, language, viewer)
+    text, markup = fitted_card(runtime, card, language, viewer)
     key = edit_key(case_id, row.recipient) if row.channel == TELEGRAM else None
     if not first:
         return Outgoing(text=text, reply_markup=markup, edit_key=key, edit_only=True)
