@@ -11,6 +11,8 @@ action buttons to redraw a card at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
@@ -23,7 +25,7 @@ from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.texts_fit import fit
 from handlers.callbacks import pack
-from handlers.show_all import CARD, with_show_all
+from handlers.show_all import CARD, TIMELINE, with_show_all
 
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
@@ -365,12 +367,34 @@ async def render_blocked(runtime: Runtime, row: OutboxRow, language: str) -> Out
     )
 
 
+def fitting(render: Renderer, what: str | None) -> Renderer:
+    """``render`` with its text made to fit; when shortened, 📄 查看全文 shows ``what``.
+
+    ``what`` is the whole view of the row's case its recipient may see: the card for
+    admins, the timeline for the reporter (None: no button).
+    """
+
+    async def fitted(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+        outgoing = await render(runtime, row, language)
+        if outgoing is None:
+            return None
+        shortened = fit(outgoing.text)
+        if not shortened.shortened:
+            return outgoing
+        markup = outgoing.reply_markup
+        if what is not None and "case_id" in row.payload:
+            markup = with_show_all(markup, language, what, int(row.payload["case_id"]))
+        return replace(outgoing, text=shortened.text, reply_markup=markup)
+
+    return fitted
+
+
 RENDERERS: dict[str, Renderer] = {
     cases.CASE_NEW: render_new_case,
     cases.CASE_ALERT: render_new_case,
     cases.CASE_UPDATE: render_update,
-    cases.CASE_NOTICE: render_notice,
-    cases.CASE_REPORTER: render_reporter,
-    cases.CASE_REVISIT: render_revisit,
-    cases.MEMBER_BLOCKED: render_blocked,
+    cases.CASE_NOTICE: fitting(render_notice, CARD),
+    cases.CASE_REPORTER: fitting(render_reporter, TIMELINE),
+    cases.CASE_REVISIT: fitting(render_revisit, CARD),
+    cases.MEMBER_BLOCKED: fitting(render_blocked, None),
 }

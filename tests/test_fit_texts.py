@@ -8,7 +8,8 @@ such refusal or logged error. A shortened text offers 📄 查看全文, which s
 from __future__ import annotations
 
 from bot.offline import OfflineBot, Person
-from bot.services.cases import MAX_TEXT
+from bot.services import cases
+from bot.services.cases import MAX_TEXT, MediationRecord
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.members import MAX_NAME
@@ -89,3 +90,54 @@ async def test_show_all_is_refused_to_who_may_not_see_the_case(gridbot: OfflineB
     assert stranger.client.texts(mark) == []
     await stranger.client.press_data("all:c:abc")
     assert stranger.client.texts(mark) == []
+
+
+async def test_a_long_timeline_is_shortened_and_shown_whole_on_request(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    assert leader.member is not None and admin.member is not None
+    case_id = await full_report(gridbot, leader)
+    db, clock, config = gridbot.db, gridbot.clock, gridbot.config
+    version = int(await db.fetchval("SELECT version FROM cases WHERE id = ?", (case_id,)))
+    case = await cases.accept(db, clock, admin.member, case_id, version)
+    for n in range(4):
+        case = await cases.resolve(
+            db,
+            clock,
+            config,
+            admin.member,
+            case_id,
+            case.version,
+            long_text(f"结果{n}完", MAX_TEXT),
+            mediation=MediationRecord("甲乙", "漏水", "修好", "一周内"),
+        )
+        case = await cases.reopen(
+            db,
+            clock,
+            config,
+            leader.member,
+            case_id,
+            case.version,
+            long_text(f"理由{n}完", MAX_TEXT),
+        )
+    await gridbot.run_due_jobs()  # every notice to the reporter fits, or the fixture fails
+    await leader.client.send("/mycases")
+    await leader.client.press("1. YH-20260613-0001")
+    shown = leader.client.last
+    assert shown is not None and "…" in shown.text
+    assert len(shown.text) <= 4096
+    mark = leader.client.mark()
+    await leader.client.press(SHOW_ALL)
+    parts = leader.client.texts(mark)
+    assert len(parts) >= 3
+    whole = "".join(parts)
+    for n in range(4):
+        assert f"结果{n}完" in whole and f"理由{n}完" in whole
+    assert "描述完" in whole
+    # someone else's case: a forged button shows nothing
+    other = await gridbot.member("赵刚", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    mark = other.client.mark()
+    await other.client.press_data(f"all:t:{case_id}")
+    assert other.client.texts(mark) == []

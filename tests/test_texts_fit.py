@@ -26,7 +26,11 @@ def test_short_text_is_left_alone() -> None:
 
 def test_long_lines_are_cut_short_lines_kept() -> None:
     title = "🆕 <b>案件 YH-20260613-0012</b>（紧急）· 待受理"
-    lines = [title, "情况：" + escape("漏<水>&" * 700), *("📝 备注：" + "字" * 1500 for _ in range(3))]
+    lines = [
+        title,
+        "情况：" + escape("漏<水>&" * 700),
+        *("📝 备注：" + "字" * 1500 for _ in range(3)),
+    ]
     fitted = fit("\n".join(lines))
     assert fitted.shortened
     rendered = shown(fitted.text)
