@@ -32,7 +32,7 @@ from telegram.ext import (
 from bot.i18n import Html, escape, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
-from bot.services import report_flow
+from bot.services import report_flow, typed_text
 from bot.services.categories import SUBCATEGORIES, Category
 from bot.services.members import Member
 from bot.services.report_draft import (
@@ -438,7 +438,7 @@ async def message(update: Update, context: GridContext) -> int:
             Step.PLACE: 200,
         }[step]
         try:
-            text = clean_text(msg.text, limit)
+            text = clean_text(typed_text.clean_text(msg.text), limit)
         except BadText as bad:
             lead = t(lang, f"report.{bad.reason}", length=bad.length, limit=bad.limit)
             return await _ask(update, context, member, draft, lead)
