@@ -20,8 +20,8 @@ from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
-from bot.services.cases import GroupRefused
 from bot.services.areas import Area
+from bot.services.cases import GroupRefused
 from bot.services.members import Member
 from bot.services.routing import admins_at
 from handlers.access import require_admin
@@ -57,8 +57,12 @@ async def bind(update: Update, context: GridContext) -> None:
     audience = await _audience(context, chat, area, lang)
     await message.reply_text(
         "\n".join(
-            [t(lang, "handling.group.bound", area=area.path), *audience]
-            + ["", t(lang, "handling.group.bound_receives")]
+            [
+                t(lang, "handling.group.bound", area=area.path),
+                *audience,
+                "",
+                t(lang, "handling.group.bound_receives"),
+            ]
         )
     )
 
