@@ -13,7 +13,9 @@ from bot.services.cases import MAX_TEXT, MediationRecord
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.members import MAX_NAME
+from bot.services.notify import notify_member
 from bot.services.reporting import Report, open_case
+from storage.times import to_db
 
 SHOW_ALL = "📄 查看全文"
 
@@ -141,3 +143,28 @@ async def test_a_long_timeline_is_shortened_and_shown_whole_on_request(
     mark = other.client.mark()
     await other.client.press_data(f"all:t:{case_id}")
     assert other.client.texts(mark) == []
+
+
+async def test_a_notice_quoting_a_reason_longer_than_any_limit_still_arrives(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    assert leader.member is not None
+    case_id = await full_report(gridbot, leader)
+    # A reason far past what the service lets through today: the notice fits all the same.
+    reason = long_text("原因完", 6000)
+    await notify_member(
+        gridbot.db,
+        leader.member,
+        cases.CASE_REPORTER,
+        {"case_id": case_id, "event": "rejected", "reason": "other", "text": reason},
+        now=to_db(gridbot.clock.now()),
+    )
+    await gridbot.run_due_jobs()
+    notice = leader.client.last
+    assert notice is not None and "不予受理" in notice.text and notice.text.endswith("…")
+    assert SHOW_ALL in [label for row in leader.client.buttons(notice) for label in row]
+    sent = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'sent'")
+    failed = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'failed'")
+    assert sent and not failed
