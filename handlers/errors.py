@@ -43,8 +43,9 @@ async def on_error(update: object, context: GridContext) -> None:
     query = update.callback_query
     limiter = context.bot.rate_limiter
     # A press takes one answer; if the handler gave it already, say it in the chat.
-    answered = isinstance(limiter, AnsweredQueries) and query is not None
-    answered = answered and limiter.answered(query.id)  # type: ignore[union-attr]
+    answered = False
+    if query is not None and isinstance(limiter, AnsweredQueries):
+        answered = limiter.answered(query.id)
     try:
         if query is not None and not answered:
             await query.answer(t(lang, key), show_alert=True)
