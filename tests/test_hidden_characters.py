@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 
+from bot.clock import FakeClock
 from bot.offline import OfflineBot
 from bot.services.grid import Role
 from tests.test_join import make_invite, member_row
 from tests.test_report_flow import admin, leader
+from tests.test_text_question import excusing
 
 FAMILY = "👨\u200d👩\u200d👧"
 HOSTILE = "楼道\u202e堆物\x00\u200b漏水\u2066"
@@ -76,3 +78,10 @@ async def test_a_text_made_only_of_hidden_characters_is_refused_as_empty(
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
     await user.send("垃圾")
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0  # the report goes on
+
+
+async def test_an_answer_to_a_question_is_cleaned(gridbot: OfflineBot, clock: FakeClock) -> None:
+    assistant = await excusing(gridbot, clock)
+    await assistant.client.send("家里\u202e有事\x00\u200b")
+    assert "已记录请假" in assistant.client.last_text
+    assert await gridbot.db.fetchval("SELECT reason FROM meeting_attendance") == "家里有事"
