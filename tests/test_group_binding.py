@@ -49,3 +49,19 @@ async def test_binding_in_english(gridbot: OfflineBot) -> None:
     await group.send("/bindgroup")
     assert "(not counting the bot): 1; admins of that area among them: 1" in group.last_text
     assert "no internal notes" in group.last_text
+
+
+async def test_a_group_bound_to_one_community_is_not_taken_by_another(gridbot: OfflineBot) -> None:
+    ours = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    theirs = await gridbot.member("周末", Role.COMMUNITY_ADMIN, "光明街社区")
+    street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    ids = [ours.client.user.id, theirs.client.user.id, street.client.user.id]
+    gridbot.api.add_group(-704, "联合群", members=ids)
+    await ours.client.in_chat(-704).send("/bindgroup")
+    await theirs.client.in_chat(-704).send("/bindgroup")
+    assert "只有该单位的管理员" in theirs.client.in_chat(-704).last_text
+    area = "SELECT a.name FROM area_groups g JOIN areas a ON a.id = g.area_id"
+    assert await gridbot.db.fetchval(area) == "滨河社区"
+    # the street answers for both communities: it may move the group up to itself
+    await street.client.in_chat(-704).send("/bindgroup")
+    assert await gridbot.db.fetchval(area) == "光明街道"
