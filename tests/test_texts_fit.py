@@ -7,6 +7,8 @@ Telegram refuses, so "fits" means what Telegram would count.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.i18n import escape
 from bot.standin.html import parse_html, utf16_len
@@ -87,3 +89,23 @@ def test_split_reopens_a_tag_broken_inside() -> None:
     assert len(parts) == 3
     assert all(p.startswith("<i>") and p.endswith("</i>") for p in parts)
     assert sum(len(shown(p)) for p in parts) == 9000
+
+
+pieces = st.one_of(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300).map(escape),
+    st.sampled_from(["<b>标题</b>", "<i>斜</i>", '<a href="https://t.me/x">链接</a>', "\n"]),
+    st.text(alphabet="漏水😀&<>\n ", max_size=2000).map(escape),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(pieces, max_size=12), limit=st.sampled_from([CAPTION_LIMIT, TEXT_LIMIT]))
+def test_any_text_fits_and_splits_back_whole(parts: list[str], limit: int) -> None:
+    text = "".join(parts)
+    fitted = fit(text, limit)
+    assert utf16_len(parse_html(fitted.text, strict=True).text) <= limit
+    assert fitted.shortened == (rendered_length(text) > limit)
+    whole = "".join(shown(part) for part in split(text, limit))
+    for part in split(text, limit):
+        assert utf16_len(shown(part)) <= limit
+    assert "".join(whole.split()) == "".join(shown(text).split())
