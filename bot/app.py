@@ -20,6 +20,7 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, Co
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
+from bot.answered import AnsweredQueries
 from bot.application import GridApplication, HandledQueue, job_queue_of
 from bot.config import Config
 from bot.delivery import Delivery
@@ -29,6 +30,7 @@ from bot.runtime import Runtime
 from bot.services import cases as cases_service
 from handlers import (
     cancel,
+    card_full,
     case_actions,
     case_alerts,
     cases_list,
@@ -77,6 +79,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     mycases,
     cases_list,
     group_binding,
+    card_full,
     duties,
     help_command,
     language,
@@ -149,7 +152,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=GridContext))
         .persistence(SQLitePersistence(runtime.db))
-        .rate_limiter(rate_limiter or production_rate_limiter())
+        .rate_limiter(AnsweredQueries(rate_limiter or production_rate_limiter()))
         .post_init(on_startup)
         .update_queue(HandledQueue())
     )

@@ -15,6 +15,7 @@ from telegram import CallbackQuery, Message, Update
 
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
+from bot.services.typed_text import clean_text
 from handlers.context import GridContext
 
 
@@ -79,10 +80,13 @@ async def require_button(
 async def require_text(
     update: Update, context: GridContext, check: Check = require_member
 ) -> tuple[Message, str, Member] | None:
-    """The typed message, its text and its sender as ``check`` allows, or None after refusing."""
+    """The typed message, its text and its sender as ``check`` allows, or None after refusing.
+
+    The text is cleaned of characters that hide or reorder text (``clean_text``).
+    """
     message = update.effective_message
     assert message is not None and message.text is not None  # only TEXT handlers call this
     member = await check(update, context)
     if member is None:
         return None
-    return message, message.text, member
+    return message, clean_text(message.text), member

@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services import cases
+from bot.services import cases, typed_text
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
@@ -283,7 +283,7 @@ async def _typed(update: Update, context: GridContext) -> tuple[Member, dict[str
     draft = _draft(context)
     if member is None or draft is None or message is None or message.text is None:
         return None
-    text = message.text.strip()
+    text = typed_text.clean_text(message.text).strip()
     if len(text) > MAX_TEXT:
         await message.reply_text(t(member.language, "handling.ask.too_long", limit=MAX_TEXT))
         return None

@@ -11,6 +11,8 @@ action buttons to redraw a card at once.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import t
@@ -21,7 +23,9 @@ from bot.services.cases import Card, Viewer
 from bot.services.grid import AreaKind
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
+from bot.texts_fit import fit
 from handlers.callbacks import pack
+from handlers.show_all import CARD, TIMELINE, with_show_all
 
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
@@ -42,7 +46,23 @@ def edit_key(case_id: int, recipient: str) -> str:
 
 
 def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
-    """The text of a case's card for one holder."""
+    """The text of a case's card for one holder, shortened to fit one message."""
+    return fit(whole_card_text(runtime, card, lang, viewer)).text
+
+
+def fitted_card(
+    runtime: Runtime, card: Card, lang: str, viewer: Viewer
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A holder's card as sent: fitted text, and its buttons (📄 查看全文 if shortened)."""
+    fitted = fit(whole_card_text(runtime, card, lang, viewer))
+    markup = card_buttons(card, lang, viewer)
+    if fitted.shortened:
+        markup = with_show_all(markup, lang, CARD, card.view.case.id)
+    return fitted.text, markup
+
+
+def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
+    """The text of a case's card for one holder, every field whole (may be too long)."""
     case = card.view.case
     reporter = card.view.reporter
     to_db_now = cases.stamp(runtime.clock)
@@ -145,7 +165,20 @@ async def card_message(
     viewer = await cases.viewer(
         runtime.db, card.view.case, None if member is None else member.id, recipient
     )
-    return card_text(runtime, card, lang, viewer), card_buttons(card, lang, viewer)
+    return fitted_card(runtime, card, lang, viewer)
+
+
+async def whole_card(
+    runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
+) -> str | None:
+    """A case's card as one holder sees it, every field whole; None if there is no case."""
+    card = await cases.card(runtime.db, case_id)
+    if card is None:
+        return None
+    viewer = await cases.viewer(
+        runtime.db, card.view.case, None if member is None else member.id, recipient
+    )
+    return whole_card_text(runtime, card, lang, viewer)
 
 
 async def _alert(
@@ -156,8 +189,7 @@ async def _alert(
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card.view.case, row.member_id, row.recipient)
-    text = card_text(runtime, card, language, viewer)
-    markup = card_buttons(card, language, viewer)
+    text, markup = fitted_card(runtime, card, language, viewer)
     key = edit_key(case_id, row.recipient) if row.channel == TELEGRAM else None
     if not first:
         return Outgoing(text=text, reply_markup=markup, edit_key=key, edit_only=True)
@@ -335,12 +367,34 @@ async def render_blocked(runtime: Runtime, row: OutboxRow, language: str) -> Out
     )
 
 
+def fitting(render: Renderer, what: str | None) -> Renderer:
+    """``render`` with its text made to fit; when shortened, 📄 查看全文 shows ``what``.
+
+    ``what`` is the whole view of the row's case its recipient may see: the card for
+    admins, the timeline for the reporter (None: no button).
+    """
+
+    async def fitted(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+        outgoing = await render(runtime, row, language)
+        if outgoing is None:
+            return None
+        shortened = fit(outgoing.text)
+        if not shortened.shortened:
+            return outgoing
+        markup = outgoing.reply_markup
+        if what is not None and "case_id" in row.payload:
+            markup = with_show_all(markup, language, what, int(row.payload["case_id"]))
+        return replace(outgoing, text=shortened.text, reply_markup=markup)
+
+    return fitted
+
+
 RENDERERS: dict[str, Renderer] = {
     cases.CASE_NEW: render_new_case,
     cases.CASE_ALERT: render_new_case,
     cases.CASE_UPDATE: render_update,
-    cases.CASE_NOTICE: render_notice,
-    cases.CASE_REPORTER: render_reporter,
-    cases.CASE_REVISIT: render_revisit,
-    cases.MEMBER_BLOCKED: render_blocked,
+    cases.CASE_NOTICE: fitting(render_notice, CARD),
+    cases.CASE_REPORTER: fitting(render_reporter, TIMELINE),
+    cases.CASE_REVISIT: fitting(render_revisit, CARD),
+    cases.MEMBER_BLOCKED: fitting(render_blocked, None),
 }

@@ -18,6 +18,7 @@ from bot.i18n import t
 from bot.services import cases
 from bot.services.categories import Category
 from bot.services.members import Member
+from bot.texts_fit import fit
 from handlers.access import require_admin, require_button
 from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.case_alerts import ADMIN
@@ -112,7 +113,7 @@ async def listing(
     rows.append(status_row[3:])
     rows.append(category_row[:3])
     rows.append(category_row[3:])
-    return text, InlineKeyboardMarkup(rows)
+    return fit(text).text, InlineKeyboardMarkup(rows)
 
 
 async def show(update: Update, context: GridContext) -> None:

@@ -1,4 +1,8 @@
-"""The central error handler: log everything, tell the user only that it went wrong."""
+"""The central error handler: log everything, tell the user only that it went wrong.
+
+A button press is answered once: with an alert, unless the handler answered it
+before failing; then the user is told in a message in the chat.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ import sqlite3
 from telegram import Update
 from telegram.error import TelegramError
 
+from bot.answered import AnsweredQueries
 from bot.i18n import t
 from handlers.context import GridContext
 
@@ -35,9 +40,15 @@ async def on_error(update: object, context: GridContext) -> None:
         lang = await context.lang(update)
     except Exception:  # the database may be what failed; answer in the default language
         lang = context.runtime.config.locale.default_language
+    query = update.callback_query
+    limiter = context.bot.rate_limiter
+    # A press takes one answer; if the handler gave it already, say it in the chat.
+    answered = False
+    if query is not None and isinstance(limiter, AnsweredQueries):
+        answered = limiter.answered(query.id)
     try:
-        if update.callback_query is not None:
-            await update.callback_query.answer(t(lang, key), show_alert=True)
+        if query is not None and not answered:
+            await query.answer(t(lang, key), show_alert=True)
         else:
             await context.bot.send_message(update.effective_chat.id, t(lang, key))
     except TelegramError:

@@ -1,21 +1,29 @@
 """/bindgroup and /unbindgroup: a group chat of an area's admins gets the area's alerts too.
 
-Sent in the group by an admin of the area (a community's admins usually). New case
-alerts of that area then also go to the group, with their buttons; whoever presses
-one is checked as themselves, so only admins can act.
+Sent in the group by an admin of the area (a community's admins usually); anyone else
+is refused. New case alerts of that area then also go to the group, with their
+buttons; whoever presses one is checked as themselves, so only admins can act.
+
+A bound group is read by everyone in it, so binding says who that is: how many
+people the group has and how many of them are admins of the area (a warning when
+others are there, such as residents or the reporter), and tells the group what it
+will receive (and that internal notes are not among it).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from telegram import Chat, Message, Update
+from telegram import Chat, ChatMember, Message, Update
+from telegram.error import TelegramError
 from telegram.ext import BaseHandler, CommandHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
+from bot.services.areas import Area
 from bot.services.cases import GroupRefused
 from bot.services.members import Member
+from bot.services.routing import admins_at
 from handlers.access import require_admin
 from handlers.context import GridContext
 
@@ -46,7 +54,41 @@ async def bind(update: Update, context: GridContext) -> None:
     except GroupRefused:
         await message.reply_text(t(lang, "handling.group.not_allowed"))
         return
-    await message.reply_text(t(lang, "handling.group.bound", area=area.path))
+    audience = await _audience(context, chat, area, lang)
+    await message.reply_text(
+        "\n".join(
+            [
+                t(lang, "handling.group.bound", area=area.path),
+                *audience,
+                "",
+                t(lang, "handling.group.bound_receives"),
+            ]
+        )
+    )
+
+
+IN_CHAT = (ChatMember.OWNER, ChatMember.ADMINISTRATOR, ChatMember.MEMBER, ChatMember.RESTRICTED)
+MAX_CHECKED = 50  # admins of one area looked up in the group; an area has a handful
+
+
+async def _audience(context: GridContext, chat: Chat, area: Area, lang: str) -> list[str]:
+    """Who reads the group: its size, how many are the area's admins, a warning if others."""
+    try:
+        people = await context.bot.get_chat_member_count(chat.id) - 1  # the bot itself
+    except TelegramError:
+        return [t(lang, "handling.group.bound_audience_unknown")]
+    admins = 0
+    for member in (await admins_at(context.runtime.db, area))[:MAX_CHECKED]:
+        try:
+            seen = await context.bot.get_chat_member(chat.id, member.tg_user_id)
+        except TelegramError:
+            continue
+        if seen.status in IN_CHAT:
+            admins += 1
+    lines = [t(lang, "handling.group.bound_audience", people=people, admins=admins)]
+    if people > admins:
+        lines.append(t(lang, "handling.group.bound_others", others=people - admins))
+    return lines
 
 
 async def unbind(update: Update, context: GridContext) -> None:

@@ -27,6 +27,7 @@ from bot.services.grid import Role, role_fits
 from bot.services.invites import InviteNotAllowed, create_invite
 from bot.services.members import Member
 from bot.services.permissions import Action, may
+from bot.texts_fit import CAPTION_LIMIT, fit
 from handlers.access import require_admin, require_button, require_text
 from handlers.area_picker import area_keyboard, candidates_keyboard
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
@@ -234,22 +235,26 @@ async def _issue(
     context.store.pop(DRAFT, None)
     link = deep_link(context.bot.username, invite.code)
     expires = invite.expires_at.astimezone(runtime.config.tz).strftime("%Y-%m-%d %H:%M")
+    # Fitted: a long area path is shortened, never the code or the link (short lines).
     await context.bot.send_message(
         chat.id,
-        t(
-            lang,
-            "invite.created",
-            role=t(lang, f"role.{role}"),
-            area=area.path,
-            expires=expires,
-            link=link,
-            code=invite.code,
-        ),
+        fit(
+            t(
+                lang,
+                "invite.created",
+                role=t(lang, f"role.{role}"),
+                area=area.path,
+                expires=expires,
+                link=link,
+                code=invite.code,
+            )
+        ).text,
     )
+    caption = t(lang, "invite.qr_caption", role=t(lang, f"role.{role}"), area=area.path)
     await context.bot.send_photo(
         chat.id,
         InputFile(qr_png(link), filename="invite.png"),
-        caption=t(lang, "invite.qr_caption", role=t(lang, f"role.{role}"), area=area.path),
+        caption=fit(caption, CAPTION_LIMIT).text,
     )
     return ConversationHandler.END
 

@@ -3,7 +3,9 @@
 One message, edited in place: the list (number, category, state, age) with a button
 per case and buttons to page; a case's button shows its timeline with a way back.
 Buttons: ``my:p:<page>`` and ``my:c:<case id>:<page>``; a case is shown only to
-the member who reported it, whatever the button says.
+the member who reported it, whatever the button says. A timeline too long for one
+message is shortened and offers 📄 查看全文 (``all:t:<case id>``), which sends it
+whole, in parts.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from bot.i18n import has, t
 from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
+from bot.texts_fit import fit
 from handlers.access import require_button, require_member
-from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern
+from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import label_filter
+from handlers.show_all import PREFIX as SHOW_ALL
+from handlers.show_all import TIMELINE, send_whole, show_all_button
 
 PREFIX = "my"
 SHOWN_EVENTS = 30  # the newest events shown; a long timeline says how many it left out
@@ -118,10 +123,11 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
     at = _local(context, entry.at)
     if detail is None:
         return t(lang, "mycases.entry", at=at, actor=actor, what=what)
-    return t(lang, "mycases.entry_detail", at=at, actor=actor, what=what, detail=detail[:200])
+    return t(lang, "mycases.entry_detail", at=at, actor=actor, what=what, detail=detail)
 
 
-def _timeline(context: GridContext, lang: str, found: Timeline) -> str:
+def _timeline(context: GridContext, lang: str, found: Timeline, *, whole: bool = False) -> str:
+    """A case's timeline; ``whole``: every event, else the newest SHOWN_EVENTS."""
     case = found.view.case
     head = t(
         lang,
@@ -130,12 +136,12 @@ def _timeline(context: GridContext, lang: str, found: Timeline) -> str:
         category=t(lang, f"category.{case.category}"),
         kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
         status=t(lang, f"status.{case.status}"),
-        description=(case.description or t(lang, "mycases.voice"))[:600],
+        description=case.description or t(lang, "mycases.voice"),
         place=found.view.place_path or case.place_text or found.view.coordinates or "-",
     )
     entries = found.entries
     lines = [head]
-    if len(entries) > SHOWN_EVENTS:
+    if len(entries) > SHOWN_EVENTS and not whole:
         lines.append(t(lang, "mycases.more", n=len(entries) - SHOWN_EVENTS))
         entries = entries[-SHOWN_EVENTS:]
     lines.extend(_entry(context, lang, e) for e in entries)
@@ -168,11 +174,15 @@ async def button(update: Update, context: GridContext) -> None:
             found = await my_cases.timeline(context.runtime.db, member, number(parts[2]))
             if found is None:  # not this member's case: a forged button
                 raise BadCallback(query.data)
-            text = _timeline(context, lang, found)
+            fitted = fit(_timeline(context, lang, found))
+            text = fitted.text
             back = InlineKeyboardButton(
                 t(lang, "mycases.back"), callback_data=pack(PREFIX, "p", page)
             )
-            markup = InlineKeyboardMarkup([[back]])
+            rows = [[back]]
+            if fitted.shortened:
+                rows.insert(0, [show_all_button(lang, TIMELINE, found.view.case.id)])
+            markup = InlineKeyboardMarkup(rows)
         else:
             raise BadCallback(query.data)
     except BadCallback:
@@ -186,10 +196,30 @@ async def button(update: Update, context: GridContext) -> None:
             raise
 
 
+async def whole(update: Update, context: GridContext) -> None:
+    """📄 查看全文 under a timeline (or a notice to the reporter): the timeline whole."""
+    pressed = await require_button(update, context)
+    if pressed is None:
+        return
+    query, member = pressed
+    try:
+        what, item = unpack(query.data, SHOW_ALL, 2)
+        found = await my_cases.timeline(context.runtime.db, member, number(item))
+        if what != TIMELINE or found is None:  # not this member's case: a forged button
+            raise BadCallback(query.data or "")
+    except BadCallback:
+        await answer_stale(query, member.language)
+        return
+    await query.answer()
+    text = _timeline(context, member.language, found, whole=True)
+    await send_whole(context.bot, member.tg_user_id, text)
+
+
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """/mycases, its menu button, and its buttons."""
     return [
         CommandHandler("mycases", show, filters=filters.ChatType.PRIVATE),
         MessageHandler(label_filter("mycases"), show),
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
+        CallbackQueryHandler(whole, pattern=f"^{SHOW_ALL}:{TIMELINE}:"),
     ]

@@ -41,7 +41,7 @@ from telegram.ext import (
 from bot.i18n import Html, escape, t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
-from bot.services import report_flow
+from bot.services import report_flow, typed_text
 from bot.services.categories import SUBCATEGORIES, Category
 from bot.services.members import Member
 from bot.services.report_draft import (
@@ -675,26 +675,27 @@ async def message(update: Update, context: GridContext) -> int:
         elif at_summary:
             lead = t(lang, "report.replaced" if mode is Mode.DESCRIBE else "report.voice_added")
     elif msg.text:
+        typed = typed_text.clean_text(msg.text)
         try:
             if mode is Mode.PARTIES:
-                draft.parties = clean_text(msg.text, MAX_PARTIES)
+                draft.parties = clean_text(typed, MAX_PARTIES)
                 lead = t(lang, "report.parties_taken")
             elif mode is Mode.PLACE:
-                place_with_address(draft, member.area_id, clean_text(msg.text, MAX_ADDRESS))
+                place_with_address(draft, member.area_id, clean_text(typed, MAX_ADDRESS))
                 lead = t(lang, "report.address_taken")
             elif mode is Mode.DESCRIBE:
-                text = clean_text(msg.text, limit)
+                text = clean_text(typed, limit)
                 reopen(draft, Step.DESCRIPTION)
                 add_description(draft, text, limit)
                 lead = t(lang, "report.replaced")
             else:
-                add_description(draft, msg.text, limit)
+                add_description(draft, typed, limit)
                 if early:
                     lead = t(lang, "report.kept_early")
                 elif at_summary:
                     lead = t(lang, "report.text_added")
         except BadText as bad:
-            return await _bad_text(update, context, member, draft, msg.text, bad)
+            return await _bad_text(update, context, member, draft, typed, bad)
         draft.held_text = None
     else:
         album = msg.media_group_id
@@ -742,7 +743,7 @@ async def _photo(
     lead: str | None = None
     if msg.caption:
         try:
-            add_description(draft, msg.caption, limits.description_max_chars)
+            add_description(draft, typed_text.clean_text(msg.caption), limits.description_max_chars)
         except BadText as bad:
             if bad.reason == "too_long":
                 return await _bad_text(update, context, member, draft, msg.caption, bad)

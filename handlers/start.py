@@ -31,6 +31,7 @@ from bot.services import members
 from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
 from bot.services.members import AlreadyMember, BadName
+from bot.services.typed_text import clean_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.commands import register_member_commands
 from handlers.context import LANG_KEY, GridContext
@@ -86,7 +87,7 @@ async def _ask_name(update: Update, context: GridContext, flow: str) -> None:
     message = update.effective_message
     assert user is not None and message is not None
     lang = await context.lang(update)
-    suggested = " ".join(user.full_name.split())[: members.MAX_NAME]
+    suggested = " ".join(clean_text(user.full_name).split())[: members.MAX_NAME] or "-"
     buttons = InlineKeyboardMarkup(
         [[InlineKeyboardButton(suggested, callback_data=pack(PREFIX, flow, "tgname"))]]
     )

@@ -11,7 +11,9 @@ import pytest
 from bot.clock import FakeClock
 from bot.config import Config
 from bot.offline import OfflineBot
+from bot.services.categories import Category
 from bot.services.grid import Role
+from bot.services.reporting import Report, open_case
 from handlers.callbacks import pack
 from tests.conftest import ErrorLog
 
@@ -71,3 +73,27 @@ async def test_locked_database_gets_a_busy_answer_and_loses_nothing(
     await client.press("English")
     assert await bot.db.fetchval("SELECT language FROM members") == "en"
     assert "Switched to English" in client.texts()[-2]
+
+
+async def test_a_press_answered_before_the_error_is_not_answered_again(
+    gridbot: OfflineBot, errors: ErrorLog
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    assert leader.member is not None
+    await open_case(
+        gridbot.db,
+        gridbot.clock,
+        gridbot.config,
+        leader.member,
+        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾"),
+        idempotency_key="e1",
+    )
+    await gridbot.run_due_jobs()
+    # The handler answers the press, then its edit fails: the error comes after the answer.
+    gridbot.api.fail_next("bad_request", method="editMessageReplyMarkup", description="boom")
+    await admin.client.press("🚫 不予受理")
+    answers = [e for e in gridbot.api.errors if e[0].lower() == "answercallbackquery"]
+    assert answers == []  # no second answer, so no 400 for it
+    assert admin.client.last_text == "抱歉，处理时出了点问题，请稍后再试。您之前的操作已保存。"
+    assert errors.take()

@@ -636,11 +636,20 @@ class GroupRefused(Exception):
 
 
 async def bind_group(db: Database, clock: Clock, admin: Member, chat_id: int) -> Area:
-    """Bind a group chat to the admin's own area; its alerts then also go there."""
+    """Bind a group chat to the admin's own area; its alerts then also go there.
+
+    Only an admin of the area may; a group bound to another area moves only if the
+    admin could unbind it from there too (else its admins would lose it to a stranger).
+    """
     async with db.transaction() as tx:
         area = await area_repo.get(tx, admin.area_id)
         if area is None or not may(admin, Action.BIND_GROUP, area):
             raise GroupRefused("not allowed")
+        bound = await repo.group_area(tx, chat_id)
+        if bound is not None and bound != area.id:
+            before = await area_repo.get(tx, bound)
+            if before is not None and not may(admin, Action.BIND_GROUP, before):
+                raise GroupRefused("bound to another area")
         await repo.bind_group(tx, area.id, chat_id, admin.id, to_db(clock.now()))
     return area
 

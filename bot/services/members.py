@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.invites import InviteUsed, check_invite
+from bot.services.typed_text import ZWJ, clean_text
 from storage import counters
 from storage import invites as invite_repo
 from storage import members as member_repo
@@ -44,12 +45,14 @@ class BadName(Exception):
 
 def clean_name(text: str) -> str:
     """A person's name as typed, tidied; :class:`BadName` if unusable."""
-    name = " ".join(text.split())
+    name = " ".join(clean_text(text).split())
     if not name:
         raise BadName("empty")
     if len(name) > MAX_NAME:
         raise BadName("too_long")
-    if any(unicodedata.category(ch).startswith("C") for ch in name) or name.startswith("/"):
+    # What clean_text leaves of the format characters is the ZWJ of an emoji sequence.
+    visible = name.replace(ZWJ, "")
+    if any(unicodedata.category(ch).startswith("C") for ch in visible) or name.startswith("/"):
         raise BadName("invalid")
     return name
 

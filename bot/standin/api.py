@@ -128,6 +128,7 @@ _METHODS = {
     "getwebhookinfo": "get_webhook_info",
     "getchat": "get_chat",
     "getchatmember": "get_chat_member",
+    "getchatmembercount": "get_chat_member_count",
     "getchatadministrators": "get_chat_administrators",
     "setchatmenubutton": "set_chat_menu_button",
 }
@@ -1409,6 +1410,13 @@ class FakeTelegram:
         """getChatMember."""
         chat = self._chat_of(p)
         return self._member_json(chat, _as_int(p.get("user_id"), "user_id"))
+
+    def get_chat_member_count(self, p: JSON) -> int:
+        """getChatMemberCount: the group's members and the bot (1 and 2 in a private chat)."""
+        chat = self._chat_of(p)
+        if chat.type == "private":
+            return 2
+        return len(chat.members - {self.bot_id}) + 1
 
     def get_chat_administrators(self, p: JSON) -> list[JSON]:
         """getChatAdministrators: the creator, the admins, and the bot if it is one."""
