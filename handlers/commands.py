@@ -31,6 +31,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", leaders=True),
     Command("mycases", leaders=True),
     Command("cases", admins=True),
+    Command("todo", leaders=True, admins=True),
     Command("meetings", leaders=True, admins=True),
     Command("shifts", leaders=True, admins=True),
     Command("invite", admins=True),

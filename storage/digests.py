@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from storage.cases import overdue_where
 from storage.db import Queryable
 
 # A case belongs to the community it was reported in, wherever escalation has moved it.
 _IN_AREA = "community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
-_OPEN = "status IN ('new', 'accepted', 'in_progress')"
 
 
 async def new_cases(q: Queryable, id_path: str, since: str, until: str) -> list[str]:
@@ -29,19 +31,18 @@ async def closed_cases(q: Queryable, id_path: str, since: str, until: str) -> li
     return [r["number"] for r in rows]
 
 
-async def overdue_cases(q: Queryable, id_path: str, since: str, now: str) -> list[str]:
-    """Numbers of the open cases of the area (and below) past a due time.
+async def overdue_cases(
+    q: Queryable, id_path: str, since: str, now: str, stage_due: Mapping[str, str]
+) -> list[str]:
+    """Numbers of the cases of the area (and below) overdue now.
 
-    A case the time-limit sweep escalated since ``since`` counts too: escalation gives
-    it a fresh time limit at the level above, but it was overdue here.
+    ``stage_due`` is the lifecycle's one definition of overdue; supervision (督办) no
+    longer hands out fresh time limits, so an overdue case stays overdue until handled.
     """
+    late, params = overdue_where(stage_due, now)
     rows = await q.fetchall(
-        f"SELECT number FROM cases WHERE {_IN_AREA} AND {_OPEN} AND"
-        " ((status = 'new' AND accept_due < ?) OR resolve_due < ?"
-        "  OR EXISTS (SELECT 1 FROM case_events e WHERE e.case_id = cases.id"
-        "   AND e.kind = 'escalated' AND e.actor_id IS NULL AND e.at >= ?))"
-        " ORDER BY created_at",
-        (id_path + "%", now, now, since),
+        f"SELECT number FROM cases WHERE {_IN_AREA} AND {late} ORDER BY created_at",
+        (id_path + "%", *params),
     )
     return [r["number"] for r in rows]
 

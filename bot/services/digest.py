@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.case_lifecycle import STAGE_DUE
 from bot.services.grid import ADMIN_ROLES
 from bot.services.notify import notify_member
 from bot.services.schedule import parse_hhmm
@@ -50,7 +51,7 @@ async def compose(db: Database, admin: Member, since: str, until: str) -> Digest
         until=until,
         new=await repo.new_cases(db, path, since, until),
         closed=await repo.closed_cases(db, path, since, until),
-        overdue=await repo.overdue_cases(db, path, since, until),
+        overdue=await repo.overdue_cases(db, path, since, until, STAGE_DUE),
     )
 
 
