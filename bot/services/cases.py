@@ -261,10 +261,19 @@ async def _tell_reporter(
 
 
 async def _tell_watchers(
-    tx: Transaction, case: Case, event_id: int, event: str, now: str, **values: Any
+    tx: Transaction,
+    case: Case,
+    event_id: int,
+    event: str,
+    now: str,
+    *,
+    actor: Member | None = None,
+    **values: Any,
 ) -> None:
-    """A notice to everyone holding a copy of the alert (one per person per event)."""
+    """A notice to everyone holding a copy of the alert but the actor, who was answered."""
     for watcher in await repo.watchers(tx, case.id):
+        if actor is not None and watcher.member_id == actor.id:
+            continue  # one message per event per person: the actor has their answer
         await _queue(
             tx,
             watcher,
@@ -639,6 +648,7 @@ async def _supervise(
         event_id,
         "supervised",
         now,
+        actor=actor,
         area=upper.path,
         by_time=actor is None,
         reason=reason or "",
@@ -689,7 +699,7 @@ async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, ver
             responsible_area_id=mine.id,
             escalations=supervisors.index(mine.id),  # the levels above it keep supervising
         )
-        await _tell_watchers(tx, moved, event_id, "taken_over", now, area=mine.path)
+        await _tell_watchers(tx, moved, event_id, "taken_over", now, actor=actor, area=mine.path)
         await alert_level(tx, moved.id, mine, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "taken_over", now, area=mine.name)
     return moved
@@ -723,7 +733,9 @@ async def send_back(
             responsible_area_id=community.id,
             escalations=levels,
         )
-        await _tell_watchers(tx, moved, event_id, "sent_back", now, area=community.path, reason=why)
+        await _tell_watchers(
+            tx, moved, event_id, "sent_back", now, actor=actor, area=community.path, reason=why
+        )
         await alert_level(tx, moved.id, community, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "sent_back", now, area=community.name)
     return moved
