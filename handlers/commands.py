@@ -31,13 +31,13 @@ COMMANDS: tuple[Command, ...] = (
     Command("report", leaders=True),
     Command("mycases", leaders=True),
     Command("cases", admins=True),
-    Command("todo", leaders=True, admins=True),
     Command("meetings", leaders=True, admins=True),
     Command("shifts", leaders=True, admins=True),
     Command("invite", admins=True),
     Command("help", everyone=True),
     Command("lang", everyone=True),
     Command("cancel", leaders=True, admins=True),
+    Command("todo", leaders=True, admins=True),  # 我的待办: anyone may be an assignee
 )
 
 

@@ -34,12 +34,13 @@ ITEMS: tuple[MenuItem, ...] = (
     MenuItem("outreach", leaders=True, admins=False),
     MenuItem("patrol", leaders=True, admins=False),
     MenuItem("cases", leaders=False, admins=True),
-    MenuItem("todo", leaders=True, admins=True),  # 我的待办: what is assigned to me
     MenuItem("meetings", leaders=True, admins=True),
     MenuItem("shifts", leaders=True, admins=True),
     MenuItem("invite", leaders=False, admins=True),
     MenuItem("help", leaders=True, admins=True),
     MenuItem("lang", leaders=True, admins=True),
+    # 我的待办: the cases assigned to me; last, so the rows above keep their places
+    MenuItem("todo", leaders=True, admins=True),
 )
 
 
