@@ -213,7 +213,16 @@ async def _alert(
         photos=card.view.photo_ids,
         voice=card.view.case.voice_file_id,
         edit_key=key,
+        location=_pin(card),
     )
+
+
+def _pin(card: Card) -> tuple[float, float] | None:
+    """The shared location of the report, sent as a real pin under the alert."""
+    case = card.view.case
+    if case.latitude is None or case.longitude is None:
+        return None
+    return (case.latitude, case.longitude)
 
 
 async def render_new_case(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:

@@ -378,3 +378,27 @@ async def test_a_group_card_is_drawn_for_the_group_whoever_presses(gridbot: Offl
     assert opened is not None and phone not in opened.text and "情绪激动" not in opened.text
     # the admin's own private card still shows them everything
     assert phone in card_of(admin) and "情绪激动" in card_of(admin)
+
+
+async def test_a_shared_location_arrives_as_a_pin_under_each_copy(gridbot: OfflineBot) -> None:
+    leader, admin, other = await people(gridbot)
+    assert leader.member is not None
+    await open_case(
+        gridbot.db,
+        gridbot.clock,
+        gridbot.config,
+        leader.member,
+        Report(
+            category=Category.SAFETY,
+            subcategory="ebike",
+            description="楼道里有电动车充电",
+            latitude=38.30412,
+            longitude=116.83871,
+        ),
+        idempotency_key="loc",
+    )
+    await gridbot.run_due_jobs()
+    for person in (admin, other):
+        pins = person.client.locations
+        assert len(pins) == 1
+        assert person.client.messages[-1].kind == "location"  # under the card
