@@ -980,7 +980,7 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
             responsible = await _area(tx, fresh.responsible_area_id)
             if at_top(fresh, responsible):
                 # Nobody left to add: stop looking, without a notice or a new limit.
-                await repo.update_case(tx, fresh.id, fresh.version, now, supervision_stopped=1)
+                await repo.stop_supervision(tx, fresh.id)
                 continue
             await _supervise(tx, clock, config, fresh, None, now)
             report.supervised += 1
