@@ -155,6 +155,39 @@ async def stop_supervision(q: Queryable, case_id: int) -> None:
     await q.execute("UPDATE cases SET supervision_stopped = 1 WHERE id = ?", (case_id,))
 
 
+async def resolved_before(q: Queryable, cutoff: str, limit: int = 200) -> list[Case]:
+    """Resolved cases the reporter has not answered since before ``cutoff``."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND resolved_at <= ?"
+        " ORDER BY resolved_at, id LIMIT ?",
+        (cutoff, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def verify_overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]:
+    """Resolved cases past their verify time whose reporter was not reminded yet."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND verify_reminded = 0"
+        " AND verify_due <= ? ORDER BY verify_due, id LIMIT ?",
+        (now, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def mark_verify_reminded(q: Queryable, case_id: int) -> bool:
+    """Note that the reporter was reminded to answer; False if that was done already.
+
+    The version stays: the reporter's answer buttons of the resolution remain valid.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET verify_reminded = 1 WHERE id = ? AND verify_reminded = 0"
+        " AND status = 'resolved' RETURNING 1",
+        (case_id,),
+    )
+    return row is not None
+
+
 # ---------------------------------------------------------------------- alert copies
 
 
