@@ -402,3 +402,40 @@ async def test_a_shared_location_arrives_as_a_pin_under_each_copy(gridbot: Offli
         pins = person.client.locations
         assert len(pins) == 1
         assert person.client.messages[-1].kind == "location"  # under the card
+
+
+async def test_a_resolution_typed_after_a_takeover_is_kept_and_told_in_words(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await escalate_by_hand(admin)
+    await admin.client.press("🏁 办结")
+    await admin.client.send("已联系物业清运")
+    await street.client.press("🙋 接管")  # meanwhile: the community no longer handles it
+    await admin.client.press("跳过")
+    assert await status(gridbot, case_id) == "accepted"
+    said = admin.client.texts()[-3:]
+    assert any("这个案件已被光明街道接管" in x for x in said)
+    assert any("已联系物业清运" in x for x in said)
+    assert all("按钮" not in x for x in said)
+
+
+async def test_a_reassigned_assignee_gets_their_typing_back(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    helper = await gridbot.member("孙阿姨", Role.BUILDING_ASSISTANT, "滨河龙韵西区1号楼")
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("👤 指派")
+    await admin.client.press("孙阿姨")
+    await helper.client.press("🏁 办结")
+    await helper.client.send("楼下垃圾已经清理了一半")
+    await admin.client.press("👤 指派")
+    await admin.client.press("赵刚")
+    await helper.client.press("跳过")
+    assert await status(gridbot, case_id) == "in_progress"
+    said = helper.client.texts()[-2:]
+    assert "这个案件已由李敏改派" in said[0] and "没有丢失" in said[0]
+    assert "楼下垃圾已经清理了一半" in said[1]
