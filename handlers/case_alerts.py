@@ -1,11 +1,14 @@
-"""What the case lifecycle sends: admins' alerts (kept in step with the case), notices to
-admins, the reporter's notices with their answer buttons, and reminders.
+"""What the case lifecycle sends: cards (kept in step with the case) to admins, bound
+groups and assignees, notices to handlers, the reporter's notices with their answer
+buttons, and reminders.
 
 Rendered from outbox rows when they are sent, in the recipient's language. Each
-admin's (and bound group's) copy of an alert has an edit key, so later ``case.update``
-rows edit that message in place and every chat shows the case's current state. The
-buttons carry the case id and version (``ca:<id>:<version>:<action>``), so a button
-of an older state is refused. :func:`card_message` is also used by /cases and by the
+holder's copy of a card has an edit key, so later ``case.update`` rows edit that
+message in place and every chat shows the case's current state. A card is drawn for
+the chat it is in (a group chat: for its least-privileged audience) and its buttons
+are the lifecycle table's actions for the part the holder plays. The buttons carry
+the case id and version (``ca:<id>:<version>:<action>``), so a button of an older
+state is refused. :func:`card_message` is also used by /cases, /todo and by the
 action buttons to redraw a card at once.
 """
 
@@ -184,7 +187,10 @@ def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup 
 async def card_message(
     runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    """A case's card (text and buttons) as one holder sees it; None if there is no case."""
+    """A case's card (text and buttons) for one chat; None if there is no case.
+
+    ``member`` is the holder in a private chat; None draws it for the group ``recipient``.
+    """
     card = await cases.card(runtime.db, case_id)
     if card is None:
         return None
