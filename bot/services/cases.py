@@ -56,7 +56,6 @@ CASE_REVISIT = "case.revisit"  # 回访: the mediator is reminded to visit again
 CASE_TODO = "case.todo"  # the assignee is reminded that the limit is near
 MEMBER_BLOCKED = "member.blocked"  # an admin is told a member blocked the bot
 
-WORKING = frozenset({Status.ACCEPTED, Status.IN_PROGRESS})
 CLOSED = frozenset({Status.CLOSED, Status.REJECTED})
 MAX_TEXT = 1000  # a resolution, note or reason longer than this is refused
 
@@ -142,11 +141,6 @@ async def parts_of(q: Queryable, member: Member | None, case: Case) -> frozenset
         if responsible is not None and member.area_id in supervisor_ids(case, responsible):
             parts.add(Who.SUPERVISOR)
     return frozenset(parts)
-
-
-async def may_handle(q: Queryable, member: Member | None, case: Case) -> bool:
-    """Whether ``member`` handles or supervises the case (an admin over its handling area)."""
-    return bool(await parts_of(q, member, case) & {Who.HANDLER, Who.SUPERVISOR})
 
 
 def group_may_handle(group_area: Area, responsible: Area) -> bool:
@@ -1181,12 +1175,4 @@ async def check_see(db: Database, actor: Member, case_id: int) -> Case:
     case = await _load(db, case_id, None)
     if not await may_see(db, actor, case):
         raise CaseRefused(Refusal.NOT_ALLOWED, case)
-    return case
-
-
-async def find(db: Database, actor: Member, number: str) -> Case | None:
-    """The case with this public number, if ``actor`` may see it."""
-    case = await case_repo.by_number(db, number.strip().upper())
-    if case is None or not await may_see(db, actor, case):
-        return None
     return case
