@@ -6,10 +6,13 @@ Each test drives the real Application through the offline Bot API stand-in (issu
 from __future__ import annotations
 
 from bot.offline import OfflineBot, Person
+from bot.services import cases
 from bot.services.case_lifecycle import OPEN, TRANSITIONS, Act, Status, Who, acts_for
 from bot.services.categories import Category
+from bot.services.digest import compose
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
+from storage.times import to_db
 from tests.test_case_guards import escalate_by_hand
 from tests.test_case_handling import people, report, resolve, status
 
@@ -439,3 +442,24 @@ async def test_a_reassigned_assignee_gets_their_typing_back(gridbot: OfflineBot)
     said = helper.client.texts()[-2:]
     assert "这个案件已由李敏改派" in said[0] and "没有丢失" in said[0]
     assert "楼下垃圾已经清理了一半" in said[1]
+
+
+async def test_the_digest_and_the_sweep_share_one_definition_of_overdue(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    case_id = await report(gridbot, leader)
+    assert admin.member is not None
+    since = to_db(gridbot.clock.now())
+    gridbot.clock.advance(minutes=31)
+    await gridbot.run_due_jobs()  # supervised by the street: still overdue, no new limit
+    now = to_db(gridbot.clock.now())
+    case = await cases.get(gridbot.db, case_id)
+    assert case is not None and case.escalations == 1 and cases.is_overdue(case, now)
+    digest = await compose(gridbot.db, admin.member, since, now)
+    assert digest.overdue == [case.number]
+    await admin.client.press("✅ 受理")
+    case = await cases.get(gridbot.db, case_id)
+    assert case is not None and not cases.is_overdue(case, now)
+    assert (await compose(gridbot.db, admin.member, since, now)).overdue == []
