@@ -463,3 +463,18 @@ async def test_the_digest_and_the_sweep_share_one_definition_of_overdue(
     case = await cases.get(gridbot.db, case_id)
     assert case is not None and not cases.is_overdue(case, now)
     assert (await compose(gridbot.db, admin.member, since, now)).overdue == []
+
+
+async def test_a_community_without_admins_is_handled_from_the_street(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    case_id = await report(gridbot, leader)
+    assert "办理单位：运河区/光明街道/滨河社区" in street.client.last_text
+    await street.client.press("✅ 受理")
+    assert await status(gridbot, case_id) == "accepted"
+    gridbot.clock.advance(days=3)
+    await gridbot.run_due_jobs()  # overdue: the street supervises; its card says so, once
+    assert "督办单位：光明街道" in card_of(street)
+    assert len([x for x in street.client.texts() if "超过时限" in x]) == 1
+    await resolve(gridbot, street)
+    assert await status(gridbot, case_id) == "resolved"
