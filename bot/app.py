@@ -46,6 +46,7 @@ from handlers import (
     report,
     shifts,
     start,
+    todo,
 )
 from handlers import digest as digest_jobs
 from handlers import help as help_command
@@ -78,6 +79,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
     # conversation (a patrol's place), so it comes after every conversation.
     mycases,
     cases_list,
+    todo,
     group_binding,
     card_full,
     duties,
@@ -105,7 +107,7 @@ class Sweep:
 
 
 async def sweep_cases(context: GridContext) -> None:
-    """Escalate overdue cases (督办), close unanswered resolved ones, send reminders."""
+    """Supervise overdue cases (督办), close unanswered resolved ones, send reminders."""
     runtime = context.application.runtime  # type: ignore[attr-defined]
     await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
 

@@ -191,6 +191,8 @@ class CasesConfig:
     revisit_days: int = field(default=30, metadata={"min": 1, "max": 365})
     # How often the sweep for overdue cases runs.
     sweep_seconds: int = field(default=60, metadata={"min": 5, "max": 3600})
+    # An assignee (承办人) is reminded this many minutes before the case's limit (/todo).
+    todo_reminder_minutes: int = field(default=60, metadata={"min": 1, "max": 10080})
 
 
 @dataclass(frozen=True)

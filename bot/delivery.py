@@ -198,11 +198,16 @@ class Delivery:
                     message.message_id,
                     to_db(self.runtime.clock.now()),
                 )
-            if outgoing.voice:  # a part follows: remember this one is done
+            if outgoing.voice or outgoing.location:  # a part follows: remember this one
                 await self._save_progress(row, progress)
         if outgoing.voice and "voice" not in progress:
             await self.bot.send_voice(chat_id, outgoing.voice)
             progress["voice"] = True
+            if outgoing.location:
+                await self._save_progress(row, progress)
+        if outgoing.location and "location" not in progress:
+            await self.bot.send_location(chat_id, *outgoing.location)
+            progress["location"] = True
 
     async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
         """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""

@@ -28,6 +28,8 @@ class Outgoing:
     photos: tuple[str, ...] = ()
     # A voice message's file id, sent after the text.
     voice: str | None = None
+    # A shared place (latitude, longitude), sent last as a location pin (a case's place).
+    location: tuple[float, float] | None = None
     # When set, the ids of the sent text message are kept under this key, so the message
     # can be edited in place later (an admin's alert showing a case's current state).
     edit_key: str | None = None

@@ -1,11 +1,18 @@
-"""The buttons on a case: admins' actions on their alert, and the reporter's answers.
+"""The buttons on a case: the handlers', supervisors' and assignee's actions, and the
+reporter's answers.
 
-One-press actions (accept, escalate, a reject reason, an assignee) call the lifecycle
-service at once; the steps that need typing (the reason "other", what was done and
-the mediation record, a note, why it is not fixed) run in the persistent conversation
-``case_input`` (see case_input.mmd). Every button carries the case id and the version
-it was drawn at; the service refuses a stale, forged or replayed one, and the person
-gets a short answer while nothing changes.
+One-press actions (accept, a reject reason, an assignee, urge, take over) call the
+lifecycle service at once; the steps that need typing (the reason "other", what was
+done and the mediation record, a note, a reason to escalate, to send back or to give
+back, why it is not fixed) run in the persistent conversation ``case_input`` (see
+case_input.mmd). Every button carries the case id and the version it was drawn at; the
+service refuses a stale, forged or replayed one, and the person gets a short answer
+while nothing changes. A typed step is checked against the case as it is when the
+typing ends: if the action is no longer allowed, the member is told what happened, and
+what they typed is shown back and kept as a note, never thrown away.
+
+A card redrawn after a press is drawn for the chat it is in: in a group chat for the
+group (its least-privileged audience), never with the presser's rights.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
@@ -26,20 +34,36 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import t
+from bot.i18n import has, t
 from bot.services import cases, typed_text
+from bot.services.case_lifecycle import Act
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_admin, require_button, require_member
+from handlers.access import require_button, require_member
 from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
 
 DRAFT = "case_input"
-(REASON, RESOLUTION, PHOTO, PARTIES, FACTS, AGREEMENT, FULFILMENT, NOTE, NOT_FIXED) = range(9)
+(
+    REASON,
+    RESOLUTION,
+    PHOTO,
+    PARTIES,
+    FACTS,
+    AGREEMENT,
+    FULFILMENT,
+    NOTE,
+    NOT_FIXED,
+    ESCALATE_REASON,
+    SENDBACK_REASON,
+    RETURN_REASON,
+) = range(12)
 ASSIGNEES_SHOWN = 12
+# What a typed draft holds, in the order it was asked (shown back if it cannot be applied).
+TYPED_FIELDS = ("text", "resolution", "parties", "facts", "agreement", "fulfilment")
 
 
 def parse(data: str | None, prefix: str) -> tuple[int, int, str, str | None]:
@@ -59,14 +83,24 @@ async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
         await update.effective_message.reply_text(text)
 
 
+def _audience(update: Update, member: Member) -> Member | None:
+    """Whom a card in this chat is drawn for: the member in private, the group otherwise."""
+    chat = update.effective_chat
+    return member if chat is not None and chat.type == ChatType.PRIVATE else None
+
+
 async def redraw(update: Update, context: GridContext, member: Member, case_id: int) -> None:
-    """Show the pressed card as the case is now (its outbox edit then changes nothing)."""
+    """Show the pressed card as the case is now, for the chat it is in."""
     query = update.callback_query
     chat = update.effective_chat
     if query is None or chat is None:
         return
     drawn = await card_message(
-        context.runtime, case_id, member.language, member=member, recipient=str(chat.id)
+        context.runtime,
+        case_id,
+        member.language,
+        member=_audience(update, member),
+        recipient=str(chat.id),
     )
     if drawn is None:
         return
@@ -88,14 +122,14 @@ def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 async def admin_button(update: Update, context: GridContext) -> None:
-    """An admin's button on a case card."""
-    pressed = await require_button(update, context, require_admin)
+    """A button on a case card (handlers, supervisors, the assignee: the service decides)."""
+    pressed = await require_button(update, context)
     if pressed is None:
         return
     query, admin = pressed
     lang = admin.language
     runtime = context.runtime
-    db, clock, config = runtime.db, runtime.clock, runtime.config
+    db, clock = runtime.db, runtime.clock
     try:
         case_id, version, action, arg = parse(query.data, ADMIN)
     except BadCallback:
@@ -105,15 +139,6 @@ async def admin_button(update: Update, context: GridContext) -> None:
         if action == "accept" and arg is None:
             case = await cases.accept(db, clock, admin, case_id, version)
             done = t(lang, "handling.done.accepted", number=case.number)
-        elif action == "escalate" and arg is None:
-            case = await cases.escalate(db, clock, config, admin, case_id, version)
-            area = await cases.responsible_area(db, case)
-            done = t(
-                lang,
-                "handling.done.escalated",
-                number=case.number,
-                area=area.path if area else "-",
-            )
         elif action == "reason" and arg in {r.value for r in RejectReason} and arg != "other":
             case = await cases.reject(db, clock, admin, case_id, version, RejectReason(arg))
             done = t(lang, "handling.done.rejected", number=case.number)
@@ -126,13 +151,47 @@ async def admin_button(update: Update, context: GridContext) -> None:
                 number=case.number,
                 name=assignee.name if assignee else "-",
             )
+        elif action == "urge" and arg is None:
+            case = await cases.urge(db, clock, admin, case_id, version)
+            done = t(lang, "handling.done.urged", number=case.number)
+        elif action == "takeover" and arg is None:
+            case = await cases.take_over(db, clock, admin, case_id, version)
+            area = await cases.responsible_area(db, case)
+            done = t(
+                lang,
+                "handling.done.taken_over",
+                number=case.number,
+                area=area.name if area else "-",
+            )
+        elif action == "escalate" and arg is None:
+            # 升级 asks first: the case stays here, the level above will supervise it.
+            case = await cases.check_act(db, admin, case_id, version, Act.ESCALATE)
+            area = await cases.responsible_area(db, case)
+            ask = t(
+                lang,
+                "handling.ask.escalate_confirm",
+                number=case.number,
+                area=area.name if area else "-",
+            )
+            await query.answer(ask, show_alert=True)
+            rows = [
+                [
+                    (
+                        t(lang, "handling.button.confirm_escalate"),
+                        pack(ADMIN, case.id, case.version, "escalate", "yes"),
+                    )
+                ],
+                [(t(lang, "handling.button.back"), pack(ADMIN, case.id, case.version, "back"))],
+            ]
+            await query.edit_message_reply_markup(_keyboard(rows))
+            return
         elif action == "reject" and arg is None:
-            case = await cases.check_handle(db, admin, case_id, version)
+            case = await cases.check_act(db, admin, case_id, version, Act.REJECT)
             await query.answer()
             await query.edit_message_reply_markup(_reasons(case.id, case.version, lang))
             return
         elif action == "assign" and arg is None:
-            case = await cases.check_handle(db, admin, case_id, version)
+            case = await cases.check_act(db, admin, case_id, version, Act.ASSIGN)
             people = await cases.assignees(db, case)
             if not people:
                 await query.answer(t(lang, "handling.ask.no_assignees"), show_alert=True)
@@ -145,7 +204,9 @@ async def admin_button(update: Update, context: GridContext) -> None:
             await query.answer()
             chat = update.effective_chat
             assert chat is not None
-            drawn = await card_message(runtime, case.id, lang, member=admin, recipient=str(chat.id))
+            drawn = await card_message(
+                runtime, case.id, lang, member=_audience(update, admin), recipient=str(chat.id)
+            )
             if drawn is not None:
                 await context.bot.send_message(chat.id, drawn[0], reply_markup=drawn[1])
             return
@@ -232,8 +293,30 @@ async def _say(update: Update, context: GridContext, text: str, markup: Any = No
     await context.bot.send_message(chat.id, text, reply_markup=markup)
 
 
+# (the button's action and argument) -> (draft kind, state, question, the act it needs)
+_TYPED: dict[tuple[str, str | None], tuple[str, int, str, Act]] = {
+    ("reason", "other"): ("reject", REASON, "handling.ask.reject_other", Act.REJECT),
+    ("resolve", None): ("resolve", RESOLUTION, "handling.ask.resolve_text", Act.RESOLVE),
+    ("note", None): ("note", NOTE, "handling.ask.note", Act.NOTE),
+    ("escalate", "yes"): (
+        "escalate",
+        ESCALATE_REASON,
+        "handling.ask.escalate_reason",
+        Act.ESCALATE,
+    ),
+    ("sendback", None): (
+        "sendback",
+        SENDBACK_REASON,
+        "handling.ask.sendback_reason",
+        Act.SEND_BACK,
+    ),
+    ("return", None): ("return", RETURN_REASON, "handling.ask.return_reason", Act.RETURN),
+}
+
+
 async def begin_input(update: Update, context: GridContext) -> int:
-    """A button that needs typing: reject 'other', resolve, note, or the reporter's 未解决."""
+    """A button that needs typing: reject 'other', resolve, note, escalate, send back, give
+    back, or the reporter's 未解决."""
     pressed = await require_button(update, context)
     if pressed is None:
         return ConversationHandler.END
@@ -247,17 +330,11 @@ async def begin_input(update: Update, context: GridContext) -> int:
             kind, state, ask = "not_fixed", NOT_FIXED, "handling.ask.reopen_reason"
         else:
             case_id, version, action, arg = parse(query.data, ADMIN)
-            case = await cases.check_handle(runtime.db, member, case_id, version)
-            if action == "reason" and arg == "other":
-                kind, state, ask = "reject", REASON, "handling.ask.reject_other"
-            elif action == "resolve" and arg is None:
-                if case.status not in cases.WORKING:
-                    raise CaseRefused(cases.Refusal.HANDLED, case)
-                kind, state, ask = "resolve", RESOLUTION, "handling.ask.resolve_text"
-            elif action == "note" and arg is None:
-                kind, state, ask = "note", NOTE, "handling.ask.note"
-            else:
+            typed = _TYPED.get((action, arg))
+            if typed is None:
                 raise BadCallback(query.data or "")
+            kind, state, ask, act = typed
+            case = await cases.check_act(runtime.db, member, case_id, version, act)
     except BadCallback:
         await answer_stale(query, lang)
         return ConversationHandler.END
@@ -265,6 +342,8 @@ async def begin_input(update: Update, context: GridContext) -> int:
         await _refused(update, lang, refused)
         return ConversationHandler.END
     await query.answer()
+    if kind == "escalate":
+        await redraw(update, context, member, case.id)  # the confirmation's keyboard goes
     context.store[DRAFT] = {
         "case_id": case.id,
         "version": case.version,
@@ -285,7 +364,9 @@ async def _typed(update: Update, context: GridContext) -> tuple[Member, dict[str
         return None
     text = typed_text.clean_text(message.text).strip()
     if len(text) > MAX_TEXT:
-        await message.reply_text(t(member.language, "handling.ask.too_long", limit=MAX_TEXT))
+        await message.reply_text(
+            t(member.language, "handling.ask.too_long", limit=MAX_TEXT, over=len(text) - MAX_TEXT)
+        )
         return None
     return member, draft, text
 
@@ -306,18 +387,56 @@ def _text_step(step: TextStep) -> Callable[[Update, GridContext], Awaitable[int 
     return handler
 
 
+async def _kept(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any]
+) -> None:
+    """The action could not be applied: say what happened, keep and show what was typed."""
+    runtime = context.runtime
+    lang = member.language
+    case = await cases.get(runtime.db, draft["case_id"])
+    typed = [str(draft[f]) for f in TYPED_FIELDS if draft.get(f)]
+    if case is None:
+        await _say(update, context, t(lang, "handling.refused.missing"))
+    else:
+        kind, name, area = await cases.last_change(runtime.db, case)
+        key = f"handling.kept.{kind}" if has(f"handling.kept.{kind}") else "handling.kept.other"
+        what = t(
+            lang, key, name=name or "-", area=area or "-", status=t(lang, f"status.{case.status}")
+        )
+        stored = False
+        if typed and await cases.may_note(runtime.db, member, case.id):
+            body = "\n".join(typed)
+            for start in range(0, len(body), MAX_TEXT):
+                await cases.note(
+                    runtime.db, runtime.clock, member, case.id, body[start : start + MAX_TEXT]
+                )
+            stored = True
+        intro = t(lang, "handling.kept.noted" if stored else "handling.kept.shown")
+        await _say(update, context, f"{what}\n{intro}" if typed else what)
+    for text in typed:  # each at most MAX_TEXT characters: one message each
+        await _say(update, context, t(lang, "handling.kept.text", text=text))
+
+
 async def _finish(
     update: Update, context: GridContext, member: Member, action: Any, done_key: str
 ) -> int:
-    """Run the service call; answer with ``done_key`` or why it was refused; end."""
+    """Run the service call; answer with ``done_key``, or keep what was typed; end."""
     lang = member.language
-    context.store.pop(DRAFT, None)
+    draft = context.store.pop(DRAFT, None) or {}
     try:
         case = await action
     except CaseRefused as refused:
-        await _refused(update, lang, refused)
+        if refused.reason is cases.Refusal.BAD_INPUT:
+            await _refused(update, lang, refused)
+        else:
+            await _kept(update, context, member, draft)
         return ConversationHandler.END
-    await _say(update, context, t(lang, done_key, number=case.number))
+    area = await cases.responsible_area(context.runtime.db, case)
+    await _say(
+        update,
+        context,
+        t(lang, done_key, number=case.number, area=area.name if area else "-"),
+    )
     return ConversationHandler.END
 
 
@@ -327,14 +446,9 @@ async def reason_typed(
 ) -> int | None:
     """The reason 'other' for not taking the case up."""
     runtime = context.runtime
+    draft["text"] = text
     call = cases.reject(
-        runtime.db,
-        runtime.clock,
-        member,
-        draft["case_id"],
-        draft["version"],
-        RejectReason.OTHER,
-        text,
+        runtime.db, runtime.clock, member, draft["case_id"], None, RejectReason.OTHER, text
     )
     return await _finish(update, context, member, call, "handling.done.rejected")
 
@@ -348,11 +462,60 @@ async def note_typed(
     context.store.pop(DRAFT, None)
     try:
         await cases.note(runtime.db, runtime.clock, member, draft["case_id"], text)
-    except CaseRefused as refused:
-        await _refused(update, member.language, refused)
+    except CaseRefused:
+        draft["text"] = text
+        await _kept(update, context, member, draft)
         return ConversationHandler.END
     await _say(update, context, t(member.language, "handling.done.noted"))
     return ConversationHandler.END
+
+
+@_text_step
+async def escalate_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
+    """The reason for 升级: the level above is asked to supervise."""
+    runtime = context.runtime
+    draft["text"] = text
+    call = cases.escalate(
+        runtime.db, runtime.clock, runtime.config, member, draft["case_id"], None, reason=text
+    )
+    lang = member.language
+    context.store.pop(DRAFT, None)
+    try:
+        case = await call
+    except CaseRefused as refused:
+        if refused.reason is cases.Refusal.TOP:
+            await _refused(update, lang, refused)
+        else:
+            await _kept(update, context, member, draft)
+        return ConversationHandler.END
+    card = await cases.card(runtime.db, case.id)
+    upper = card.supervisors[-1].path if card is not None and card.supervisors else "-"
+    await _say(update, context, t(lang, "handling.done.escalated", number=case.number, area=upper))
+    return ConversationHandler.END
+
+
+@_text_step
+async def sendback_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
+    """The reason for 退回 by the upper level: the case goes back to its community."""
+    runtime = context.runtime
+    draft["text"] = text
+    call = cases.send_back(runtime.db, runtime.clock, member, draft["case_id"], None, text)
+    return await _finish(update, context, member, call, "handling.done.sent_back")
+
+
+@_text_step
+async def return_typed(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
+    """The assignee's reason for giving the case back to the admins."""
+    runtime = context.runtime
+    draft["text"] = text
+    call = cases.give_back(runtime.db, runtime.clock, member, draft["case_id"], None, text)
+    return await _finish(update, context, member, call, "handling.done.returned")
 
 
 @_text_step
@@ -361,6 +524,7 @@ async def not_fixed_typed(
 ) -> int | None:
     """The reporter's reason why it is not fixed: the case reopens."""
     runtime = context.runtime
+    draft["text"] = text
     call = cases.reopen(
         runtime.db,
         runtime.clock,
@@ -446,13 +610,15 @@ async def _resolve(
             fulfilment=draft["fulfilment"],
         )
     photo = draft.get("photo")
+    # No version: whatever moved meanwhile (supervision, a note), resolving is checked
+    # against the case's state now; if it is no longer allowed, the typing is kept.
     call = cases.resolve(
         runtime.db,
         runtime.clock,
         runtime.config,
         member,
         draft["case_id"],
-        draft["version"],
+        None,
         draft["resolution"],
         photo=(photo[0], photo[1]) if photo else None,
         mediation=record,
@@ -481,7 +647,10 @@ wrong_photo = explain("handling.ask.photo_please")
 # /cancel: drop what was being typed; the case does not change.
 cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
 
-INPUT_PATTERN = rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other)|{REPORTER}:\d+:\d+:not_fixed)$"
+INPUT_PATTERN = (
+    rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other|escalate:yes|sendback|return)"
+    rf"|{REPORTER}:\d+:\d+:not_fixed)$"
+)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
@@ -511,6 +680,9 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             FULFILMENT: typed(_mediation_step("fulfilment", None, None)),
             NOTE: typed(note_typed),
             NOT_FIXED: typed(not_fixed_typed),
+            ESCALATE_REASON: typed(escalate_typed),
+            SENDBACK_REASON: typed(sendback_typed),
+            RETURN_REASON: typed(return_typed),
         },
         fallbacks=[CommandHandler("cancel", cancel)],
         allow_reentry=True,

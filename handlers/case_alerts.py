@@ -1,11 +1,14 @@
-"""What the case lifecycle sends: admins' alerts (kept in step with the case), notices to
-admins, the reporter's notices with their answer buttons, and reminders.
+"""What the case lifecycle sends: cards (kept in step with the case) to admins, bound
+groups and assignees, notices to handlers, the reporter's notices with their answer
+buttons, and reminders.
 
 Rendered from outbox rows when they are sent, in the recipient's language. Each
-admin's (and bound group's) copy of an alert has an edit key, so later ``case.update``
-rows edit that message in place and every chat shows the case's current state. The
-buttons carry the case id and version (``ca:<id>:<version>:<action>``), so a button
-of an older state is refused. :func:`card_message` is also used by /cases and by the
+holder's copy of a card has an edit key, so later ``case.update`` rows edit that
+message in place and every chat shows the case's current state. A card is drawn for
+the chat it is in (a group chat: for its least-privileged audience) and its buttons
+are the lifecycle table's actions for the part the holder plays. The buttons carry
+the case id and version (``ca:<id>:<version>:<action>``), so a button of an older
+state is refused. :func:`card_message` is also used by /cases, /todo and by the
 action buttons to redraw a card at once.
 """
 
@@ -19,8 +22,8 @@ from bot.i18n import t
 from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import cases
+from bot.services.case_lifecycle import Act, Who
 from bot.services.cases import Card, Viewer
-from bot.services.grid import AreaKind
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.texts_fit import fit
@@ -62,7 +65,8 @@ def fitted_card(
 
 
 def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
-    """The text of a case's card for one holder, every field whole (may be too long)."""
+    """The text of a case's card for one holder, every field whole (may be too long),
+    rendered for the chat it is in."""
     case = card.view.case
     reporter = card.view.reporter
     to_db_now = cases.stamp(runtime.clock)
@@ -75,12 +79,14 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
             urgency=t(lang, "urgency.urgent" if case.urgent else "urgency.normal"),
             status=t(lang, f"status.{case.status}"),
         ),
+        *_assigned_to_you(card, lang, viewer),
         t(
             lang,
             "handling.card.category",
             category=t(lang, f"category.{case.category}"),
             kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
         ),
+        *_parties(card, lang),
         t(
             lang,
             "handling.card.description",
@@ -98,16 +104,16 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
     elif reporter is not None:
         phone = reporter.phone if viewer.full_phone else cases.masked_phone(reporter.phone)
         lines.append(t(lang, "handling.card.reporter", name=reporter.name, phone=phone or "-"))
-    lines.append(t(lang, "handling.card.area", area=card.responsible.path))
-    if case.escalations:
-        lines.append(t(lang, "handling.card.escalated", levels=case.escalations))
+        lines.extend(_anonymous_marker(card, lang))
+    lines.extend(_handling(card, lang))
     if card.assignee:
         lines.append(t(lang, "handling.card.assignee", name=card.assignee))
     due = cases.overdue_since(case)
     if due is not None:
         shown = cases.local_time(due, runtime.config.tz)
         late = t(lang, "handling.card.overdue") if cases.is_overdue(case, to_db_now) else ""
-        lines.append(t(lang, "handling.card.due", due=shown) + late)
+        stage = "accept" if case.status == "new" else "resolve"
+        lines.append(t(lang, f"handling.card.due_{stage}", due=shown) + late)
     if case.resolution:
         lines.append(t(lang, "handling.card.resolution", text=case.resolution))
     if card.mediation is not None:
@@ -126,39 +132,86 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
         )
     if case.rating:
         lines.append(t(lang, "handling.card.rating", rating=t(lang, f"rating.{case.rating}")))
-    lines.extend(t(lang, "handling.card.note", text=text) for text in card.notes)
+    lines.extend(_notes(card, lang, viewer))
     return "\n".join(lines)
 
 
-def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup | None:
-    """The action buttons of a case's card, for a holder who may act on it now."""
-    if not viewer.may_act:
-        return None
-    case = card.view.case
+def _assigned_to_you(card: Card, lang: str, viewer: Viewer) -> list[str]:
+    """A line telling the assignee the case is theirs to do."""
+    if Who.ASSIGNEE in viewer.parts and card.view.case.status == "in_progress":
+        return [t(lang, "handling.card.yours")]
+    return []
 
-    def button(action: str) -> InlineKeyboardButton:
+
+def _parties(card: Card, lang: str) -> list[str]:
+    """The dispute's parties, as the reporter gave them."""
+    parties = card.view.case.details.get("parties")
+    return [t(lang, "handling.card.parties", parties=str(parties))] if parties else []
+
+
+def _anonymous_marker(card: Card, lang: str) -> list[str]:
+    """🙈 for admins who see the name of a reporter who asked to stay anonymous."""
+    return [t(lang, "handling.card.anonymous_asked")] if card.view.case.anonymous else []
+
+
+def _handling(card: Card, lang: str) -> list[str]:
+    """Who handles the case, and who supervises it (督办)."""
+    lines = [t(lang, "handling.card.area", area=card.responsible.path)]
+    if card.supervisors and card.view.case.status in cases.OPEN:
+        names = "、".join(a.name for a in card.supervisors)
+        lines.append(t(lang, "handling.card.supervised", areas=names))
+    return lines
+
+
+def _notes(card: Card, lang: str, viewer: Viewer) -> list[str]:
+    """The latest internal notes: for handlers and the assignee, never in a group chat."""
+    if not viewer.internal:
+        return []
+    return [t(lang, "handling.card.note", text=text) for text in card.notes]
+
+
+# The button of each action on a card (those that need more open a keyboard or a question).
+ACT_BUTTONS: dict[Act, str] = {
+    Act.ACCEPT: "accept",
+    Act.REJECT: "reject",
+    Act.ASSIGN: "assign",
+    Act.RESOLVE: "resolve",
+    Act.RETURN: "return",
+    Act.NOTE: "note",
+    Act.ESCALATE: "escalate",
+    Act.URGE: "urge",
+    Act.TAKE_OVER: "takeover",
+    Act.SEND_BACK: "sendback",
+}
+
+
+def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup | None:
+    """The action buttons of a case's card: the lifecycle table's actions for this holder."""
+    case = card.view.case
+    acts = [a for a in viewer.acts(case) if a in ACT_BUTTONS]
+    if card.at_top:
+        acts = [a for a in acts if a is not Act.ESCALATE]
+    if not acts:
+        return None
+
+    def button(act: Act) -> InlineKeyboardButton:
+        action = ACT_BUTTONS[act]
         return InlineKeyboardButton(
             t(lang, f"handling.button.{action}"),
             callback_data=pack(ADMIN, case.id, case.version, action),
         )
 
-    can_escalate = card.responsible.kind != AreaKind.DISTRICT.value
-    rows: list[list[InlineKeyboardButton]] = []
-    if case.status == "new":
-        rows.append([button("accept"), button("reject")])
-    elif case.status in ("accepted", "in_progress"):
-        rows.append([button("assign"), button("resolve")])
-    if case.status in ("new", "accepted", "in_progress") and can_escalate:
-        rows.append([button("escalate"), button("note")])
-    else:
-        rows.append([button("note")])
-    return InlineKeyboardMarkup(rows)
+    buttons = [button(a) for a in acts]
+    return InlineKeyboardMarkup([buttons[i : i + 2] for i in range(0, len(buttons), 2)])
 
 
 async def card_message(
     runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
 ) -> tuple[str, InlineKeyboardMarkup | None] | None:
-    """A case's card (text and buttons) as one holder sees it; None if there is no case."""
+    """A case's card (text and buttons) for one chat; None if there is no case.
+
+    ``member`` is the holder in a private chat; None draws it for the group ``recipient``.
+    """
     card = await cases.card(runtime.db, case_id)
     if card is None:
         return None
@@ -199,7 +252,16 @@ async def _alert(
         photos=card.view.photo_ids,
         voice=card.view.case.voice_file_id,
         edit_key=key,
+        location=_pin(card),
     )
+
+
+def _pin(card: Card) -> tuple[float, float] | None:
+    """The shared location of the report, sent as a real pin under the alert."""
+    case = card.view.case
+    if case.latitude is None or case.longitude is None:
+        return None
+    return (case.latitude, case.longitude)
 
 
 async def render_new_case(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
@@ -213,34 +275,46 @@ async def render_update(runtime: Runtime, row: OutboxRow, language: str) -> Outg
 
 
 async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
-    """A short message to admins (escalated, reopened) or to an assignee."""
+    """A short message to handlers: supervised, urged, taken over, sent back, reopened,
+    assigned to you, reassigned, returned by the assignee."""
     card = await cases.card(runtime.db, int(row.payload["case_id"]))
     if card is None:
         return None
     case = card.view.case
     event = str(row.payload["event"])
-    if event == "escalated":
-        key = (
-            "handling.notice.escalated_by_time"
-            if row.payload.get("by_time")
-            else "handling.notice.escalated"
-        )
-        text = t(language, key, number=case.number, area=row.payload.get("to_area", ""))
-    elif event == "reopened":
-        text = t(
-            language,
-            "handling.notice.reopened",
-            number=case.number,
-            reason=row.payload.get("reason", ""),
-        )
+    values = {k: v for k, v in row.payload.items() if k not in ("case_id", "event")}
+    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    if event == "supervised":
+        key = "supervised_by_time" if row.payload.get("by_time") else "supervised"
+    elif event in NOTICE_EVENTS:
+        key = event
     else:
-        text = t(
+        return None
+    values.pop("by_time", None)
+    text = t(language, f"handling.notice.{key}", number=case.number, kind=kind, **values)
+    return Outgoing(text=text)
+
+
+NOTICE_EVENTS = frozenset(
+    {"urged", "taken_over", "sent_back", "reopened", "assigned_to_you", "reassigned", "returned"}
+)
+
+
+async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """The assignee's reminder that a case's limit is near (only while it is still theirs)."""
+    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    if case is None or case.status != "in_progress" or case.assignee_id != row.member_id:
+        return None
+    due = cases.overdue_since(case)
+    return Outgoing(
+        t(
             language,
-            "handling.notice.assigned_to_you",
+            "handling.notice.todo_reminder",
             number=case.number,
             kind=t(language, f"subcategory.{case.category}.{case.subcategory}"),
+            due=cases.local_time(due, runtime.config.tz) if due else "-",
         )
-    return Outgoing(text=text)
+    )
 
 
 def _rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
@@ -296,13 +370,16 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
                 name=row.payload.get("assignee", ""),
             )
         )
-    if event == "escalated":
+    if event in ("supervised", "urged", "taken_over", "sent_back", "escalated"):
+        # In plain words: which office now looks after it ("街道已督促社区尽快处理").
         return Outgoing(
             t(
                 lang,
-                "handling.reporter.escalated",
+                f"handling.reporter.{event}",
                 number=case.number,
-                area=row.payload.get("to_area", ""),
+                kind=kind,
+                area=row.payload.get("area", row.payload.get("to_area", "")),
+                handler=row.payload.get("handler", ""),
             )
         )
     if event in ("resolved", "verify_reminder"):
@@ -396,5 +473,6 @@ RENDERERS: dict[str, Renderer] = {
     cases.CASE_NOTICE: fitting(render_notice, CARD),
     cases.CASE_REPORTER: fitting(render_reporter, TIMELINE),
     cases.CASE_REVISIT: fitting(render_revisit, CARD),
+    cases.CASE_TODO: fitting(render_todo, CARD),
     cases.MEMBER_BLOCKED: fitting(render_blocked, None),
 }

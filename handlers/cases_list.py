@@ -1,8 +1,10 @@
 """/cases: an admin's open cases, of their area and below, oldest first.
 
-Filter buttons narrow by state and category; overdue cases are marked; pages of
-eight. Each case is a button that opens its card with the actions this admin may
-take now (handled by handlers/case_actions.py, ``ca:<id>:<version>:open``).
+Filter buttons narrow by state and category, or show the finished (closed and
+rejected) ones; overdue cases are marked ⚠️ and supervised ones 督办; pages of
+eight. ``/cases <number>`` (the whole number or its last digits) finds one case.
+Each case is a button that opens its card with the actions this admin may take now
+(handled by handlers/case_actions.py, ``ca:<id>:<version>:open``).
 """
 
 from __future__ import annotations
@@ -29,22 +31,38 @@ PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
 PER_PAGE = 8
 STATUSES = ("new", "accepted", "in_progress", "resolved")
 ALL = "-"
+DONE = "done"  # the finished cases: closed and rejected
 
 
 async def listing(
-    context: GridContext, admin: Member, status: str | None, category: str | None, page: int
+    context: GridContext,
+    admin: Member,
+    status: str | None,
+    category: str | None,
+    page: int,
+    number_text: str | None = None,
 ) -> tuple[str, InlineKeyboardMarkup]:
     """The text and buttons of one page of the list."""
     lang = admin.language
     runtime = context.runtime
+    done = status == DONE
     found, total = await cases.open_cases(
-        runtime.db, admin, status=status, category=category, page=page, per_page=PER_PAGE
+        runtime.db,
+        admin,
+        status=None if done else status,
+        category=category,
+        page=page,
+        per_page=PER_PAGE,
+        closed=done,
+        number=number_text,
     )
     pages = max(1, math.ceil(total / PER_PAGE))
-    if total:
+    if number_text is not None and not total:
+        text = t(lang, "handling.list.not_found", number=number_text)
+    elif total:
         text = t(
             lang,
-            "handling.list.title",
+            "handling.list.title_closed" if done else "handling.list.title",
             area=admin.area_path,
             total=total,
             page=page + 1,
@@ -59,6 +77,7 @@ async def listing(
             lang,
             "handling.list.item",
             overdue="⚠️ " if cases.is_overdue(case, now) else "",
+            supervised=t(lang, "handling.list.supervised") if cases.is_supervised(case) else "",
             number=case.number,
             status=t(lang, f"status.{case.status}"),
             kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
@@ -86,17 +105,25 @@ async def listing(
     def mark(label: str, chosen: bool) -> str:
         return f"• {label}" if chosen else label
 
-    status_row = [
-        InlineKeyboardButton(
-            mark(t(lang, "handling.list.all"), status is None),
-            callback_data=pack(PREFIX, ALL, c, 0),
-        )
-    ] + [
-        InlineKeyboardButton(
-            mark(t(lang, f"status.{x}"), status == x), callback_data=pack(PREFIX, x, c, 0)
-        )
-        for x in STATUSES
-    ]
+    status_row = (
+        [
+            InlineKeyboardButton(
+                mark(t(lang, "handling.list.all"), status is None),
+                callback_data=pack(PREFIX, ALL, c, 0),
+            )
+        ]
+        + [
+            InlineKeyboardButton(
+                mark(t(lang, f"status.{x}"), status == x), callback_data=pack(PREFIX, x, c, 0)
+            )
+            for x in STATUSES
+        ]
+        + [
+            InlineKeyboardButton(
+                mark(t(lang, "handling.list.closed"), done), callback_data=pack(PREFIX, DONE, c, 0)
+            )
+        ]
+    )
     category_row = [
         InlineKeyboardButton(
             mark(t(lang, "handling.list.all"), category is None),
@@ -111,6 +138,8 @@ async def listing(
     ]
     rows.append(status_row[:3])
     rows.append(status_row[3:])
+    if number_text is None and not total:
+        text += "\n" + t(lang, "handling.list.hint")
     rows.append(category_row[:3])
     rows.append(category_row[3:])
     return fit(text).text, InlineKeyboardMarkup(rows)
@@ -122,7 +151,11 @@ async def show(update: Update, context: GridContext) -> None:
     admin = await require_admin(update, context)
     if admin is None or message is None:
         return
-    text, markup = await listing(context, admin, None, None, 0)
+    # /cases 0012: find a case by its number (or its last digits).
+    wanted = " ".join(context.args or []).strip() or None
+    if wanted is not None and not wanted.replace("-", "").isalnum():
+        wanted = None
+    text, markup = await listing(context, admin, None, None, 0, wanted)
     await message.reply_text(text, reply_markup=markup)
 
 
@@ -135,7 +168,7 @@ async def page_button(update: Update, context: GridContext) -> None:
     try:
         status, category, page_text = unpack(query.data, PREFIX, 3)
         page = number(page_text)
-        if status != ALL and status not in STATUSES:
+        if status != ALL and status != DONE and status not in STATUSES:
             raise BadCallback(status)
         if category != ALL and category not in {c.value for c in Category}:
             raise BadCallback(category)

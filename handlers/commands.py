@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("help", everyone=True),
     Command("lang", everyone=True),
     Command("cancel", leaders=True, admins=True),
+    Command("todo", leaders=True, admins=True),  # 我的待办: anyone may be an assignee
 )
 
 

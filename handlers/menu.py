@@ -39,6 +39,8 @@ ITEMS: tuple[MenuItem, ...] = (
     MenuItem("invite", leaders=False, admins=True),
     MenuItem("help", leaders=True, admins=True),
     MenuItem("lang", leaders=True, admins=True),
+    # 我的待办: the cases assigned to me; last, so the rows above keep their places
+    MenuItem("todo", leaders=True, admins=True),
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,7 +14,8 @@ _COLUMNS = (
     " place_area_id, place_text, latitude, longitude, urgent, anonymous, reporter_id,"
     " community_id, responsible_area_id, assignee_id, status, reject_reason, resolution,"
     " accept_due, resolve_due, verify_due, created_at, updated_at, closed_at, rating,"
-    " idempotency_key, version, escalations, resolved_at, resolved_by, verify_reminded"
+    " idempotency_key, version, escalations, resolved_at, resolved_by, verify_reminded,"
+    " supervise_at, supervision_stopped, assignee_reminded"
 )
 
 
@@ -56,6 +58,10 @@ class Case:
     resolved_at: str | None = None
     resolved_by: int | None = None
     verify_reminded: bool = False
+    # supervision (#9): when the next level is added if still overdue; stopped at the top
+    supervise_at: str | None = None
+    supervision_stopped: bool = False
+    assignee_reminded: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ def _case(row: Row) -> Case:
     values["urgent"] = bool(values["urgent"])
     values["anonymous"] = bool(values["anonymous"])
     values["verify_reminded"] = bool(values["verify_reminded"])
+    values["supervision_stopped"] = bool(values["supervision_stopped"])
+    values["assignee_reminded"] = bool(values["assignee_reminded"])
     return Case(**values)
 
 
@@ -151,6 +159,32 @@ async def insert(q: Queryable, new: NewCase) -> int:
             new.idempotency_key,
         ),
     )
+
+
+def in_statuses(statuses: Iterable[str], alias: str = "") -> tuple[str, list[object]]:
+    """A WHERE fragment: the case's status is one of ``statuses`` (given by the lifecycle)."""
+    chosen = sorted(str(s) for s in statuses)
+    return f"{alias}status IN ({','.join('?' * len(chosen))})", list(chosen)
+
+
+def overdue_where(
+    stage_due: Mapping[str, str], now: str, alias: str = ""
+) -> tuple[str, list[object]]:
+    """A WHERE fragment: the case is in a stage of ``stage_due`` whose due time is past.
+
+    ``stage_due`` (status -> due column) is the lifecycle's one definition of overdue.
+    """
+    parts: list[str] = []
+    params: list[object] = []
+    for status, column in sorted(stage_due.items()):
+        if column not in _DUE_COLUMNS:
+            raise ValueError(f"not a due column: {column}")
+        parts.append(f"({alias}status = ? AND {alias}{column} <= ?)")
+        params.extend([str(status), now])
+    return "(" + " OR ".join(parts) + ")", params
+
+
+_DUE_COLUMNS = frozenset({"accept_due", "resolve_due", "verify_due"})
 
 
 async def get(q: Queryable, case_id: int) -> Case | None:

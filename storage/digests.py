@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+from storage.cases import overdue_where
 from storage.db import Queryable
 
 # A case belongs to the community it was reported in, wherever escalation has moved it.
@@ -32,15 +35,20 @@ async def ended_cases(q: Queryable, id_path: str, status: str, since: str, until
     return [int(r["id"]) for r in rows]
 
 
-async def escalated_by_sweep(q: Queryable, id_path: str, since: str) -> set[int]:
-    """Ids of the cases of the area (and below) the time-limit sweep escalated since ``since``."""
+async def overdue_cases(
+    q: Queryable, id_path: str, now: str, stage_due: Mapping[str, str]
+) -> list[int]:
+    """Ids of the cases of the area (and below) overdue now, oldest first.
+
+    ``stage_due`` is the lifecycle's one definition of overdue; supervision (督办) hands
+    out no fresh time limits, so an overdue case stays overdue until it is handled.
+    """
+    late, params = overdue_where(stage_due, now)
     rows = await q.fetchall(
-        f"SELECT id FROM cases WHERE {_IN_AREA} AND EXISTS (SELECT 1 FROM case_events e"
-        " WHERE e.case_id = cases.id AND e.kind = 'escalated' AND e.actor_id IS NULL"
-        " AND e.at >= ?)",
-        (id_path + "%", since),
+        f"SELECT id FROM cases WHERE {_IN_AREA} AND {late} ORDER BY created_at, id",
+        (id_path + "%", *params),
     )
-    return {int(r["id"]) for r in rows}
+    return [int(r["id"]) for r in rows]
 
 
 async def last_until(q: Queryable, member_id: int) -> str | None:

@@ -8,13 +8,12 @@ apart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storage.cases import _COLUMNS, Case, _case
+from storage.cases import _COLUMNS, Case, _case, in_statuses, overdue_where
 from storage.db import Queryable, Transaction
-
-OPEN_STATUSES = ("new", "accepted", "in_progress", "resolved")
 
 _UPDATABLE = frozenset(
     {
@@ -32,6 +31,9 @@ _UPDATABLE = frozenset(
         "closed_at",
         "rating",
         "verify_reminded",
+        "supervise_at",
+        "supervision_stopped",
+        "assignee_reminded",
     }
 )
 
@@ -57,30 +59,32 @@ async def update_case(
 
 @dataclass(frozen=True)
 class CaseFilter:
-    """Which open cases /cases shows: below an area, optionally of one status and category."""
+    """Which cases /cases shows: below an area, in some states, optionally of one category.
+
+    ``statuses`` comes from the lifecycle (its one definition of open, or the closed ones).
+    """
 
     id_path: str
-    status: str | None = None
+    statuses: tuple[str, ...]
     category: str | None = None
+    number: str | None = None  # a case number, or its tail ("0012")
 
 
 def _where(f: CaseFilter) -> tuple[str, list[object]]:
-    sql = (
-        " FROM cases c JOIN areas a ON a.id = c.community_id"
-        f" WHERE c.status IN ({','.join('?' * len(OPEN_STATUSES))}) AND a.id_path LIKE ?"
-    )
-    params: list[object] = [*OPEN_STATUSES, f.id_path + "%"]
-    if f.status is not None:
-        sql += " AND c.status = ?"
-        params.append(f.status)
+    states, params = in_statuses(f.statuses, "c.")
+    sql = f" FROM cases c JOIN areas a ON a.id = c.community_id WHERE {states} AND a.id_path LIKE ?"
+    params.append(f.id_path + "%")
     if f.category is not None:
         sql += " AND c.category = ?"
         params.append(f.category)
+    if f.number is not None:
+        sql += " AND c.number LIKE ?"
+        params.append("%" + f.number.replace("%", "").replace("_", ""))
     return sql, params
 
 
 async def open_cases(q: Queryable, f: CaseFilter, limit: int, offset: int) -> list[Case]:
-    """A page of open cases reported in the area of ``f`` and below, oldest first."""
+    """A page of the cases of ``f`` reported in its area and below, oldest first."""
     where, params = _where(f)
     columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await q.fetchall(
@@ -91,20 +95,64 @@ async def open_cases(q: Queryable, f: CaseFilter, limit: int, offset: int) -> li
 
 
 async def count_open_cases(q: Queryable, f: CaseFilter) -> int:
-    """How many open cases :func:`open_cases` would page through."""
+    """How many cases :func:`open_cases` would page through."""
     where, params = _where(f)
     return int(await q.fetchval(f"SELECT count(*){where}", params))
 
 
-async def overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]:
-    """Open cases past the due time of their stage (accept, or resolve), oldest first."""
+async def to_supervise(
+    q: Queryable, stage_due: Mapping[str, str], now: str, limit: int = 200
+) -> list[Case]:
+    """Overdue cases whose next supervising level is due now (督办), oldest first."""
+    late, params = overdue_where(stage_due, now)
     rows = await q.fetchall(
-        f"SELECT {_COLUMNS} FROM cases WHERE (status = 'new' AND accept_due <= ?)"
-        " OR (status IN ('accepted', 'in_progress') AND resolve_due <= ?)"
-        " ORDER BY created_at, id LIMIT ?",
-        (now, now, limit),
+        f"SELECT {_COLUMNS} FROM cases WHERE {late} AND supervision_stopped = 0"
+        " AND (supervise_at IS NULL OR supervise_at <= ?) ORDER BY created_at, id LIMIT ?",
+        (*params, now, limit),
     )
     return [_case(r) for r in rows]
+
+
+async def assigned_to(
+    q: Queryable, member_id: int, statuses: tuple[str, ...], limit: int = 50
+) -> list[Case]:
+    """The cases in ``statuses`` assigned to a member, the soonest due first."""
+    states, params = in_statuses(statuses)
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE assignee_id = ? AND {states}"
+        " ORDER BY coalesce(resolve_due, accept_due), id LIMIT ?",
+        (member_id, *params, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def assignee_due_soon(q: Queryable, status: str, before: str, limit: int = 200) -> list[Case]:
+    """Assigned cases at ``status`` due before ``before`` whose assignee was not reminded."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = ? AND assignee_id IS NOT NULL"
+        " AND assignee_reminded = 0 AND resolve_due <= ? ORDER BY resolve_due, id LIMIT ?",
+        (status, before, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def mark_assignee_reminded(q: Queryable, case_id: int, assignee_id: int) -> bool:
+    """Note that the assignee was reminded of the limit; False if done already.
+
+    The version stays: the reminder changes nothing anyone's buttons depend on.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET assignee_reminded = 1 WHERE id = ? AND assignee_id = ?"
+        " AND assignee_reminded = 0 RETURNING 1",
+        (case_id, assignee_id),
+    )
+    return row is not None
+
+
+async def stop_supervision(q: Queryable, case_id: int) -> None:
+    """Note that no level is left to add as a supervisor (the version stays: nothing shown
+    changes, so everyone's buttons remain valid)."""
+    await q.execute("UPDATE cases SET supervision_stopped = 1 WHERE id = ?", (case_id,))
 
 
 async def resolved_before(q: Queryable, cutoff: str, limit: int = 200) -> list[Case]:

@@ -6,13 +6,19 @@ import asyncio
 
 import pytest
 
-from bot.offline import OfflineBot
+from bot.offline import OfflineBot, Person
 from bot.services import cases
 from bot.services.cases import CaseRefused, Refusal
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
 from tests.test_case_handling import people, report, resolve, status
+
+
+async def escalate_by_hand(admin: Person, reason: str = "需要街道协调") -> None:
+    await admin.client.press("⬆️ 升级")
+    await admin.client.press("⬆️ 确认升级")
+    await admin.client.send(reason)
 
 
 async def test_two_admins_at_once_one_wins_and_the_other_is_told(gridbot: OfflineBot) -> None:
@@ -29,8 +35,8 @@ async def test_two_admins_at_once_one_wins_and_the_other_is_told(gridbot: Offlin
     assert admin.member is not None and other.member is not None
     db, clock = gridbot.db, gridbot.clock
     results = await asyncio.gather(
-        cases.escalate(db, clock, gridbot.config, admin.member, case_id, 1),
-        cases.escalate(db, clock, gridbot.config, other.member, case_id, 1),
+        cases.escalate(db, clock, gridbot.config, admin.member, case_id, 1, reason="a"),
+        cases.escalate(db, clock, gridbot.config, other.member, case_id, 1, reason="b"),
         return_exceptions=True,
     )
     refused = [r for r in results if isinstance(r, CaseRefused)]
@@ -44,7 +50,7 @@ async def test_forged_buttons_change_nothing(gridbot: OfflineBot) -> None:
     case_id = await report(gridbot, leader)
     # a leader forging an admin's button
     await leader.client.press_data(f"ca:{case_id}:0:accept")
-    assert "仅供" in str(leader.client.last_answer.text)  # type: ignore[union-attr]
+    assert "无权处理" in str(leader.client.last_answer.text)  # type: ignore[union-attr]
     # an admin of another community
     await stranger.client.press_data(f"ca:{case_id}:0:accept")
     assert "无权处理" in str(stranger.client.last_answer.text)  # type: ignore[union-attr]
@@ -98,7 +104,7 @@ async def test_phone_in_full_only_for_the_reporters_own_community(gridbot: Offli
     street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
     assert leader.member is not None and leader.member.phone is not None
     await report(gridbot, leader)
-    await admin.client.press("⬆️ 升级")
+    await escalate_by_hand(admin)
     phone = leader.member.phone
     assert phone in next(m for m in admin.client.messages if m.kind == "text").text
     street_alert = street.client.last
@@ -246,7 +252,7 @@ async def test_a_withheld_name_is_seen_only_by_the_reporters_own_community(
     await gridbot.run_due_jobs()
     own = next(m for m in admin.client.messages if m.kind == "text").text
     assert leader.member.name in own
-    await admin.client.press("⬆️ 升级")
+    await escalate_by_hand(admin)
     street_alert = street.client.last
     assert street_alert is not None
     assert leader.member.name not in street_alert.text

@@ -149,7 +149,7 @@ async def test_reporter_says_not_fixed_and_it_reopens(gridbot: OfflineBot) -> No
     assert await status(gridbot, case_id) == "in_progress"
 
 
-async def test_escalation_by_hand_moves_the_case_up_and_tells_both_levels(
+async def test_escalation_by_hand_asks_a_reason_and_adds_a_supervisor(
     gridbot: OfflineBot,
 ) -> None:
     leader, admin, _other = await people(gridbot)
@@ -157,26 +157,33 @@ async def test_escalation_by_hand_moves_the_case_up_and_tells_both_levels(
     case_id = await report(gridbot, leader)
     assert street.client.texts() == []
     await admin.client.press("⬆️ 升级")
+    assert admin.client.last_answer is not None and "仍由" in str(admin.client.last_answer.text)
+    await admin.client.press("⬆️ 确认升级")
+    assert "升级" in admin.client.last_text and "原因" in admin.client.last_text
+    await admin.client.send("涉及多个社区，需要街道协调")
     area = await gridbot.db.fetchval(
         "SELECT a.name FROM cases c JOIN areas a ON a.id = c.responsible_area_id WHERE c.id = ?",
         (case_id,),
     )
-    assert area == "光明街道"
-    assert "已升级至 运河区/光明街道" in admin.client.texts()[-1]
+    assert area == "滨河社区"  # the case stays with its community
+    assert "已请 运河区/光明街道 督办" in admin.client.texts()[-1]
     alert = street.client.last
-    assert alert is not None and "责任单位：运河区/光明街道" in alert.text
-    assert ["✅ 受理", "🚫 不予受理"] in street.client.buttons()
-    assert "光明街道 督办" in leader.client.last_text
-    # the community admin's copy no longer offers actions: the street answers for it now
+    assert alert is not None and "办理单位：运河区/光明街道/滨河社区" in alert.text
+    assert "督办单位：光明街道" in alert.text
+    assert ["📣 督办", "🙋 接管"] in street.client.buttons()
+    assert "光明街道督办" in leader.client.last_text
+    # the community keeps its buttons: it still handles the case
     copy = next(m for m in admin.client.messages if m.kind == "text")
-    assert "已升级 1 级" in copy.text and not copy.inline_keyboard
+    assert "督办单位：光明街道" in copy.text and copy.inline_keyboard
     await admin.client.press_data(f"ca:{case_id}:1:accept", copy.message_id)
-    assert await status(gridbot, case_id) == "new"
-    await street.client.press("✅ 受理")
     assert await status(gridbot, case_id) == "accepted"
+    event = await gridbot.db.fetchone(
+        "SELECT kind, data FROM case_events WHERE case_id = ? AND kind = 'supervised'", (case_id,)
+    )
+    assert event is not None and "需要街道协调" in event["data"]
 
 
-async def test_escalation_by_time_goes_up_level_by_level(gridbot: OfflineBot) -> None:
+async def test_supervision_by_time_goes_up_once_per_level_then_stops(gridbot: OfflineBot) -> None:
     leader, admin, _other = await people(gridbot)
     street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
     district = await gridbot.member("区领导", Role.DISTRICT_ADMIN, "运河区")
@@ -187,24 +194,34 @@ async def test_escalation_by_time_goes_up_level_by_level(gridbot: OfflineBot) ->
     gridbot.clock.advance(minutes=2)
     await gridbot.run_due_jobs()
     assert any("超过时限未处理" in text for text in admin.client.texts())
-    assert street.client.last is not None and "⚠️" not in street.client.last.text
+    assert street.client.last is not None and "⚠️ 已超时" in street.client.last.text
     gridbot.clock.advance(minutes=11)
     await gridbot.run_due_jobs()
-    assert district.client.last is not None and "运河区" in district.client.last.text
-    assert any("超过时限未处理" in text for text in street.client.texts())
-    events = await gridbot.db.fetchall(
-        "SELECT kind, actor_id, data FROM case_events WHERE case_id = ? ORDER BY id", (case_id,)
+    assert district.client.last is not None and "督办单位：运河区、光明街道" in (
+        district.client.last.text
     )
-    assert [e["kind"] for e in events] == ["created", "escalated", "escalated"]
+    events = await gridbot.db.fetchall(
+        "SELECT kind, actor_id FROM case_events WHERE case_id = ? ORDER BY id", (case_id,)
+    )
+    assert [e["kind"] for e in events] == ["created", "supervised", "supervised"]
     assert all(e["actor_id"] is None for e in events[1:])
-    # At the district there is no level above: it gets a new period, once, and stays.
-    gridbot.clock.advance(minutes=11)
-    await gridbot.run_due_jobs()
-    await gridbot.run_due_jobs()
+    everyone = (leader, admin, street, district)
+    before = [len(p.client.messages) for p in everyone]
+    # The district supervises: nothing is added, announced, or given a new limit any more.
+    for _ in range(5):
+        gridbot.clock.advance(minutes=11)
+        await gridbot.run_due_jobs()
+    assert [len(p.client.messages) for p in everyone] == before
     kinds = await gridbot.db.fetchall("SELECT kind FROM case_events WHERE case_id = ?", (case_id,))
-    assert [k["kind"] for k in kinds][-1] == "overdue_at_top"
-    assert await status(gridbot, case_id) == "new"
-    await district.client.press("✅ 受理")
+    assert len(kinds) == 3
+    row = await gridbot.db.fetchone(
+        "SELECT c.status, c.accept_due, c.created_at, a.name FROM cases c"
+        " JOIN areas a ON a.id = c.responsible_area_id WHERE c.id = ?",
+        (case_id,),
+    )
+    assert row is not None and row["status"] == "new" and row["name"] == "滨河社区"
+    # the community still accepts it, and it stays marked overdue at the accept stage
+    await admin.client.press("✅ 受理")
     assert await status(gridbot, case_id) == "accepted"
 
 
@@ -240,8 +257,10 @@ async def test_each_in_their_own_language(gridbot: OfflineBot) -> None:
     )
     await admin.client.press("✅ Accept")
     await admin.client.press("⬆️ Escalate")
+    await admin.client.press("⬆️ Yes, escalate")
+    await admin.client.send("needs the street office")
     assert "was accepted" in leader.client.texts()[0]
-    assert "escalated to 光明街道" in leader.client.last_text
+    assert "光明街道 was asked to supervise" in leader.client.last_text
     assert await status(gridbot, case_id) == "accepted"
 
 

@@ -66,10 +66,12 @@ async def test_a_card_with_every_field_full_is_sent_edited_and_escalated(
     assert card.text.count("📝 备注：") == 3  # the third note made it onto the card in place
     assert "…" in card.text and len(card.text) <= 4096
     await admin.client.press("⬆️ 升级")
+    await admin.client.press("⬆️ 确认升级")
+    await admin.client.send(long_text("原因完", MAX_TEXT))
     failed = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'failed'")
     assert failed == 0
     alert = street.client.last
-    assert alert is not None and "责任单位：运河区/光明街道" in alert.text
+    assert alert is not None and "督办单位：光明街道" in alert.text
     assert SHOW_ALL in [label for row in street.client.buttons() for label in row]
 
     # 查看全文 sends the card whole, in parts that each fit

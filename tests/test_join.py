@@ -62,6 +62,7 @@ async def test_join_with_invite_end_to_end(gridbot: OfflineBot) -> None:
         "help",
         "lang",
         "cancel",
+        "todo",
     ]
 
 

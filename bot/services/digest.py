@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services import cases as case_service
+from bot.services.case_lifecycle import STAGE_DUE
 from bot.services.grid import ADMIN_ROLES
 from bot.services.notify import notify_member
 from bot.services.schedule import parse_hhmm
@@ -31,9 +31,6 @@ from storage.times import from_db, to_db
 
 DIGEST = "digest.daily"
 SECTIONS = ("new", "closed", "rejected", "overdue")
-# Open cases looked at for "overdue" per admin; more than this in one area is a crisis
-# the digest cannot fix, and the count it reports is then a lower bound.
-OPEN_LOOKED_AT = 2000
 
 
 @dataclass(frozen=True)
@@ -53,21 +50,6 @@ class Digest:
         return not (self.new or self.closed or self.rejected or self.overdue)
 
 
-async def overdue_cases(db: Database, admin: Member, since: str, now: str) -> list[int]:
-    """The open cases of the admin's area that the digest reports as overdue.
-
-    The digest's only use of "overdue": the case service's own definition (the one
-    /cases marks with ⚠️), plus a case the time-limit sweep escalated since the last
-    digest (escalation gives it a fresh limit above, but it was overdue here). When the
-    case service gets its single shared definition, switch to it here and only here.
-    """
-    found, _total = await case_service.open_cases(
-        db, admin, status=None, category=None, page=0, per_page=OPEN_LOOKED_AT
-    )
-    escalated = await repo.escalated_by_sweep(db, admin.area_id_path, since)
-    return [c.id for c in found if case_service.is_overdue(c, now) or c.id in escalated]
-
-
 async def compose(db: Database, admin: Member, since: str, until: str) -> Digest:
     """The digest of ``admin``'s area for [since, until)."""
     path = admin.area_id_path
@@ -77,7 +59,7 @@ async def compose(db: Database, admin: Member, since: str, until: str) -> Digest
         new=await repo.new_cases(db, path, since, until),
         closed=await repo.ended_cases(db, path, "closed", since, until),
         rejected=await repo.ended_cases(db, path, "rejected", since, until),
-        overdue=await overdue_cases(db, admin, since, until),
+        overdue=await repo.overdue_cases(db, path, until, STAGE_DUE),
     )
 
 
