@@ -27,6 +27,7 @@ from bot.services.cases import Card, Viewer
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.texts_fit import fit
+from handlers import case_fields
 from handlers.callbacks import pack
 from handlers.show_all import CARD, TIMELINE, with_show_all
 
@@ -90,13 +91,9 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
         t(
             lang,
             "handling.card.description",
-            description=case.description or t(lang, "handling.card.voice"),
+            description=case_fields.description(card.view, lang, voice_key="handling.card.voice"),
         ),
-        t(
-            lang,
-            "handling.card.place",
-            place=card.view.place_path or case.place_text or card.view.coordinates or "-",
-        ),
+        t(lang, "handling.card.place", place=case_fields.place(card.view, lang)),
     ]
     if case.anonymous and not viewer.full_phone:
         # An opinion given in confidence: only the reporter's own community knows who.
@@ -254,6 +251,24 @@ async def _alert(
         edit_key=key,
         location=_pin(card),
     )
+
+
+async def render_voice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """A voice message of the report after the first, with a line saying whose it is."""
+    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    voices = case.details.get("voices") if case is not None else None
+    index = int(row.payload["index"])
+    if case is None or not isinstance(voices, list) or not 0 <= index < len(voices):
+        return None
+    total = len(voices) + (1 if case.voice_file_id else 0)
+    text = t(
+        language,
+        "handling.card.more_voice",
+        number=case.number,
+        n=total - len(voices) + index + 1,
+        total=total,
+    )
+    return Outgoing(text=text, voice=str(voices[index]["file_id"]))
 
 
 def _pin(card: Card) -> tuple[float, float] | None:
@@ -470,6 +485,7 @@ RENDERERS: dict[str, Renderer] = {
     cases.CASE_NEW: render_new_case,
     cases.CASE_ALERT: render_new_case,
     cases.CASE_UPDATE: render_update,
+    cases.CASE_VOICE: render_voice,
     cases.CASE_NOTICE: fitting(render_notice, CARD),
     cases.CASE_REPORTER: fitting(render_reporter, TIMELINE),
     cases.CASE_REVISIT: fitting(render_revisit, CARD),

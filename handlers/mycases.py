@@ -21,6 +21,7 @@ from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
 from bot.texts_fit import fit
+from handlers import case_fields
 from handlers.access import require_button, require_member
 from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
@@ -136,8 +137,8 @@ def _timeline(context: GridContext, lang: str, found: Timeline, *, whole: bool =
         category=t(lang, f"category.{case.category}"),
         kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
         status=t(lang, f"status.{case.status}"),
-        description=case.description or t(lang, "mycases.voice"),
-        place=found.view.place_path or case.place_text or found.view.coordinates or "-",
+        description=case_fields.description(found.view, lang, voice_key="mycases.voice"),
+        place=case_fields.place(found.view, lang),
     )
     entries = found.entries
     lines = [head]
