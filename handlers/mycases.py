@@ -100,7 +100,14 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
         actor = t(lang, "mycases.system")
     else:
         actor = t(lang, f"role.{entry.actor}")
-    if has(f"mycases.event.{entry.kind}"):
+    area = entry.area or t(lang, "mycases.above")
+    if entry.actor == SYSTEM and has(f"mycases.auto.{entry.kind}"):
+        # What the bot did by itself, said as what happened ("到时间…自动…"), no actor.
+        what = t(lang, f"mycases.auto.{entry.kind}", area=area)
+        return t(lang, "mycases.entry_auto", at=_local(context, entry.at), what=what)
+    if entry.area and has(f"mycases.event_area.{entry.kind}"):
+        what = t(lang, f"mycases.event_area.{entry.kind}", area=entry.area)
+    elif has(f"mycases.event.{entry.kind}"):
         what = t(lang, f"mycases.event.{entry.kind}")
     elif entry.to_status is not None:
         what = t(lang, "mycases.event.other", status=t(lang, f"status.{entry.to_status}"))

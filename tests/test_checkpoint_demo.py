@@ -35,3 +35,9 @@ def test_checkpoint_script(tmp_path: Path) -> None:
     assert "📨 to 刘长河: 🏁 您上报的 YH-" in out
     assert "感谢您的评价：满意。" in out
     assert "办理结果：已联系村医上门登记" in out
+    # The leader's timeline says in plain words what the bot did by itself.
+    timeline = out.rsplit("刘长河> [YH-]", 1)[1]
+    assert "过了办理时限，自动请南陈屯镇督办" in timeline
+    assert "过了办理时限，自动请运河区督办" in timeline
+    assert "街道（镇）管理员：南陈屯镇督促尽快处理" in timeline
+    assert "系统" not in timeline
