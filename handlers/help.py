@@ -10,7 +10,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler
 from bot.i18n import t
 from bot.services.grid import is_admin
 from handlers.context import GridContext
-from handlers.menu import label_filter, menu_keyboard
+from handlers.menu import label_filter, member_menu
 
 
 async def show_help(update: Update, context: GridContext) -> None:
@@ -26,7 +26,7 @@ async def show_help(update: Update, context: GridContext) -> None:
     key = "help.admin" if is_admin(member.role) else "help.leader"
     await message.reply_text(
         t(lang, key, role=t(lang, f"role.{member.role}"), area=member.area_path),
-        reply_markup=menu_keyboard(member),
+        reply_markup=await member_menu(context.runtime, member),
     )
 
 

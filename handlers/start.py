@@ -35,7 +35,7 @@ from bot.services.typed_text import clean_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.commands import register_member_commands
 from handlers.context import LANG_KEY, GridContext
-from handlers.menu import menu_keyboard
+from handlers.menu import member_menu
 
 NAME, PHONE = range(2)
 DRAFT = "join"  # user_data key of the registration in progress
@@ -61,7 +61,7 @@ async def start(update: Update, context: GridContext) -> int:
                 role=t(lang, f"role.{member.role}"),
                 area=member.area_path,
             ),
-            reply_markup=menu_keyboard(member),
+            reply_markup=await member_menu(context.runtime, member),
         )
         return ConversationHandler.END
     if not code:
@@ -210,7 +210,7 @@ async def contact_shared(update: Update, context: GridContext) -> int:
             area=member.area_path,
             work_id=member.work_id,
         ),
-        reply_markup=menu_keyboard(member),
+        reply_markup=await member_menu(context.runtime, member),
     )
     await register_member_commands(context.bot, member)
     return ConversationHandler.END

@@ -19,8 +19,7 @@ async def test_member_switches_to_english_and_it_is_kept(gridbot: OfflineBot) ->
         ["🗂 Open cases", "📅 Meetings"],
         ["🕒 Duty shifts", "➕ Invite"],
         ["❓ Help", "🌐 语言 / Language"],
-        ["📌 My to-do"],
-    ]
+    ]  # no 📌 My to-do: nothing is assigned to them
     row = await gridbot.db.fetchval("SELECT language FROM members WHERE id = ?", (1,))
     assert row == "en"
     commands = gridbot.api.commands({"type": "chat", "chat_id": client.user.id})
