@@ -17,6 +17,7 @@ group (its least-privileged audience), never with the presser's rights.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Awaitable, Callable
@@ -351,6 +352,9 @@ async def begin_input(update: Update, context: GridContext) -> int:
         "number": case.number,
         "dispute": case.category == Category.DISPUTE.value,
     }
+    if kind == "not_fixed" and query.message is not None:
+        # The question 问题解决了吗？ loses its buttons once the answer is in (see below).
+        context.store[DRAFT]["question"] = query.message.message_id
     await _say(update, context, t(lang, ask, number=case.number))
     return state
 
@@ -534,7 +538,16 @@ async def not_fixed_typed(
         draft["version"],
         text,
     )
-    return await _finish(update, context, member, call, "handling.done.reopened")
+    question = draft.get("question")
+    ended = await _finish(update, context, member, call, "handling.done.reopened")
+    reopened = await cases.get(runtime.db, draft["case_id"])
+    chat = update.effective_chat
+    # Answered (the case is no longer waiting for it): 👍/👎 there would only be refused.
+    answered = reopened is not None and reopened.status != "resolved"
+    if isinstance(question, int) and chat is not None and answered:
+        with contextlib.suppress(BadRequest):  # gone or bare already: nothing to take away
+            await context.bot.edit_message_reply_markup(chat.id, question, reply_markup=None)
+    return ended
 
 
 @_text_step

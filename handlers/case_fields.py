@@ -29,6 +29,8 @@ def description(view: CaseView, lang: str, *, voice_key: str) -> str:
     """The description, or what stands in for it: the voice message (``voice_key``, said
     as the view can point at it), the photos, or nothing given."""
     case = view.case
+    if case.description and case.voice_file_id:  # typed and spoken: both are there
+        return f"{case.description}\n{t(lang, voice_key)}"
     if case.description:
         return case.description
     if case.voice_file_id:

@@ -22,3 +22,42 @@ async def test_an_empty_list_of_closed_cases_does_not_call_them_open(gridbot: Of
     await district.client.press("已结束")
     assert "还没有符合条件的已结束案件" in district.client.last_text
     assert "待办" not in district.client.last_text.splitlines()[0]
+
+
+async def test_a_card_with_text_and_voice_says_there_is_a_voice(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await leader.client.send("📝 上报问题")
+    await leader.client.press("平安稳定")
+    await leader.client.press("楼道电动车充电")
+    await leader.client.send("楼道里有人给电动车充电")
+    await leader.client.send_voice(4)
+    await leader.client.press("✅ 提交")
+    await gridbot.run_due_jobs()
+    card = next(m.text for m in admin.client.messages if "案件 YH-" in m.text)
+    assert "情况：楼道里有人给电动车充电\n（语音，见下方）" in card
+    assert len(admin.client.voices) == 1
+
+
+async def test_the_reporter_who_answered_not_fixed_has_no_answer_buttons_left(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await leader.client.send("📝 上报问题")
+    await leader.client.press("环境卫生")
+    await leader.client.press("垃圾堆积")
+    await leader.client.send("垃圾没人清运")
+    await leader.client.press("✅ 提交")
+    await gridbot.run_due_jobs()
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await admin.client.send("已清运")
+    await admin.client.press("跳过")
+    question = leader.client.last
+    assert question is not None and "问题解决了吗？" in question.text
+    await leader.client.press("👎 未解决")
+    await leader.client.send("又堆起来了")
+    assert "已重新打开" in leader.client.last_text
+    asked = next(m for m in leader.client.messages if m.message_id == question.message_id)
+    assert asked.inline_keyboard == []
