@@ -352,6 +352,10 @@ async def begin_input(update: Update, context: GridContext) -> int:
         "number": case.number,
         "dispute": case.category == Category.DISPUTE.value,
     }
+    if kind != "not_fixed" and query.message is not None:
+        # The card pressed: shown as the case is then when the typing ends (a copy opened
+        # from /cases or /todo is not one the outbox keeps in step).
+        context.store[DRAFT]["card"] = query.message.message_id
     if kind == "not_fixed" and query.message is not None:
         # The question 问题解决了吗？ loses its buttons once the answer is in (see below).
         context.store[DRAFT]["question"] = query.message.message_id
@@ -436,12 +440,36 @@ async def _finish(
             await _kept(update, context, member, draft)
         return ConversationHandler.END
     area = await cases.responsible_area(context.runtime.db, case)
+    await _redraw_card(update, context, member, draft, case.id)
     await _say(
         update,
         context,
         t(lang, done_key, number=case.number, area=area.name if area else "-"),
     )
     return ConversationHandler.END
+
+
+async def _redraw_card(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], case_id: int
+) -> None:
+    """Redraw the card whose button began the typed step, so its buttons are current."""
+    chat = update.effective_chat
+    card = draft.get("card")
+    if chat is None or not isinstance(card, int):
+        return
+    drawn = await card_message(
+        context.runtime,
+        case_id,
+        member.language,
+        member=_audience(update, member),
+        recipient=str(chat.id),
+    )
+    if drawn is None:
+        return
+    with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
+        await context.bot.edit_message_text(
+            drawn[0], chat_id=chat.id, message_id=card, reply_markup=drawn[1]
+        )
 
 
 @_text_step
@@ -470,6 +498,7 @@ async def note_typed(
         draft["text"] = text
         await _kept(update, context, member, draft)
         return ConversationHandler.END
+    await _redraw_card(update, context, member, draft, draft["case_id"])
     await _say(update, context, t(member.language, "handling.done.noted"))
     return ConversationHandler.END
 

@@ -61,3 +61,38 @@ async def test_the_reporter_who_answered_not_fixed_has_no_answer_buttons_left(
     assert "已重新打开" in leader.client.last_text
     asked = next(m for m in leader.client.messages if m.message_id == question.message_id)
     assert asked.inline_keyboard == []
+
+
+async def test_a_card_opened_from_todo_is_current_after_a_typed_step(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    helper = await gridbot.member("刘芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区1号楼")
+    await leader.client.send("📝 上报问题")
+    await leader.client.press("环境卫生")
+    await leader.client.press("垃圾堆积")
+    await leader.client.send("垃圾没人清运")
+    await leader.client.press("✅ 提交")
+    await gridbot.run_due_jobs()
+    await admin.client.press("✅ 受理")
+    await admin.client.press("👤 指派")
+    await admin.client.press("刘芳")
+    await helper.client.send("/todo")
+    await helper.client.press("YH-")
+    opened = helper.client.last
+    assert opened is not None and helper.client.buttons(opened) == [
+        ["🏁 办结", "↩️ 退回"],
+        ["📝 备注"],
+    ]
+    await helper.client.press("📝 备注")
+    await helper.client.send("联系了保洁公司")
+    now = next(m for m in helper.client.messages if m.message_id == opened.message_id)
+    assert "📝 备注：联系了保洁公司" in now.text
+    await helper.client.press("🏁 办结")
+    await helper.client.send("已清运")
+    await helper.client.press("跳过")
+    # every copy of the card she holds shows it resolved, with only what is still allowed
+    copies = [m for m in helper.client.messages if "案件 YH-" in m.text]
+    assert len(copies) == 2
+    for message in copies:
+        assert "已办结待确认" in message.text, message.text
+        assert helper.client.buttons(message) == [["📝 备注"]]
