@@ -96,3 +96,18 @@ async def test_a_card_opened_from_todo_is_current_after_a_typed_step(gridbot: Of
     for message in copies:
         assert "已办结待确认" in message.text, message.text
         assert helper.client.buttons(message) == [["📝 备注"]]
+
+
+async def test_the_digest_calls_a_photo_only_case_a_photo(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await leader.client.send("📝 上报问题")
+    await leader.client.press("环境卫生")
+    await leader.client.press("垃圾堆积")
+    await leader.client.send_photo()
+    await leader.client.press("✅ 提交")
+    for _ in range(30):  # the next 08:00 digest, in steps the sweeps run at
+        gridbot.clock.advance(hours=1)
+        await gridbot.run_due_jobs()
+    digests = [text for text in admin.client.texts() if "每日简报" in text]
+    assert digests and "垃圾堆积：（照片）" in digests[0] and "语音" not in digests[0]
