@@ -431,6 +431,11 @@ async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Out
     record = await cases.mediation_of(runtime.db, case_id)
     if case is None or record is None:
         return None
+    # 📂 opens the whole case (its card, with whatever may still be done on it).
+    open_card = InlineKeyboardButton(
+        t(language, "handling.button.open"),
+        callback_data=pack(ADMIN, case.id, case.version, "open"),
+    )
     return Outgoing(
         t(
             language,
@@ -439,7 +444,8 @@ async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Out
             days=runtime.config.cases.revisit_days,
             parties=record.parties,
             agreement=record.agreement,
-        )
+        ),
+        reply_markup=InlineKeyboardMarkup([[open_card]]),
     )
 
 

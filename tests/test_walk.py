@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bot.offline import OfflineBot
+from bot.services.categories import Category
 from bot.services.grid import Role
+from tests.test_case_handling import people, report
 
 
 async def test_village_groups_are_offered_in_the_order_of_the_area_file(
@@ -111,3 +113,20 @@ async def test_the_digest_calls_a_photo_only_case_a_photo(gridbot: OfflineBot) -
         await gridbot.run_due_jobs()
     digests = [text for text in admin.client.texts() if "每日简报" in text]
     assert digests and "垃圾堆积：（照片）" in digests[0] and "语音" not in digests[0]
+
+
+async def test_the_revisit_reminder_opens_the_case(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader, category=Category.DISPUTE, kind="neighbours")
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await admin.client.send("双方达成一致")
+    await admin.client.press("跳过")
+    for answer in ("301室张某、401室李某", "楼上漏水渗到楼下", "李某负责维修", "本周内修好"):
+        await admin.client.send(answer)
+    gridbot.clock.advance(days=30)
+    await gridbot.run_due_jobs()
+    reminder = next(m for m in admin.client.messages if "回访提醒" in m.text)
+    assert admin.client.buttons(reminder) == [["📂 查看案件"]]
+    await admin.client.press("📂 查看案件")
+    assert "调解协议：李某负责维修" in admin.client.last_text
