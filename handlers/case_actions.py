@@ -524,7 +524,9 @@ async def escalate_typed(
             await _kept(update, context, member, draft)
         return ConversationHandler.END
     card = await cases.card(runtime.db, case.id)
-    upper = card.supervisors[-1].path if card is not None and card.supervisors else "-"
+    # Supervisors are listed from the top down: the level just added is the first.
+    upper = card.supervisors[0].name if card is not None and card.supervisors else "-"
+    await _redraw_card(update, context, member, draft, case.id)
     await _say(update, context, t(lang, "handling.done.escalated", number=case.number, area=upper))
     return ConversationHandler.END
 

@@ -130,3 +130,18 @@ async def test_the_revisit_reminder_opens_the_case(gridbot: OfflineBot) -> None:
     assert admin.client.buttons(reminder) == [["📂 查看案件"]]
     await admin.client.press("📂 查看案件")
     assert "调解协议：李某负责维修" in admin.client.last_text
+
+
+async def test_a_town_that_escalates_is_told_the_district_was_asked(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("刘长河", Role.GROUP_LEADER, "刘舒庄村/第一村民小组")
+    await gridbot.member("刘秀英", Role.COMMUNITY_ADMIN, "南陈屯镇/刘舒庄村")
+    town = await gridbot.member("赵建国", Role.STREET_ADMIN, "南陈屯镇")
+    district = await gridbot.member("孙立新", Role.DISTRICT_ADMIN, "运河区")
+    await report(gridbot, leader)
+    gridbot.clock.advance(minutes=31)  # past the 30 minutes to accept: the town supervises
+    await gridbot.run_due_jobs()
+    await town.client.press("⬆️ 升级")
+    await town.client.press("⬆️ 确认升级")
+    await town.client.send("路灯归区里维修")
+    assert "已请 运河区 督办" in town.client.last_text
+    assert any("案件 YH-" in text for text in district.client.texts())
