@@ -525,7 +525,7 @@ async def escalate_typed(
         return ConversationHandler.END
     card = await cases.card(runtime.db, case.id)
     # Supervisors are listed from the top down: the level just added is the first.
-    upper = card.supervisors[0].name if card is not None and card.supervisors else "-"
+    upper = card.supervisors[0].path if card is not None and card.supervisors else "-"
     await _redraw_card(update, context, member, draft, case.id)
     await _say(update, context, t(lang, "handling.done.escalated", number=case.number, area=upper))
     return ConversationHandler.END
