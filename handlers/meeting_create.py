@@ -41,6 +41,7 @@ from handlers.access import require_admin, require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.date_examples import dated
 from handlers.meetings import PREFIX, schedule_next, when
 from handlers.menu import any_label
 
@@ -317,7 +318,9 @@ async def create_button(update: Update, context: GridContext) -> int | None:
         if value == MONTHLY_DAY:
             await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_day"))
             return DAY
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
+        await context.bot.send_message(
+            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
+        )
         return DATE
     if action == "nth":
         draft["nth"] = int(value)
@@ -348,7 +351,9 @@ async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any
         draft.pop("time", None)
         draft.pop("date", None)
         await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.in_the_past"))
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
+        await context.bot.send_message(
+            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
+        )
         return DATE
     await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_place"))
     return PLACE
@@ -383,7 +388,7 @@ async def create_typed(update: Update, context: GridContext) -> int | None:
     if state == DATE:
         day = parse_date(text)
         if day is None:
-            await message.reply_text(t(lang, "meetings.bad_date"))
+            await message.reply_text(dated(context.runtime, lang, "meetings.bad_date"))
             return None
         draft["date"] = day.isoformat()
         return await _ask_time(context, admin, flow)

@@ -39,6 +39,7 @@ from bot.services.members import Member
 from handlers.access import require_admin, require_button, require_member
 from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.date_examples import dated
 from handlers.menu import label_filter
 from handlers.text_question import Act, Begin, text_question
 
@@ -568,7 +569,8 @@ def _occurrence_question(prompt: str, *, admin_only: bool) -> Begin:
         if action == "v" and current.started(context.runtime.clock.now()):
             raise MeetingError("meetings.already_held")  # a held meeting keeps its time
         lang = member.language
-        question = t(
+        question = dated(
+            context.runtime,
             lang,
             prompt,
             title=current.series.title,

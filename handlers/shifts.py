@@ -31,6 +31,7 @@ from bot.services.shifts import Shift, ShiftError
 from handlers.access import require_admin, require_button, require_member
 from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
+from handlers.date_examples import dated
 from handlers.menu import label_filter
 from handlers.text_question import Act, Begin, text_question
 
@@ -260,7 +261,7 @@ async def _begin_post(context: GridContext, admin: Member, data: str | None) -> 
 async def _begin_shift(context: GridContext, admin: Member, data: str | None) -> tuple[int, str]:
     _entry, post_text = unpack(data, PREFIX, 2)
     post = await shifts.post_for_admin(context.runtime.db, admin, number(post_text))
-    return post.id, t(admin.language, "shifts.ask_shift", post=post.name)
+    return post.id, dated(context.runtime, admin.language, "shifts.ask_shift", post=post.name)
 
 
 def _admin_text_flow(

@@ -33,6 +33,7 @@ from handlers.access import require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.date_examples import dated
 from handlers.menu import any_label
 
 TEXT = 0  # the single state of a one-question conversation
@@ -105,7 +106,7 @@ def text_question(
         try:
             reply = await act(context, member, subject, text)
         except KeyedError as error:
-            await message.reply_text(t(member.language, error.key))
+            await message.reply_text(dated(context.runtime, member.language, error.key))
             if error.key in ask_again:
                 return None  # the same question again
             context.store.pop(store_key, None)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from bot.offline import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
@@ -145,3 +147,21 @@ async def test_a_town_that_escalates_is_told_the_district_was_asked(gridbot: Off
     await town.client.send("路灯归区里维修")
     assert "已请 运河区 督办" in town.client.last_text
     assert any("案件 YH-" in text for text in district.client.texts())
+
+
+async def test_a_date_example_is_tomorrow_and_typing_it_works(gridbot: OfflineBot) -> None:
+    village = await gridbot.member("刘秀英", Role.COMMUNITY_ADMIN, "南陈屯镇/刘舒庄村")
+    admin = village.client
+    gridbot.clock.advance(days=400)  # long after any date a text could have fixed
+    await admin.send("/shifts")
+    await admin.press("➕ 新建岗位")
+    await admin.send("东门卡口")
+    await admin.send("/shifts")
+    await admin.press("➕ 班次：东门卡口")
+    tomorrow = (gridbot.clock.now().astimezone(gridbot.config.tz) + timedelta(days=1)).date()
+    example = f"{tomorrow.isoformat()} 08:00-12:00 2"
+    assert f"如 {example}（" in admin.last_text
+    await admin.send("明天上午")
+    assert f"请按 {example} 的格式输入" in admin.last_text  # asked again, with the example
+    await admin.send(example)
+    assert await gridbot.db.fetchval("SELECT count(*) FROM shifts") == 1
