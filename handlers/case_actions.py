@@ -46,6 +46,7 @@ from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.menu import any_label
 
 DRAFT = "case_input"
 (
@@ -699,8 +700,10 @@ INPUT_PATTERN = (
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The case_input conversation, then the one-press buttons of admins and reporters."""
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    # A menu button pressed meanwhile is not what was asked for: it does what it does,
+    # and the question stays open (its answer can still come).
+    text = filters.TEXT & ~filters.COMMAND & ~any_label()
+    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & ~any_label()
 
     def typed(callback: Any) -> list[BaseHandler[Any, Any, Any]]:
         return [MessageHandler(text, callback), MessageHandler(other, wrong_text)]

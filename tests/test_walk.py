@@ -165,3 +165,18 @@ async def test_a_date_example_is_tomorrow_and_typing_it_works(gridbot: OfflineBo
     assert f"请按 {example} 的格式输入" in admin.last_text  # asked again, with the example
     await admin.send(example)
     assert await gridbot.db.fetchval("SELECT count(*) FROM shifts") == 1
+
+
+async def test_a_menu_button_pressed_while_typing_a_resolution_is_not_the_resolution(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await admin.client.send("🗂 待办案件")
+    assert "您正在进行「案件办理」" in admin.client.last_text  # said so, nothing taken
+    await admin.client.send("已清运")  # the question is still open
+    await admin.client.press("跳过")
+    resolution = await gridbot.db.fetchval("SELECT resolution FROM cases WHERE id = ?", (case_id,))
+    assert resolution == "已清运"
