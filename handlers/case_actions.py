@@ -602,6 +602,22 @@ async def resolution_typed(
     return PHOTO
 
 
+@_text_step
+async def text_at_photo(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
+    """More text where a photo is asked for: added to the result, never thrown away."""
+    joined = f"{draft.get('resolution', '')}\n{text}".strip()
+    if len(joined) > MAX_TEXT:
+        over = len(joined) - MAX_TEXT
+        too_long = t(member.language, "handling.ask.too_long", limit=MAX_TEXT, over=over)
+        await _say(update, context, too_long)
+        return None
+    draft["resolution"] = joined
+    await _say(update, context, t(member.language, "handling.ask.resolution_added"))
+    return None
+
+
 async def photo_sent(update: Update, context: GridContext) -> int | None:
     """The photo of the result."""
     message = update.effective_message
@@ -719,6 +735,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             PHOTO: [
                 MessageHandler(filters.PHOTO, photo_sent),
                 CallbackQueryHandler(photo_skipped, pattern=rf"^{ADMIN}:\d+:\d+:skip$"),
+                MessageHandler(text, text_at_photo),
                 MessageHandler(other, wrong_photo),
             ],
             PARTIES: typed(_mediation_step("parties", FACTS, "handling.ask.facts")),

@@ -180,3 +180,18 @@ async def test_a_menu_button_pressed_while_typing_a_resolution_is_not_the_resolu
     await admin.client.press("跳过")
     resolution = await gridbot.db.fetchval("SELECT resolution FROM cases WHERE id = ?", (case_id,))
     assert resolution == "已清运"
+
+
+async def test_text_sent_where_a_photo_is_asked_for_is_added_to_the_result(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("🏁 办结")
+    await admin.client.send("已清运")
+    await admin.client.send("并在楼道张贴了提醒")
+    assert "这段话已加到办理结果里" in admin.client.last_text
+    await admin.client.press("跳过")
+    resolution = await gridbot.db.fetchval("SELECT resolution FROM cases WHERE id = ?", (case_id,))
+    assert resolution == "已清运\n并在楼道张贴了提醒"
