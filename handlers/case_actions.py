@@ -735,7 +735,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             PHOTO: [
                 MessageHandler(filters.PHOTO, photo_sent),
                 CallbackQueryHandler(photo_skipped, pattern=rf"^{ADMIN}:\d+:\d+:skip$"),
-                MessageHandler(text, text_at_photo),
+                *typed(text_at_photo)[:1],  # the text handler alone: photos are asked for
                 MessageHandler(other, wrong_photo),
             ],
             PARTIES: typed(_mediation_step("parties", FACTS, "handling.ask.facts")),
