@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.i18n import t
 from bot.services import meetings
-from bot.services.grid import Role
+from bot.services.grid import AreaKind, Role
 from bot.services.meetings import MeetingError, SeriesDraft
 from bot.services.members import Member
 from bot.services.schedule import (
@@ -74,6 +74,12 @@ def _b(
     )
 
 
+def _default_title(admin: Member) -> str:
+    """The usual meeting of the admin's leaders: 村民小组长 in a village or town, else 楼门长."""
+    rural = admin.area_kind in (AreaKind.VILLAGE.value, AreaKind.TOWN.value)
+    return "meetings.default_title_village" if rural else "meetings.default_title"
+
+
 async def create_begin(update: Update, context: GridContext) -> int:
     """The admin's 新建例会 button: ask for the title, offering the usual one."""
     query = update.callback_query
@@ -85,7 +91,7 @@ async def create_begin(update: Update, context: GridContext) -> int:
         await query.answer()
     flow = new_flow_id()
     context.store[DRAFT] = {"flow": flow, "roles": list(DEFAULT_ROLES)}
-    keyboard = InlineKeyboardMarkup([[_b(lang, flow, "meetings.default_title", "title")]])
+    keyboard = InlineKeyboardMarkup([[_b(lang, flow, _default_title(admin), "title")]])
     await context.bot.send_message(
         admin.tg_user_id, t(lang, "meetings.ask_title"), reply_markup=keyboard
     )
@@ -301,7 +307,7 @@ async def create_button(update: Update, context: GridContext) -> int | None:
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)
     if action == "title":
-        draft["title"] = t(lang, "meetings.default_title")
+        draft["title"] = t(lang, _default_title(admin))
         return await _ask_rule(context, admin, flow)
     if action == "rule":
         draft["rule"] = value

@@ -195,3 +195,14 @@ async def test_text_sent_where_a_photo_is_asked_for_is_added_to_the_result(
     await admin.client.press("跳过")
     resolution = await gridbot.db.fetchval("SELECT resolution FROM cases WHERE id = ?", (case_id,))
     assert resolution == "已清运\n并在楼道张贴了提醒"
+
+
+async def test_a_village_is_offered_the_village_group_leaders_meeting(gridbot: OfflineBot) -> None:
+    village = await gridbot.member("刘秀英", Role.COMMUNITY_ADMIN, "南陈屯镇/刘舒庄村")
+    await village.client.send("/meetings")
+    await village.client.press("➕ 新建例会")
+    assert village.client.buttons() == [["村民小组长工作例会"]]
+    _leader, admin, _other = await people(gridbot)
+    await admin.client.send("/meetings")
+    await admin.client.press("➕ 新建例会")
+    assert admin.client.buttons() == [["楼门长工作例会"]]
