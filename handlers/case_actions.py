@@ -706,7 +706,18 @@ def _mediation_step(field: str, next_state: int | None, next_ask: str | None) ->
 wrong_text = explain("handling.ask.text_please")
 wrong_photo = explain("handling.ask.photo_please")
 # /cancel: drop what was being typed; the case does not change.
-cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
+_drop = cancel_drop(DRAFT, "handling.ask.cancelled")
+
+
+async def cancel(update: Update, context: GridContext) -> int:
+    """/cancel: the typed step ends, the case unchanged; the card pressed shows its
+    actions again (not the reasons or the confirmation it was opened on)."""
+    draft = _draft(context)
+    member = await require_member(update, context)
+    if draft is not None and member is not None and isinstance(draft.get("case_id"), int):
+        await _redraw_card(update, context, member, draft, draft["case_id"])
+    return await _drop(update, context)
+
 
 INPUT_PATTERN = (
     rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other|escalate:yes|sendback|return)"

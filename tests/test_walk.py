@@ -206,3 +206,18 @@ async def test_a_village_is_offered_the_village_group_leaders_meeting(gridbot: O
     await admin.client.send("/meetings")
     await admin.client.press("➕ 新建例会")
     assert admin.client.buttons() == [["楼门长工作例会"]]
+
+
+async def test_cancelling_a_typed_reason_gives_the_card_its_actions_back(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    card = admin.client.last
+    assert card is not None
+    await admin.client.press("🚫 不予受理")
+    await admin.client.press("其他原因")
+    await admin.client.send("/cancel")
+    assert "已取消，案件没有变化" in admin.client.last_text
+    now = next(m for m in admin.client.messages if m.message_id == card.message_id)
+    assert admin.client.buttons(now) == [["✅ 受理", "🚫 不予受理"], ["📝 备注", "⬆️ 升级"]]
