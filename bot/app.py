@@ -17,10 +17,16 @@ from urllib.parse import urlsplit
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.application import GridApplication, HandledQueue, job_queue_of
+from bot.application import (
+    ConfirmAfterHandled,
+    GridApplication,
+    HandledQueue,
+    PerChatProcessor,
+    job_queue_of,
+)
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
@@ -134,6 +140,7 @@ def build_application(
     ``rate_limiter`` replaces the default :class:`AIORateLimiter`.
     """
     config = runtime.config
+    queue = HandledQueue()
     builder = (
         ApplicationBuilder()
         .application_class(GridApplication, {"runtime": runtime})
@@ -151,10 +158,15 @@ def build_application(
         .persistence(SQLitePersistence(runtime.db))
         .rate_limiter(rate_limiter or production_rate_limiter())
         .post_init(on_startup)
-        .update_queue(HandledQueue())
+        .update_queue(queue)
+        # Updates of different chats at once, each chat's in order (bot/application.py).
+        .concurrent_updates(PerChatProcessor())
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    # The next batch is asked for (confirming the last) only once the last is handled.
+    updates_request = request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(ConfirmAfterHandled(updates_request, queue))
     app = builder.build()
     assert isinstance(app, GridApplication)
     handlers = [handler for module in HANDLER_MODULES for handler in module.build_handlers()]

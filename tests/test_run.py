@@ -282,7 +282,7 @@ async def test_polling_restarts_on_signals_and_keeps_the_conversation(
     press = await admin.press("✅ 选择「滨河龙韵西区1号楼」")
     await bot.until(held.is_set, "the QR code's upload")
     stopping = asyncio.create_task(bot.stop(signal.SIGTERM))
-    await bot.until(lambda: "Application is stopping" in bot.output, "the stop to begin")
+    await bot.until(lambda: "stopping: waiting for 1 update(s)" in bot.output, "the stop to begin")
     gate.set()
     assert await stopping == 0
     clean(bot.output)
