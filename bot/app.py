@@ -52,6 +52,7 @@ from handlers import (
     start,
 )
 from handlers import digest as digest_jobs
+from handlers import gate as update_gate
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -170,6 +171,8 @@ def build_application(
     app = builder.build()
     assert isinstance(app, GridApplication)
     handlers = [handler for module in HANDLER_MODULES for handler in module.build_handlers()]
+    for handler in update_gate.build_handlers():
+        app.add_handler(handler, update_gate.GROUP_GATE)
     app.add_handler(ConversationGuard(conversations_in(handlers)), GROUP_GUARD)
     for handler in handlers:
         app.add_handler(handler, GROUP_MAIN)

@@ -8,9 +8,9 @@ mean:
 - network errors, timeouts and server errors: retried with doubling backoff;
 - 429 Too Many Requests: retried after the ``retry_after`` Telegram asked for
   (this does not count as an attempt: nothing was wrong with the message);
-- 403 Forbidden (the person blocked the bot): the row fails at once, the
-  member is marked inactive, and the admins who answer for their area are told
-  (a ``member.blocked`` row, sent in the same pass);
+- 403 Forbidden (the person blocked the bot): the row is held, not retried and
+  not dropped, and the member is marked unreachable; the rule (who is told, when
+  the rows go out again) is :mod:`bot.services.members`'s;
 - 400 Bad Request: a bug in the message; the row fails at once.
 
 A row that keeps failing is marked ``failed`` after ``delivery.max_attempts`` and is
@@ -43,10 +43,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.outgoing import Outgoing, Renderers
 from bot.runtime import Runtime
-from bot.services.cases import MEMBER_BLOCKED
-from bot.services.notify import TELEGRAM, notify_member
-from bot.services.routing import responsible_admins
-from storage import areas as area_repo
+from bot.services import members as member_service
+from bot.services.notify import TELEGRAM
 from storage import handling, outbox
 from storage import members as member_repo
 from storage.outbox import OutboxRow
@@ -66,6 +64,7 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    held: int = 0
 
 
 class Delivery:
@@ -300,36 +299,17 @@ class Delivery:
     async def _forbidden(
         self, row: OutboxRow, error: str, progress: dict[str, Any], report: DeliveryReport
     ) -> None:
+        if row.member_id is not None and await member_repo.get(self.runtime.db, row.member_id):
+            # The member blocked the bot: the row waits for them (it is not due while
+            # they are unreachable), and the rule of who is told is the service's.
+            await outbox.hold(self.runtime.db, row.id, f"403: {error}", progress)
+            report.held += 1
+            if await member_service.blocked(self.runtime.db, self.runtime.clock, row.member_id):
+                self._again = True  # the admins' notices queued there are due now
+                log.warning("member %s blocked the bot; their messages are held", row.member_id)
+            return
         await self._fail(row, f"403: {error}", report, progress)
-        if row.member_id is not None:
-            await self._member_blocked(row.member_id)
-        elif row.recipient.startswith("-") and row.recipient[1:].isdigit():
+        if row.recipient.startswith("-") and row.recipient[1:].isdigit():
             # the bot was removed from a bound group chat: stop sending alerts there
             area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
             log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)
-
-    async def _member_blocked(self, member_id: int) -> None:
-        """Mark the member inactive and tell the admins who answer for their area, once."""
-        db = self.runtime.db
-        now = to_db(self.runtime.clock.now())
-        async with db.transaction() as tx:
-            member = await member_repo.get(tx, member_id)
-            if member is None or not member.active:
-                return
-            await member_repo.set_active(tx, member_id, False)
-            area = await area_repo.get(tx, member.area_id)
-            admins = [] if area is None else await responsible_admins(tx, area)
-            self._again = True  # what was queued here is due now: one more pass
-            for admin in admins:
-                if admin.id != member_id:
-                    await notify_member(
-                        tx,
-                        admin,
-                        MEMBER_BLOCKED,
-                        {"member_id": member_id},
-                        now=now,
-                        dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
-                    )
-        log.warning(
-            "member %s blocked the bot; marked inactive, %d admin(s) told", member_id, len(admins)
-        )
