@@ -12,7 +12,6 @@ import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
@@ -33,6 +32,7 @@ from bot.outgoing import Renderer
 from bot.ratelimit import GridRateLimiter
 from bot.runtime import Runtime
 from bot.services import cases as cases_service
+from bot.webhook import run_webhook
 from handlers import (
     cancel,
     case_actions,
@@ -256,14 +256,8 @@ def run(app: GridApplication) -> None:
     telegram = app.runtime.config.telegram
     app.confirm_on_stop = telegram.mode != "webhook"
     if telegram.mode == "webhook":
-        hook = telegram.webhook
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=urlsplit(hook.url).path.lstrip("/"),
-            webhook_url=hook.url,
-            secret_token=hook.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        # gridbot's own server: the secret is checked before the body is read, the body
+        # is capped, and Telegram is answered once the update is handled (bot/webhook.py).
+        run_webhook(app)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)

@@ -15,8 +15,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from datetime import timedelta
 from collections.abc import Awaitable
+from datetime import timedelta
 from typing import Any
 
 from telegram import Update
@@ -132,9 +132,13 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
                 self.delivery.kick()
 
     async def _record_failure(self, update: object, error: Exception) -> None:
+        await self.record_failed_update(update_id_of(update), error)
+
+    async def record_failed_update(self, update_id: object, error: Exception) -> None:
         """Remember a usable update_id as handled with an error, so it is not tried again."""
-        update_id = update_id_of(update)
-        if update_id is None:
+        if isinstance(update_id, bool) or not isinstance(update_id, int):
+            return
+        if not 0 <= update_id <= MAX_UPDATE_ID:
             return
         try:
             async with self.runtime.db.transaction() as tx:

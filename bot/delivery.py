@@ -34,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,6 +56,22 @@ log = logging.getLogger(__name__)
 
 
 BATCH = 100
+# Waits between tries of a write that records a send (a locked database), in seconds:
+# about a minute in all, past which the pass fails and the part may be sent again.
+MARK_RETRY_WAITS = (0.05, 0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30)
+
+
+async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
+    """Run a database write, trying again while the database is locked."""
+    for wait in (*MARK_RETRY_WAITS, None):
+        try:
+            await write()
+            return
+        except sqlite3.OperationalError as error:
+            if wait is None or "locked" not in str(error):
+                raise
+            log.warning("database locked while recording a send; again in %s s", wait)
+            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -190,12 +208,15 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
-                await handling.remember_message(
-                    self.runtime.db,
-                    outgoing.edit_key,
-                    chat_id,
-                    message.message_id,
-                    to_db(self.runtime.clock.now()),
+                edit_key = outgoing.edit_key
+                await _until_written(
+                    lambda: handling.remember_message(
+                        self.runtime.db,
+                        edit_key,
+                        chat_id,
+                        message.message_id,
+                        to_db(self.runtime.clock.now()),
+                    )
                 )
             if outgoing.voice:  # a part follows: remember this one is done
                 await self._save_progress(row, progress)
@@ -229,22 +250,28 @@ class Delivery:
         return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
-        await self.runtime.db.execute(
-            "UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(progress), row.id)
+        await _until_written(
+            lambda: self.runtime.db.execute(
+                "UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(progress), row.id)
+            )
         )
 
     # ------------------------------------------------------------------ outcomes
 
     async def _finish(self, row: OutboxRow, status: str, result: dict[str, Any] | None) -> None:
-        await self.runtime.db.execute(
-            "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (
-                status,
-                to_db(self.runtime.clock.now()),
-                None if result is None else json.dumps(result),
-                row.id,
-            ),
+        # After Telegram took the message, the mark is what must get through: retried
+        # on a locked database, never the send (that would deliver it twice).
+        await _until_written(
+            lambda: self.runtime.db.execute(
+                "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (
+                    status,
+                    to_db(self.runtime.clock.now()),
+                    None if result is None else json.dumps(result),
+                    row.id,
+                ),
+            )
         )
 
     async def _retry(
