@@ -204,18 +204,21 @@ async def test_operators_list_and_reactivate_members(
     conf = path.parent / "config.toml"
     conf.write_text(f'[database]\npath = "{path}"\n', encoding="utf-8")
 
-    def run(*args: str) -> str:
+    async def run(*args: str) -> str:
         out = io.StringIO()
-        assert cli.main(["members", "--config", str(conf), *args], out=out) == 0
+        argv = ["members", "--config", str(conf), *args]
+        assert await asyncio.to_thread(cli.main, argv, out) == 0  # the CLI runs its own loop
         return out.getvalue()
 
-    assert "甲" in run("--inactive") and "乙" not in run("--inactive")
-    unreachable = run("--unreachable")
+    inactive = await run("--inactive")
+    assert "甲" in inactive and "乙" not in inactive
+    unreachable = await run("--unreachable")
     assert "乙" in unreachable and "blocked the bot" in unreachable
-    assert "is active" in run("--reactivate", str(person.member.id))
-    assert "甲" not in run("--inactive")
-    assert "is active" in run("--reactivate", str(other.member.id))
-    assert "0 member(s)" in run("--unreachable")
+    assert "is active" in await run("--reactivate", str(person.member.id))
+    assert "甲" not in await run("--inactive")
+    assert "is active" in await run("--reactivate", str(other.member.id))
+    assert "0 member(s)" in await run("--unreachable")
+    assert "is inactive" in await run("--deactivate", str(other.member.id))
     await gridbot.start()
 
 
@@ -275,3 +278,46 @@ async def test_a_locked_database_while_marking_a_send_does_not_send_twice(
         other.close()
     finally:
         await gridbot.stop()
+
+
+async def test_polling_confirms_a_batch_only_once_it_is_handled(
+    gridbot: OfflineBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pins what the confirm-after-handled guarantee rests on in python-telegram-bot.
+
+    The updater's getUpdates goes through the ``get_updates_request`` (ConfirmAfterHandled
+    holds it back) and every update it queues reaches ``process_update`` as the same
+    object (HandledQueue then counts it handled). If a release changes either, an update
+    is confirmed to Telegram while it is still being handled, and this fails.
+    """
+    slow = await gridbot.member("慢", Role.BUILDING_LEADER, "欣园小区1号楼", user_id=30_030)
+    other = await gridbot.member("快", Role.BUILDING_LEADER, "欣园小区1号楼", user_id=30_031)
+    gate, held = asyncio.Event(), asyncio.Event()
+    handle = gridbot.api.handle
+
+    async def hold(method: str, params: JSON) -> tuple[int, JSON]:
+        if method == "sendMessage" and params.get("chat_id") == 30_030 and not gate.is_set():
+            held.set()
+            await gate.wait()
+        return await handle(method, params)
+
+    monkeypatch.setattr(gridbot.api, "handle", hold)
+    updater = gridbot.app.updater
+    assert updater is not None
+    await updater.start_polling(poll_interval=0, timeout=0)
+    try:
+        await UserClient(gridbot.api, slow.client.user, gridbot.api.enqueue_update).send("/help")
+        await UserClient(gridbot.api, other.client.user, gridbot.api.enqueue_update).send("/help")
+        async with asyncio.timeout(10):
+            await held.wait()
+            while "您是 楼门长" not in other.client.last_text:  # noqa: ASYNC110
+                await asyncio.sleep(0)
+        # The other chat's update is handled; the batch is not confirmed while one is held.
+        assert len(gridbot.api.pending_updates) == 2
+        gate.set()
+        async with asyncio.timeout(10):
+            while gridbot.api.pending_updates:  # noqa: ASYNC110 - the stand-in's state
+                await asyncio.sleep(0.01)
+        assert "您是 楼门长" in slow.client.last_text
+    finally:
+        await updater.stop()
