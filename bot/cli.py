@@ -311,8 +311,11 @@ async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
             print(f"{count} message(s) queued again; the running bot sends them", file=out)
             return EXIT_OK
         totals = await outbox.counts(db)
+        held = await outbox.held_count(db)
         print(
-            "outbox: " + ", ".join(f"{totals.get(s, 0)} {s}" for s in STATUSES),
+            "outbox: "
+            + ", ".join(f"{totals.get(s, 0)} {s}" for s in STATUSES)
+            + (f" ({held} of the pending held for members who blocked the bot)" if held else ""),
             file=out,
         )
         for row in await outbox.failed(db):
@@ -352,8 +355,10 @@ async def _members(config: Config, args: argparse.Namespace, out: TextIO) -> int
                 file=out,
             )
         held = await outbox.held_count(db)
-        print(f"{len(found)} member(s); {held} message(s) held for members who blocked the bot",
-              file=out)
+        print(
+            f"{len(found)} member(s); {held} message(s) held for members who blocked the bot",
+            file=out,
+        )
     finally:
         await db.close()
     return EXIT_OK

@@ -99,14 +99,13 @@ def statements(script: str) -> list[str]:
     for line in script.splitlines(keepends=True):
         pending += line
         if sqlite3.complete_statement(pending):
-            if pending.strip() and not all(
-                part.strip().startswith("--") or not part.strip()
-                for part in pending.splitlines()
-            ):
+            if not _only_comments(pending):
                 found.append(pending.strip())
             pending = ""
-    if pending.strip() and not all(
-        p.strip().startswith("--") or not p.strip() for p in pending.splitlines()
-    ):
+    if not _only_comments(pending):
         raise DatabaseError(f"unterminated statement in a migration: {pending[:80]!r}")
     return found
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

@@ -191,9 +191,7 @@ async def test_an_inactive_member_cannot_change_the_language(gridbot: OfflineBot
     assert language == "zh-CN"
 
 
-async def test_operators_list_and_reactivate_members(
-    gridbot: OfflineBot, config: Config
-) -> None:
+async def test_operators_list_and_reactivate_members(gridbot: OfflineBot, config: Config) -> None:
     person = await gridbot.member("甲", Role.BUILDING_LEADER, "欣园小区1号楼")
     other = await gridbot.member("乙", Role.BUILDING_LEADER, "欣园小区1号楼")
     assert person.member is not None and other.member is not None
