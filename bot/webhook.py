@@ -46,36 +46,50 @@ class UpdateEndpoint(RequestHandler):
         self.size = 0
 
     def prepare(self) -> None:
-        """Refuse a wrong secret or an oversized body before reading the body."""
+        """Judge a post by its headers, before any of its body is read."""
+        self.refused: int | None = None
         if self.request.method != "POST":
             self.send_error(405)
             return
+        length = self.request.headers.get("Content-Length", "")
+        oversized = bool(length) and (not length.isdigit() or int(length) > MAX_BODY)
         given = self.request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             log.warning("webhook: a post with a wrong secret token refused")
-            self.send_error(403)
-            return
-        length = self.request.headers.get("Content-Length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            self.send_error(413)
-            return
+            self.refused = 403
+        elif oversized:
+            self.refused = 413
+        if self.refused is not None and oversized:
+            self.send_error(self.refused)  # at once: the connection closes unread
+        # A small refused body is let through and thrown away unread (closing on it
+        # unread would reset the connection before the client sees the answer).
 
     def data_received(self, chunk: bytes) -> None:
-        """Collect the body (only ever called after :meth:`prepare` let it through)."""
+        """Collect the body of an accepted post; drop that of a refused one."""
+        if self.refused is not None:
+            return
         self.size += len(chunk)
-        if self.size > MAX_BODY:
-            raise ValueError("body too large")  # tornado answers 500 and closes
+        if self.size > MAX_BODY:  # more than Content-Length said
+            self.refused = 413
+            self.chunks.clear()
+            return
         self.chunks.append(chunk)
 
     async def post(self) -> None:
         """Hand the update to the Application; answer when it is handled."""
+        if self.refused is not None:
+            self.send_error(self.refused)
+            return
         body = b"".join(self.chunks)
+        data: Any = None
         try:
             data = json.loads(body)
+            if not isinstance(data, dict):
+                raise TypeError(f"an update is a JSON object, not {type(data).__name__}")
             update = Update.de_json(data, self.app.bot)
         except Exception as error:
             log.error("webhook: a body that is not an update was dropped: %r", body[:2000])
-            update_id = data.get("update_id") if isinstance(locals().get("data"), dict) else None
+            update_id = data.get("update_id") if isinstance(data, dict) else None
             await self.app.record_failed_update(update_id, error)
             self.set_status(200)
             return
@@ -119,8 +133,9 @@ async def serve(app: GridApplication, stop: asyncio.Event | None = None) -> None
         log.info("webhook: listening on %s:%s%s", hook.listen, hook.port, path)
         await stop.wait()
         log.info("webhook: stopping")
-        server.stop()  # no new connections; posts in hand finish as the app stops
-        await app.stop()
-        await server.close_all_connections()
     finally:
+        server.stop()  # no new connections; posts in hand finish as the app stops
+        if app.running:
+            await app.stop()
+        await server.close_all_connections()
         await app.shutdown()
