@@ -49,6 +49,16 @@ class Gate:
         user = update.effective_user
         if user is None or (update.message is None and update.callback_query is None):
             return  # edits, polls, group membership: the handlers decide
+        if _joining(update, context):
+            self.let_through.pop(user.id, None)  # a member soon: not a stranger any more
+            return
+        now = context.runtime.clock.now()
+        last = self.let_through.get(user.id)
+        if last is not None and now - last < STRANGER_WINDOW:
+            # A stranger a moment ago (joining would have cleared it): stopped without a
+            # look at the database, and not answered, a button press included: answering
+            # a flood would spend the bot's 30 messages a second that members need.
+            raise ApplicationHandlerStop
         member = await context.member(update)
         if member is not None:
             if not member.reachable:
@@ -57,14 +67,6 @@ class Gate:
                 )
                 context.forget_member()
             return
-        if _joining(update, context):
-            return
-        now = context.runtime.clock.now()
-        last = self.let_through.get(user.id)
-        if last is not None and now - last < STRANGER_WINDOW:
-            # Not answered, a button press included: answering a flood would spend the
-            # bot's 30 messages a second that members need.
-            raise ApplicationHandlerStop
         if len(self.let_through) >= STRANGERS_KEPT:
             for old in sorted(self.let_through, key=self.let_through.__getitem__)[:1000]:
                 del self.let_through[old]
