@@ -55,8 +55,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         # Long polling: confirm every handled update to Telegram when stopping (see stop()).
         self.confirm_on_stop = False
         self._last_handled = 0
-        # Update ids being handled now: a second copy arriving meanwhile is skipped.
-        self._in_hand: set[int] = set()
+        # Update ids being handled now, set when done: a second copy waits, then is skipped.
+        self._in_hand: dict[int, asyncio.Event] = {}
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -104,22 +104,33 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
 
     async def _process(self, update: object) -> None:
         update_id = update_id_of(update)
-        if update_id is None and isinstance(update, Update):
-            log.error("update with an unusable update_id refused: %r", update)
-            return
-        if update_id is not None:
-            if update_id in self._in_hand or await self._seen(update_id):
-                log.info("update %s was handled before (or is in hand); skipped", update_id)
+        if update_id is None:
+            if isinstance(update, Update):
+                log.error("update with an unusable update_id refused: %r", update)
                 return
-            self._in_hand.add(update_id)
+            await super().process_update(update)  # not from Telegram: nothing to remember
+            await self._save(None)
+            self.kick_delivery()
+            return
+        original = self._in_hand.get(update_id)
+        if original is not None:
+            # A second copy while the first is in hand (a webhook post sent again): it
+            # counts as handled when the first is, not before. (Both copies wait in the
+            # same chat's line, so this is a safeguard, not the rule.)
+            await original.wait()
+            log.info("update %s came again while in hand; skipped", update_id)
+            return
+        done = self._in_hand[update_id] = asyncio.Event()
         try:
+            if await self._seen(update_id):
+                log.info("update %s was handled before; skipped", update_id)
+                return
             await super().process_update(update)
             await self._save(update_id)
         finally:
-            if update_id is not None:
-                self._in_hand.discard(update_id)
-        if update_id is not None:
-            self._last_handled = max(self._last_handled, update_id)
+            del self._in_hand[update_id]
+            done.set()
+        self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
 
     def kick_delivery(self) -> None:
