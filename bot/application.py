@@ -1,13 +1,18 @@
 """The Application subclass: owns the database's lifetime and makes updates durable.
 
-Three things python-telegram-bot does not do on its own, and gridbot needs:
+What python-telegram-bot does not do on its own, and gridbot needs:
 
 - the database is opened and migrated before persistence is read at start, and
   closed after persistence is written at shutdown;
 - after each update, conversation state and user data are written at once
   (not on the default 60-second timer), so a crash loses no acknowledged step;
 - an update delivered a second time (Telegram resends what it did not see
-  acknowledged before a restart) is recognised by its update_id and skipped.
+  acknowledged before a restart) is recognised by its update_id and skipped;
+- updates of different chats are handled at once, each chat's in order
+  (:class:`PerChatProcessor`), and an update is confirmed to Telegram only once it is
+  handled and saved (:class:`HandledQueue`, :class:`ConfirmAfterHandled`);
+- whatever goes wrong with one update is contained: logged, recorded, and the bot
+  goes on (:meth:`GridApplication.process_update` never raises).
 """
 
 from __future__ import annotations
@@ -165,9 +170,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
     async def stop(self) -> None:
         """Stop, having handled every queued update; confirm them all when long polling.
 
-        The updater, stopping first, confirmed only the batches it had finished queueing
-        (see :class:`HandledQueue`); the updates of the last batch were handled since, so
-        they are confirmed here and Telegram does not send them again.
+        The updater, stopping first, confirms what it fetched once it is handled (its
+        last getUpdates waits in :class:`ConfirmAfterHandled`); this confirms again what
+        was handled, in case that last request failed, so Telegram does not resend it.
         """
         await super().stop()
         if self.confirm_on_stop and self._last_handled:
