@@ -353,7 +353,7 @@ async def test_webhook_mode(
         # Poison: with the right secret, updates that cannot be handled are logged and
         # answered, and the bot goes on hearing (it used to go deaf).
         url = f"http://127.0.0.1:{port}/hook/path"
-        right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret"}
+        right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"}
         for body in (b'{"update_id":"abc"}', b'{"update_id":%d}' % 2**70, b"not json", b"[1]"):
             answer = await client.post(url, content=body, headers=right)
             assert answer.status_code == 200, body
