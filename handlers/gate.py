@@ -5,8 +5,9 @@
   is not processed at all, so a flood costs one database look-up a minute. Joining is
   never held up: ``/start <code>``, the steps of a join in progress and the language
   buttons always pass.
-- A member who had blocked the bot and now writes to it, or unblocks it (Telegram's
-  ``my_chat_member`` update), is reachable again, and what was held for them goes out.
+- A member who had blocked the bot and now writes to it in private, or unblocks it
+  (Telegram's ``my_chat_member`` update), is reachable again, and what was held for
+  them goes out.
 - A member who blocks the bot (``my_chat_member``, "kicked") is marked unreachable at
   once, without waiting for a message to bounce.
 
@@ -61,7 +62,10 @@ class Gate:
             raise ApplicationHandlerStop
         member = await context.member(update)
         if member is not None:
-            if not member.reachable:
+            chat = update.effective_chat
+            # Only a private message proves the block is lifted: someone who blocked the
+            # bot can still write in a group it is in.
+            if not member.reachable and chat is not None and chat.type == "private":
                 await member_service.reachable_again(
                     context.runtime.db, context.runtime.clock, member
                 )

@@ -178,6 +178,13 @@ async def test_blocking_and_unblocking_the_bot(gridbot: OfflineBot) -> None:
     await gridbot.run_due_jobs()
     assert leader.client.texts() == []
     assert await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'failed'") == 0
+    # Writing in a group proves nothing (a blocked bot still reads the group).
+    gridbot.api.add_group(-800, "楼栋群", members=[leader.client.user.id])
+    await leader.client.in_chat(-800).send("大家好")
+    row = await gridbot.db.fetchone(
+        "SELECT unreachable_since FROM members WHERE id = ?", (leader.member.id,)
+    )
+    assert row is not None and row["unreachable_since"] is not None
     await leader.client.unblock_bot()
     await gridbot.settle()
     assert any("李敏" in t for t in leader.client.texts())  # what was held arrived
