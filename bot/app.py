@@ -12,22 +12,28 @@ import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
-from telegram.request import BaseRequest
+from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.answered import AnsweredQueries
-from bot.application import GridApplication, HandledQueue, job_queue_of
+from bot.application import (
+    ConfirmAfterHandled,
+    GridApplication,
+    HandledQueue,
+    PerChatProcessor,
+    job_queue_of,
+)
 from bot.config import Config
 from bot.delivery import Delivery
 from bot.outgoing import Renderer
 from bot.ratelimit import GridRateLimiter
 from bot.runtime import Runtime
 from bot.services import cases as cases_service
+from bot.webhook import run_webhook
 from handlers import (
     cancel,
     card_full,
@@ -49,6 +55,7 @@ from handlers import (
     todo,
 )
 from handlers import digest as digest_jobs
+from handlers import gate as update_gate
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
@@ -139,6 +146,7 @@ def build_application(
     ``rate_limiter`` replaces the default :class:`AIORateLimiter`.
     """
     config = runtime.config
+    queue = HandledQueue()
     builder = (
         ApplicationBuilder()
         .application_class(GridApplication, {"runtime": runtime})
@@ -156,13 +164,20 @@ def build_application(
         .persistence(SQLitePersistence(runtime.db))
         .rate_limiter(AnsweredQueries(rate_limiter or production_rate_limiter()))
         .post_init(on_startup)
-        .update_queue(HandledQueue())
+        .update_queue(queue)
+        # Updates of different chats at once, each chat's in order (bot/application.py).
+        .concurrent_updates(PerChatProcessor())
     )
     if request is not None:
-        builder = builder.request(request).get_updates_request(request)
+        builder = builder.request(request)
+    # The next batch is asked for (confirming the last) only once the last is handled.
+    updates_request = request or HTTPXRequest(connection_pool_size=1)
+    builder = builder.get_updates_request(ConfirmAfterHandled(updates_request, queue))
     app = builder.build()
     assert isinstance(app, GridApplication)
     handlers = [handler for module in HANDLER_MODULES for handler in module.build_handlers()]
+    for handler in update_gate.build_handlers():
+        app.add_handler(handler, update_gate.GROUP_GATE)
     app.add_handler(ConversationGuard(conversations_in(handlers)), GROUP_GUARD)
     for handler in handlers:
         app.add_handler(handler, GROUP_MAIN)
@@ -246,14 +261,8 @@ def run(app: GridApplication) -> None:
     telegram = app.runtime.config.telegram
     app.confirm_on_stop = telegram.mode != "webhook"
     if telegram.mode == "webhook":
-        hook = telegram.webhook
-        app.run_webhook(
-            listen=hook.listen,
-            port=hook.port,
-            url_path=urlsplit(hook.url).path.lstrip("/"),
-            webhook_url=hook.url,
-            secret_token=hook.secret_token,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        # gridbot's own server: the secret is checked before the body is read, the body
+        # is capped, and Telegram is answered once the update is handled (bot/webhook.py).
+        run_webhook(app)
     else:
         app.run_polling(allowed_updates=Update.ALL_TYPES)

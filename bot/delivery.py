@@ -8,9 +8,9 @@ mean:
 - network errors, timeouts and server errors: retried with doubling backoff;
 - 429 Too Many Requests: retried after the ``retry_after`` Telegram asked for
   (this does not count as an attempt: nothing was wrong with the message);
-- 403 Forbidden (the person blocked the bot): the row fails at once, the
-  member is marked inactive, and the admins who answer for their area are told
-  (a ``member.blocked`` row, sent in the same pass);
+- 403 Forbidden (the person blocked the bot): the row is held, not retried and
+  not dropped, and the member is marked unreachable; the rule (who is told, when
+  the rows go out again) is :mod:`bot.services.members`'s;
 - 400 Bad Request: a bug in the message; the row fails at once.
 
 A row that keeps failing is marked ``failed`` after ``delivery.max_attempts`` and is
@@ -34,6 +34,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import sqlite3
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -43,10 +45,8 @@ from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 
 from bot.outgoing import Outgoing, Renderers
 from bot.runtime import Runtime
-from bot.services.cases import MEMBER_BLOCKED
-from bot.services.notify import TELEGRAM, notify_member
-from bot.services.routing import responsible_admins
-from storage import areas as area_repo
+from bot.services import members as member_service
+from bot.services.notify import TELEGRAM
 from storage import handling, outbox
 from storage import members as member_repo
 from storage.outbox import OutboxRow
@@ -56,6 +56,22 @@ log = logging.getLogger(__name__)
 
 
 BATCH = 100
+# Waits between tries of a write that records a send (a locked database), in seconds:
+# about a minute in all, past which the pass fails and the part may be sent again.
+MARK_RETRY_WAITS = (0.05, 0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30)
+
+
+async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
+    """Run a database write, trying again while the database is locked."""
+    for wait in (*MARK_RETRY_WAITS, None):
+        try:
+            await write()
+            return
+        except sqlite3.OperationalError as error:
+            if wait is None or "locked" not in str(error):
+                raise
+            log.warning("database locked while recording a send; again in %s s", wait)
+            await asyncio.sleep(wait)
 
 
 @dataclass
@@ -66,6 +82,7 @@ class DeliveryReport:
     retried: int = 0
     failed: int = 0
     cancelled: int = 0
+    held: int = 0
 
 
 class Delivery:
@@ -191,12 +208,15 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
-                await handling.remember_message(
-                    self.runtime.db,
-                    outgoing.edit_key,
-                    chat_id,
-                    message.message_id,
-                    to_db(self.runtime.clock.now()),
+                edit_key = outgoing.edit_key
+                await _until_written(
+                    lambda: handling.remember_message(
+                        self.runtime.db,
+                        edit_key,
+                        chat_id,
+                        message.message_id,
+                        to_db(self.runtime.clock.now()),
+                    )
                 )
             if outgoing.voice or outgoing.location:  # a part follows: remember this one
                 await self._save_progress(row, progress)
@@ -235,22 +255,28 @@ class Delivery:
         return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
-        await self.runtime.db.execute(
-            "UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(progress), row.id)
+        await _until_written(
+            lambda: self.runtime.db.execute(
+                "UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(progress), row.id)
+            )
         )
 
     # ------------------------------------------------------------------ outcomes
 
     async def _finish(self, row: OutboxRow, status: str, result: dict[str, Any] | None) -> None:
-        await self.runtime.db.execute(
-            "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
-            " WHERE id = ?",
-            (
-                status,
-                to_db(self.runtime.clock.now()),
-                None if result is None else json.dumps(result),
-                row.id,
-            ),
+        # After Telegram took the message, the mark is what must get through: retried
+        # on a locked database, never the send (that would deliver it twice).
+        await _until_written(
+            lambda: self.runtime.db.execute(
+                "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
+                " WHERE id = ?",
+                (
+                    status,
+                    to_db(self.runtime.clock.now()),
+                    None if result is None else json.dumps(result),
+                    row.id,
+                ),
+            )
         )
 
     async def _retry(
@@ -305,36 +331,17 @@ class Delivery:
     async def _forbidden(
         self, row: OutboxRow, error: str, progress: dict[str, Any], report: DeliveryReport
     ) -> None:
+        if row.member_id is not None and await member_repo.get(self.runtime.db, row.member_id):
+            # The member blocked the bot: the row waits for them (it is not due while
+            # they are unreachable), and the rule of who is told is the service's.
+            await outbox.hold(self.runtime.db, row.id, f"403: {error}", progress)
+            report.held += 1
+            if await member_service.blocked(self.runtime.db, self.runtime.clock, row.member_id):
+                self._again = True  # the admins' notices queued there are due now
+                log.warning("member %s blocked the bot; their messages are held", row.member_id)
+            return
         await self._fail(row, f"403: {error}", report, progress)
-        if row.member_id is not None:
-            await self._member_blocked(row.member_id)
-        elif row.recipient.startswith("-") and row.recipient[1:].isdigit():
+        if row.recipient.startswith("-") and row.recipient[1:].isdigit():
             # the bot was removed from a bound group chat: stop sending alerts there
             area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
             log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)
-
-    async def _member_blocked(self, member_id: int) -> None:
-        """Mark the member inactive and tell the admins who answer for their area, once."""
-        db = self.runtime.db
-        now = to_db(self.runtime.clock.now())
-        async with db.transaction() as tx:
-            member = await member_repo.get(tx, member_id)
-            if member is None or not member.active:
-                return
-            await member_repo.set_active(tx, member_id, False)
-            area = await area_repo.get(tx, member.area_id)
-            admins = [] if area is None else await responsible_admins(tx, area)
-            self._again = True  # what was queued here is due now: one more pass
-            for admin in admins:
-                if admin.id != member_id:
-                    await notify_member(
-                        tx,
-                        admin,
-                        MEMBER_BLOCKED,
-                        {"member_id": member_id},
-                        now=now,
-                        dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
-                    )
-        log.warning(
-            "member %s blocked the bot; marked inactive, %d admin(s) told", member_id, len(admins)
-        )

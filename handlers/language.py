@@ -47,7 +47,11 @@ async def language_chosen(update: Update, context: GridContext) -> None:
         return
     member = await context.member(update)
     if member is not None:
-        await members.set_language(context.runtime.db, member, code)
+        try:
+            await members.set_language(context.runtime.db, member, code)
+        except members.Inactive:  # deactivated: may change nothing
+            await query.answer(await context.text(update, "access.inactive"), show_alert=True)
+            return
         context.forget_member()
         member = await context.member(update)
     else:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, dispatch, durability, scale
+from bench import delivery, dispatch, durability, flood, scale
 from bench.report import Figure, table
 
 
@@ -46,3 +46,8 @@ async def test_scale_generates_and_measures(
     assert "scale: generating the database" in names(figures)
     again = await scale.measure(size=tiny)  # the cached file is used
     assert "scale: generating the database" not in names(again)
+
+
+async def test_flood_runs() -> None:
+    figures = names(await flood.measure(messages=20))
+    assert "flood: a member's /help behind a stranger's 20 messages" in figures

@@ -47,30 +47,35 @@ async def test_alert_survives_a_failing_api(
     errors.take()  # the rate limiter logs the 429s it passed on
 
 
-async def test_blocked_admin_is_marked_inactive_and_their_admin_told(
-    gridbot: OfflineBot, errors: ErrorLog
-) -> None:
+async def test_blocked_admin_is_held_and_their_admin_told_once(gridbot: OfflineBot) -> None:
     leader, admin, other = await people(gridbot)
     street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
     assert admin.member is not None and other.member is not None
     gridbot.api.block(admin.client.user.id)
     await report(gridbot, leader)
-    assert sorted(await alerts(gridbot)) == ["failed", "sent"]
-    assert (
-        await gridbot.db.fetchval("SELECT active FROM members WHERE id = ?", (admin.member.id,))
-        == 0
+    # Held, not failed: the blocked admin is unreachable, still an active member.
+    assert sorted(await alerts(gridbot)) == ["pending", "sent"]
+    row = await gridbot.db.fetchone(
+        "SELECT active, unreachable_since FROM members WHERE id = ?", (admin.member.id,)
     )
+    assert row is not None and row["active"] == 1 and row["unreachable_since"] is not None
     told = [text for text in other.client.texts() if "已屏蔽机器人" in text]
     assert len(told) == 1 and "李敏" in told[0]
     assert street.client.texts() == []  # the community still has an admin: they are told
-    assert any("403" in message for message in errors.take())
-    # the blocked admin gets no more rows; the case goes on with the other admin
+    # The case goes on with the other admin; the updates for the blocked one wait, and
+    # nobody is told a second time.
     await other.client.press("✅ 受理")
     assert await status(gridbot, 1) == "accepted"
-    pending = await gridbot.db.fetchval(
-        "SELECT count(*) FROM outbox WHERE member_id = ? AND status = 'pending'", (admin.member.id,)
-    )
-    assert pending == 0
+    gridbot.clock.advance(minutes=10)
+    await gridbot.run_due_jobs()
+    assert len([text for text in other.client.texts() if "已屏蔽机器人" in text]) == 1
+    assert admin.client.texts() == []
+    # Unblocking brings them back: the held alert arrives, showing the case as it is now.
+    await admin.client.unblock_bot()
+    await gridbot.settle()
+    cards = [text for text in admin.client.texts() if "YH-20260613-0001" in text]
+    assert cards and "已受理" in cards[-1]
+    assert sorted(await alerts(gridbot)) == ["sent", "sent"]
 
 
 async def test_blocked_reporter_is_reported_to_the_community(

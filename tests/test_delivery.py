@@ -125,17 +125,31 @@ async def test_flood_waits_for_retry_after_without_using_an_attempt(
     assert errors.take() == ["Rate limit hit after maximum of 0 retries"]
 
 
-async def test_blocked_user_fails_at_once_and_is_marked_inactive(
-    gridbot: OfflineBot, errors: ErrorLog
+async def test_blocked_user_is_held_not_failed_and_gets_it_when_writing_again(
+    gridbot: OfflineBot,
 ) -> None:
-    member_id, _client = await setup(gridbot)
+    member_id, client = await setup(gridbot)
     gridbot.api.block(gridbot.api.users[10001].id)
     row_id = await queue(gridbot, member_id, n=6)
     await gridbot.run_due_jobs()
     row = await outbox.get(gridbot.db, row_id)
-    assert row is not None and row.status == "failed" and "403" in (row.last_error or "")
-    assert await gridbot.db.fetchval("SELECT active FROM members WHERE id = ?", (member_id,)) == 0
-    assert any("failed" in message for message in errors.take())
+    assert row is not None and row.status == "pending" and "403" in (row.last_error or "")
+    assert row.attempts == 0  # a block is not the message's fault
+    member = await gridbot.db.fetchone(
+        "SELECT active, unreachable_since FROM members WHERE id = ?", (member_id,)
+    )
+    assert member is not None and member["active"] == 1 and member["unreachable_since"]
+    # Not retried against the 403 while they are unreachable.
+    requests = sum(gridbot.api.stats.requests.values())
+    gridbot.clock.advance(timedelta(hours=1))
+    await gridbot.run_due_jobs()
+    assert sum(gridbot.api.stats.requests.values()) == requests
+    # They unblock and write: reachable again, and what was held arrives.
+    gridbot.api.unblock(gridbot.api.users[10001].id)
+    await client.send("/help")
+    assert "hello 6 (zh-CN)" in client.texts()
+    row = await outbox.get(gridbot.db, row_id)
+    assert row is not None and row.status == "sent"
 
 
 async def test_gives_up_after_max_attempts(

@@ -10,6 +10,7 @@ async def test_stranger_gets_start_help_and_a_note_on_joining(gridbot: OfflineBo
     stranger = gridbot.user("路人")
     await stranger.send("/start")
     assert "邀请链接或二维码" in stranger.last_text
+    gridbot.clock.advance(minutes=1)  # a stranger is answered once a minute
     await stranger.send("/help")
     assert "如何加入" in stranger.last_text
     for act in (
@@ -21,6 +22,7 @@ async def test_stranger_gets_start_help_and_a_note_on_joining(gridbot: OfflineBo
         stranger.send("/report"),
         stranger.send("/invite"),
     ):
+        gridbot.clock.advance(minutes=1)
         await act
         assert "还没有加入网格" in stranger.last_text
 
@@ -28,6 +30,7 @@ async def test_stranger_gets_start_help_and_a_note_on_joining(gridbot: OfflineBo
 async def test_stranger_leaves_no_trace(gridbot: OfflineBot) -> None:
     stranger = gridbot.user("路人")
     await stranger.send("我的电话是13800000000")
+    gridbot.clock.advance(minutes=1)
     await stranger.share_contact()
     assert await gridbot.db.fetchval("SELECT count(*) FROM members") == 0
     user_data = await gridbot.db.fetchall("SELECT data FROM ptb_user_data")

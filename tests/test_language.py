@@ -38,6 +38,7 @@ async def test_guest_language_is_kept_until_they_join(gridbot: OfflineBot) -> No
     guest = gridbot.user("Guest")
     await guest.send("/lang")
     await guest.press("English")
+    gridbot.clock.advance(minutes=1)  # a stranger is answered once a minute
     await guest.send("hello")
     assert "You have not joined" in guest.last_text
     await gridbot.restart()

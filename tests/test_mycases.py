@@ -144,5 +144,6 @@ async def test_strangers_are_told_how_to_join(gridbot: OfflineBot) -> None:
     stranger = gridbot.user("路人")
     await stranger.send("/mycases")
     assert "您还没有加入网格" in stranger.last_text
+    gridbot.clock.advance(minutes=1)  # a stranger is answered once a minute
     await stranger.press_data("my:p:0", None)
     assert "您还没有加入网格" in (stranger.last_answer.text or "")  # type: ignore[union-attr]

@@ -2,7 +2,8 @@
 
 The stand-in answers a seeded share of requests with a timeout, a 5xx, a 429 with
 retry_after or a 403. Time is moved on until nothing is due any more. Then every
-queued row was sent exactly once, or (403) failed with its member marked inactive.
+queued row was sent exactly once, or (403) is held with its member marked unreachable,
+and sent exactly once when the member writes to the bot again.
 A lost answer (the request carried out, the reply lost) is the one fault after which
 a message may arrive twice: Telegram has no idempotency key, so at-least-once is the
 promise there, and the second test bounds the duplicates by those faults.
@@ -58,9 +59,12 @@ async def queue_everything(gridbot: OfflineBot) -> dict[int, int]:
 
 
 async def drain(gridbot: OfflineBot, clock: FakeClock) -> None:
-    """Move time on and run the sweeps until no row is pending (bounded)."""
+    """Move time on and run the sweeps until no row is pending but the held (bounded)."""
     for _ in range(200):
-        pending = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
+        pending = await gridbot.db.fetchval(
+            "SELECT count(*) FROM outbox o JOIN members m ON m.id = o.member_id"
+            " WHERE o.status = 'pending' AND m.unreachable_since IS NULL"
+        )
         if pending == 0:
             return
         await gridbot.run_due_jobs()
@@ -90,11 +94,12 @@ async def test_random_faults_lose_nothing_and_send_nothing_twice(
     rows = {
         row["id"]: row
         for row in await gridbot.db.fetchall(
-            "SELECT o.id, o.status, o.last_error, o.payload, m.active FROM outbox o"
-            " JOIN members m ON m.id = o.member_id"
+            "SELECT o.id, o.status, o.last_error, o.payload, o.member_id, m.unreachable_since"
+            " FROM outbox o JOIN members m ON m.id = o.member_id WHERE o.kind = 'test.notice'"
         )
     }
     assert set(rows) == set(queued)
+    held_for: set[int] = set()
     for row_id, user_id in queued.items():
         row = rows[row_id]
         n = json.loads(row["payload"])["n"]
@@ -102,15 +107,27 @@ async def test_random_faults_lose_nothing_and_send_nothing_twice(
         if row["status"] == "sent":
             assert times == 1, (row_id, times)
         else:
-            # Only a block (403) may stop a message, and then the member is inactive.
-            assert row["status"] == "failed", dict(row)
-            assert row["last_error"].startswith("403"), dict(row)
-            assert row["active"] == 0
+            # Only a block (403) may hold messages: those of a member now unreachable.
+            assert row["status"] == "pending", dict(row)
+            assert row["unreachable_since"] is not None, dict(row)
             assert times == 0
+            held_for.add(user_id)
+    assert any((r["last_error"] or "").startswith("403") for r in rows.values())
+    assert held_for, "no 403 held anything"
     assert all(c == 1 for c in sent.values()), "a notice was delivered twice"
     assert sum(1 for r in rows.values() if r["status"] == "sent") >= len(rows) // 2
+    # The members come back (they unblock the bot): what was held reaches them, once.
+    for user_id in held_for:
+        await gridbot.user("", user_id=user_id).unblock_bot()
+    await drain(gridbot, clock)
+    statuses = await gridbot.db.fetchall(
+        "SELECT status FROM outbox WHERE kind = 'test.notice' AND status != 'sent'"
+    )
+    assert statuses == []
+    assert all(c == 1 for c in delivered(gridbot).values()), "a notice was delivered twice"
+    assert len(delivered(gridbot)) == len(queued)
     logged = errors.take()
-    assert all("failed: 403" in m or "Rate limit hit" in m for m in logged), logged
+    assert all("Rate limit hit" in m for m in logged), logged
 
 
 async def test_lost_answers_deliver_at_least_once_with_duplicates_bounded(

@@ -282,7 +282,7 @@ async def test_polling_restarts_on_signals_and_keeps_the_conversation(
     press = await admin.press("✅ 选择「滨河龙韵西区1号楼」")
     await bot.until(held.is_set, "the QR code's upload")
     stopping = asyncio.create_task(bot.stop(signal.SIGTERM))
-    await bot.until(lambda: "Application is stopping" in bot.output, "the stop to begin")
+    await bot.until(lambda: "stopping: waiting for 1 update(s)" in bot.output, "the stop to begin")
     gate.set()
     assert await stopping == 0
     clean(bot.output)
@@ -349,11 +349,49 @@ async def test_webhook_mode(
         await leader.send("/help")
         assert statuses == [403, 403, 200]
         await bot.until(lambda: "您是 楼门长" in leader.last_text, "the answer through the webhook")
+
+        # Poison: with the right secret, updates that cannot be handled are logged and
+        # answered, and the bot goes on hearing (it used to go deaf).
+        url = f"http://127.0.0.1:{port}/hook/path"
+        right = {"X-Telegram-Bot-Api-Secret-Token": "s3cret", "Content-Type": "application/json"}
+        for body in (b'{"update_id":"abc"}', b'{"update_id":%d}' % 2**70, b"not json", b"[1]"):
+            answer = await client.post(url, content=body, headers=right)
+            assert answer.status_code == 200, body
+        # Too big a body, or a wrong secret, is refused from the headers alone: the
+        # answer comes before a byte of the body was sent.
+        assert await headers_only(port, "s3cret", 2 << 20) == 413
+        assert await headers_only(port, "guess", 2 << 20) == 403
+        before = len(leader.texts())
+        await leader.send("/help")
+        await bot.until(lambda: len(leader.texts()) > before, "an answer after the poison")
+        assert "您是 楼门长" in leader.last_text
     # Updates are handled in order: the forged ones, refused, were never handled.
     assert api.bot_messages(ADMIN_ID) == []
     assert await bot.stop(signal.SIGTERM) == 0
-    clean(bot.output)
+    log = bot.output
+    assert "Traceback" not in log, log
+    # The only errors logged are the four refused bodies.
+    assert log.count(" ERROR ") == 4, log
     api.assert_clean()
+
+
+async def headers_only(port: int, secret: str, length: int) -> int:
+    """POST only the headers of a body of ``length`` bytes; the status the server answers."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(
+            (
+                "POST /hook/path HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                f"X-Telegram-Bot-Api-Secret-Token: {secret}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {length}\r\n\r\n"
+            ).encode()
+        )
+        await writer.drain()
+        async with asyncio.timeout(DEADLINE):
+            status_line = await reader.readline()
+        return int(status_line.split()[1])
+    finally:
+        writer.close()
 
 
 @pytest.mark.parametrize(
