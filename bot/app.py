@@ -52,7 +52,7 @@ from handlers import digest as digest_jobs
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
-from handlers.flows import GROUP_GUARD, ConversationGuard, conversations_in
+from handlers.flows import GROUP_GUARD, bind_flows
 from storage.persistence import SQLitePersistence
 
 # A syntactically valid token for runs that never reach Telegram (demo, tests).
@@ -121,6 +121,7 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
 )
 
+
 def build_application(
     runtime: Runtime,
     *,
@@ -166,7 +167,8 @@ def build_application(
         # rest. Silenced only while they are built, not for the whole process.
         warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
         handlers = [h for module in HANDLER_MODULES for h in module.build_handlers()]
-    app.add_handler(ConversationGuard(conversations_in(handlers)), GROUP_GUARD)
+    # Every conversation learns where the flow record is; the guard reads it too.
+    app.add_handler(bind_flows(app, handlers), GROUP_GUARD)
     for handler in handlers:
         app.add_handler(handler, GROUP_MAIN)
     app.add_error_handler(errors.on_error)
