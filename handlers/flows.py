@@ -338,13 +338,15 @@ def bind_flows(
     return ConversationGuard(flows)
 
 
-def forget_flows(data: MutableMapping[str, Any] | None) -> bool:
-    """Clear every flow recorded in one member's ``user_data``; whether there was one.
+def forget_flows(data: MutableMapping[str, Any] | None, chat_id: int) -> list[str]:
+    """Clear the flows recorded in one member's ``user_data`` for ``chat_id``; their names.
 
     For /cancel outside any conversation: a record left without its conversation (which
     should not happen) must not keep the member out of every other flow.
     """
-    if data is None or FLOWS not in data:
-        return False
-    data.pop(FLOWS, None)
-    return True
+    if data is None:
+        return []
+    names = [name for name, chat in running_flows(data).items() if chat == chat_id]
+    for name in names:
+        _note(data, name, None)
+    return names
