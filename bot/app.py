@@ -8,6 +8,7 @@ tests and the benchmarks to run.
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -59,7 +60,7 @@ from handlers import gate as update_gate
 from handlers import help as help_command
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
-from handlers.flows import GROUP_GUARD, ConversationGuard, conversations_in
+from handlers.flows import GROUP_GUARD, bind_flows
 from storage.persistence import SQLitePersistence
 
 # A syntactically valid token for runs that never reach Telegram (demo, tests).
@@ -129,10 +130,6 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
 )
 
-# ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
-# chat, not per message; that is what we want: a flow id in each button does the rest.
-warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
-
 
 def build_application(
     runtime: Runtime,
@@ -145,6 +142,10 @@ def build_application(
     ``request`` replaces the HTTP client (the offline stand-in in tests and the demo);
     ``rate_limiter`` replaces the default :class:`AIORateLimiter`.
     """
+    # Opt in now to python-telegram-bot 23's behaviour: durations (RetryAfter.retry_after
+    # and the like) are timedeltas. The code handles both; this silences the deprecation
+    # warning. Set here, once an Application is built, not as a side effect of an import.
+    os.environ.setdefault("PTB_TIMEDELTA", "1")
     config = runtime.config
     queue = HandledQueue()
     builder = (
@@ -175,10 +176,16 @@ def build_application(
     builder = builder.get_updates_request(ConfirmAfterHandled(updates_request, queue))
     app = builder.build()
     assert isinstance(app, GridApplication)
-    handlers = [handler for module in HANDLER_MODULES for handler in module.build_handlers()]
+    with warnings.catch_warnings():
+        # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
+        # chat, not per message; that is what we want: a flow id in each button does the
+        # rest. Silenced only while they are built, not for the whole process.
+        warnings.filterwarnings("ignore", message=".*per_message.*", category=PTBUserWarning)
+        handlers = [h for module in HANDLER_MODULES for h in module.build_handlers()]
     for handler in update_gate.build_handlers():
         app.add_handler(handler, update_gate.GROUP_GATE)
-    app.add_handler(ConversationGuard(conversations_in(handlers)), GROUP_GUARD)
+    # Every conversation learns where the flow record is; the guard reads it too.
+    app.add_handler(bind_flows(app, handlers), GROUP_GUARD)
     for handler in handlers:
         app.add_handler(handler, GROUP_MAIN)
     app.add_error_handler(errors.on_error)

@@ -45,6 +45,7 @@ from handlers.callbacks import BadCallback, answer_stale, number, pack
 from handlers.case_alerts import ADMIN, REPORTER, card_message
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.flows import flow_conversation
 
 DRAFT = "case_input"
 (
@@ -662,9 +663,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         return [MessageHandler(text, callback), MessageHandler(other, wrong_text)]
 
     entry: BaseHandler[Any, Any, Any] = CallbackQueryHandler(begin_input, pattern=INPUT_PATTERN)
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="case_input",
-        persistent=True,
         entry_points=[entry],
         states={
             REASON: typed(reason_typed),

@@ -33,6 +33,7 @@ from handlers.area_picker import area_keyboard, candidates_keyboard
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.flows import flow_conversation
 from handlers.menu import any_label, label_filter
 
 ROLE, AREA = range(2)
@@ -272,9 +273,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("invite", begin, filters=private),
         MessageHandler(label_filter("invite"), begin),
     ]
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="invite",
-        persistent=True,
         entry_points=entry,
         states={
             ROLE: [

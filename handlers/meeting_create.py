@@ -41,6 +41,7 @@ from handlers.access import require_admin, require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.flows import flow_conversation
 from handlers.meetings import PREFIX, schedule_next, when
 from handlers.menu import any_label
 
@@ -490,9 +491,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         ]
         for state in (TITLE, RULE, WEEKDAY, NTH, DAY, DATE, TIME, PLACE, ROLES, OFFSETS, CONFIRM)
     }
-    create: ConversationHandler[GridContext] = ConversationHandler(
+    create = flow_conversation(
         name="meeting_create",
-        persistent=True,
         entry_points=[CallbackQueryHandler(create_begin, pattern=f"^{PREFIX}:new$")],
         states=states,
         fallbacks=[CommandHandler("cancel", create_cancel)],

@@ -35,6 +35,7 @@ from bot.services.typed_text import clean_text
 from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.commands import register_member_commands
 from handlers.context import LANG_KEY, GridContext
+from handlers.flows import flow_conversation
 from handlers.menu import menu_keyboard
 
 NAME, PHONE = range(2)
@@ -255,9 +256,8 @@ async def _lost(update: Update, context: GridContext) -> int:
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The join conversation (persistent) and /start."""
     private = filters.ChatType.PRIVATE
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="join",
-        persistent=True,
         entry_points=[CommandHandler("start", start, filters=private)],
         states={
             NAME: [

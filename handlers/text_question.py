@@ -33,6 +33,7 @@ from handlers.access import require_button, require_text
 from handlers.callbacks import BadCallback, answer_stale
 from handlers.context import GridContext
 from handlers.conversation import cancel_drop, explain
+from handlers.flows import FlowConversation, flow_conversation
 from handlers.menu import any_label
 
 TEXT = 0  # the single state of a one-question conversation
@@ -58,7 +59,7 @@ def text_question(
     limit: int,
     too_long_key: str | None = None,
     answer_gate: Gate | None = None,
-) -> ConversationHandler[GridContext]:
+) -> FlowConversation:
     """A persistent conversation ``name`` that asks one question and acts on the answer.
 
     ``entry`` is the pattern of the buttons that begin it; ``gate`` checks who presses
@@ -117,9 +118,8 @@ def text_question(
     wrong = explain(wrong_key)
     cancel = cancel_drop(store_key, "common.cancelled")
     private = filters.ChatType.PRIVATE
-    return ConversationHandler(
+    return flow_conversation(
         name=name,
-        persistent=True,
         entry_points=[CallbackQueryHandler(start, pattern=entry)],
         states={
             TEXT: [

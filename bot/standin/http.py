@@ -50,10 +50,16 @@ from http.client import responses
 from typing import Any
 
 import telegram
-from telegram import Bot, InputFile
-from telegram._utils import types as ptb_types
-from telegram._utils.defaultvalue import DefaultValue
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputFile,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+)
 from telegram.error import TimedOut
+from telegram.request import BaseRequest
 from tornado.http1connection import HTTP1Connection
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
@@ -74,6 +80,14 @@ _JSON_ONLY = (int, float, dict, list, tuple, dtm.datetime, dtm.timedelta)
 _NO_CONTENT_TYPE = "application/unknown"
 _NOT_FOUND: JSON = {"ok": False, "error_code": 404, "description": "Not Found"}
 _UNAUTHORIZED: JSON = {"ok": False, "error_code": 401, "description": "Unauthorized"}
+# python-telegram-bot's "not given" marker class (``DefaultValue``) has no public name;
+# its public instance BaseRequest.DEFAULT_NONE gives it.
+DefaultValue = type(BaseRequest.DEFAULT_NONE)
+# Names that Bot's annotations use but that python-telegram-bot exports under no public
+# module (they are imported there only for type checkers): defined here as PTB does.
+_ANNOTATION_NAMES: dict[str, object] = {
+    "ReplyMarkup": InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | ForceReply,
+}
 
 
 # ---------------------------------------------------------------------- decoding
@@ -126,7 +140,7 @@ def text_fields(method: str) -> frozenset[str]:
     function = _bot_methods().get(method.lower())
     if function is None:
         return frozenset()
-    namespace = {**vars(telegram), **vars(ptb_types)}
+    namespace = {**vars(telegram), **_ANNOTATION_NAMES}
     hints = typing.get_type_hints(function, localns=namespace)
     return frozenset(
         name for name, hint in hints.items() if name != "return" and _sent_as_text(hint)

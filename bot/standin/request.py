@@ -20,8 +20,6 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from telegram._utils.defaultvalue import DEFAULT_NONE
-from telegram._utils.types import ODVInput
 from telegram.request import BaseRequest, RequestData
 
 from bot.standin.api import FakeTelegram
@@ -30,6 +28,11 @@ from bot.standin.records import JSON, Upload
 __all__ = ["StandInRequest", "attach_uploads", "decode_parameters"]
 
 _ATTACH = "attach://"
+DEFAULT_NONE = BaseRequest.DEFAULT_NONE
+# A timeout argument: seconds, None, or DEFAULT_NONE ("not given"). python-telegram-bot
+# calls this ODVInput[float] but gives the alias no public name; ``object`` is wider, which
+# an override may be.
+Timeout = object
 
 
 def _replace_attachments(value: Any, uploads: Mapping[str, Upload], used: set[str]) -> Any:
@@ -114,10 +117,10 @@ class StandInRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = DEFAULT_NONE,
-        write_timeout: ODVInput[float] = DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = DEFAULT_NONE,
+        read_timeout: Timeout = DEFAULT_NONE,
+        write_timeout: Timeout = DEFAULT_NONE,
+        connect_timeout: Timeout = DEFAULT_NONE,
+        pool_timeout: Timeout = DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         """Answer one call as Telegram would: ``(status, JSON body)``.
 
