@@ -20,9 +20,9 @@ from telegram.ext import Application, ContextTypes, MessageHandler, filters
 from bench.report import Figure, print_report, run
 from bench.workload import Workload, build_workload
 from bot.config import load_config
-from bot.offline import OfflineBot
-from bot.standin import FakeTelegram, Limits, StandInRequest, UserClient
-from bot.standin.records import JSON
+from bot.offline.harness import OfflineBot
+from bot.offline.standin import FakeTelegram, Limits, StandInRequest, UserClient
+from bot.offline.standin.records import JSON
 
 UNLIMITED = Limits(global_per_second=None, group_per_minute=None)
 

@@ -22,7 +22,7 @@ import aiosqlite
 from bench.report import Figure, print_report, run
 from bot.clock import SystemClock
 from bot.config import load_config
-from bot.offline import DEMO_AREAS
+from bot.offline.harness import DEMO_AREAS
 from bot.services import areas as area_service
 from bot.services import members as member_service
 from bot.services import report_flow

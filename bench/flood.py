@@ -22,12 +22,12 @@ from pathlib import Path
 from telegram import Update
 
 from bench.report import Figure, print_report, run
-from bot.app import production_rate_limiter
 from bot.config import load_config
-from bot.offline import OfflineBot
+from bot.main import production_rate_limiter
+from bot.offline.harness import OfflineBot
+from bot.offline.standin import FakeTelegram, Limits, UserClient
+from bot.offline.standin.records import JSON
 from bot.services.grid import Role
-from bot.standin import FakeTelegram, Limits, UserClient
-from bot.standin.records import JSON
 
 MEMBER, FLOODER = 40_001, 40_002
 

@@ -30,14 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import Figure, print_report, run
-from bot.app import build_application, start_offline, stop_offline
 from bot.clock import SystemClock
 from bot.config import load_config
+from bot.main import build_application, start_offline, stop_offline
+from bot.offline.standin import FakeTelegram, Limits, StandInRequest
+from bot.offline.standin.http import StandInServer
 from bot.runtime import Runtime
 from bot.services import cases as case_service
 from bot.services.cases import Card
-from bot.standin import FakeTelegram, Limits, StandInRequest
-from bot.standin.http import StandInServer
 from handlers.cases_list import PER_PAGE
 from storage import members as member_repo
 from storage.cases import Case

@@ -146,7 +146,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         _setup_logging(config)
         return _run(config)
     if command == "demo":
-        from bot.demo.runner import run_demo
+        from bot.offline.demo.runner import run_demo
 
         config = load_config(args.config)
         return run_demo(config, db_path=args.db, script=args.script, out=out)
@@ -234,7 +234,7 @@ def _drop_bootstrap_failure(record: logging.LogRecord) -> bool:
 def _run(config: Config) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application, run
+    from bot.main import build_application, run
     from bot.runtime import Runtime
 
     runtime = Runtime(

@@ -7,9 +7,9 @@ from typing import Any
 from telegram import ReplyKeyboardRemove, Update
 from telegram.ext import BaseHandler, CommandHandler
 
-from handlers.context import GridContext
-from handlers.flows import forget_flows
-from handlers.menu import menu_keyboard
+from handlers.common.context import GridContext
+from handlers.common.flows import forget_flows
+from handlers.common.menu import menu_keyboard
 
 
 async def nothing_to_cancel(update: Update, context: GridContext) -> None:

@@ -40,12 +40,12 @@ from bot.services.case_lifecycle import Act
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_button, require_member
-from handlers.callbacks import BadCallback, answer_stale, number, pack
-from handlers.case_alerts import ADMIN, REPORTER, card_message
-from handlers.context import GridContext
-from handlers.conversation import cancel_drop, explain
-from handlers.flows import flow_conversation
+from handlers.common.access import require_button, require_member
+from handlers.common.callbacks import BadCallback, answer_stale, number, pack
+from handlers.common.context import GridContext
+from handlers.common.conversation import cancel_drop, explain
+from handlers.common.flows import flow_conversation
+from handlers.messages.case_cards import ADMIN, REPORTER, card_message
 
 DRAFT = "case_input"
 (

@@ -9,10 +9,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import LANGUAGES, t
 from bot.services import members
-from handlers.callbacks import BadCallback, pack, pattern, unpack
-from handlers.commands import register_member_commands
-from handlers.context import LANG_KEY, GridContext
-from handlers.menu import label_filter, menu_keyboard
+from handlers.common.callbacks import BadCallback, pack, pattern, unpack
+from handlers.common.commands import register_member_commands
+from handlers.common.context import LANG_KEY, GridContext
+from handlers.common.menu import label_filter, menu_keyboard
 
 PREFIX = "lang"
 

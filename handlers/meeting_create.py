@@ -37,13 +37,13 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
-from handlers.access import require_admin, require_button, require_text
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.conversation import cancel_drop, explain
-from handlers.flows import flow_conversation
+from handlers.common.access import require_admin, require_button, require_text
+from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.conversation import cancel_drop, explain
+from handlers.common.flows import flow_conversation
+from handlers.common.menu import any_label
 from handlers.meetings import PREFIX, schedule_next, when
-from handlers.menu import any_label
 
 CREATE = "mc"  # buttons of the create flow: mc:<flow>:<action>:<value>
 DRAFT = "meeting"

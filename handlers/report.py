@@ -39,7 +39,6 @@ from telegram.ext import (
 )
 
 from bot.i18n import Html, escape, t
-from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import report_flow, typed_text
 from bot.services.categories import SUBCATEGORIES, Category
@@ -70,11 +69,12 @@ from bot.services.report_draft import (
 )
 from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
-from handlers.access import require_leader
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.flows import end_flow, flow_conversation
-from handlers.menu import any_label, label_filter
+from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common.access import require_leader
+from handlers.common.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.flows import end_flow, flow_conversation
+from handlers.common.menu import any_label, label_filter
 
 NAME = "report"  # the conversation's name
 DRAFT = "report"  # user_data key of the draft
@@ -817,7 +817,7 @@ async def expire_drafts(context: GridContext) -> None:
                     )
             app.mark_data_for_update_persistence(user_ids=[draft.tg_user_id])
         # The flow record and the persisted state go; the conversation then takes only
-        # a new /report from this member (see handlers/flows.py).
+        # a new /report from this member (see handlers/common/flows.py).
         await end_flow(app, draft.tg_user_id, NAME)
     await app.update_persistence()
     delivery = getattr(app, "delivery", None)

@@ -32,11 +32,11 @@ from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
 from bot.services.members import AlreadyMember, BadName
 from bot.services.typed_text import clean_text
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
-from handlers.commands import register_member_commands
-from handlers.context import LANG_KEY, GridContext
-from handlers.flows import flow_conversation
-from handlers.menu import menu_keyboard
+from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.commands import register_member_commands
+from handlers.common.context import LANG_KEY, GridContext
+from handlers.common.flows import flow_conversation
+from handlers.common.menu import menu_keyboard
 
 NAME, PHONE = range(2)
 DRAFT = "join"  # user_data key of the registration in progress

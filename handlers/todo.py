@@ -14,11 +14,11 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
-from handlers.access import require_member
-from handlers.callbacks import pack
-from handlers.case_alerts import ADMIN
-from handlers.context import GridContext
-from handlers.menu import label_filter
+from handlers.common.access import require_member
+from handlers.common.callbacks import pack
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter
+from handlers.messages.case_cards import ADMIN
 
 
 async def show(update: Update, context: GridContext) -> None:

@@ -106,7 +106,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         return {}
 
     async def get_callback_data(self) -> CDCData | None:
-        """Not kept: callback data are plain strings, see handlers/callbacks.py."""
+        """Not kept: callback data are plain strings, see handlers/common/callbacks.py."""
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:
