@@ -27,6 +27,7 @@ from bot.outgoing import Renderer
 from bot.ratelimit import GridRateLimiter
 from bot.runtime import Runtime
 from bot.services import cases as cases_service
+from bot.services.notices import rate_of
 from handlers import (
     cancel,
     case_actions,
@@ -149,7 +150,11 @@ def build_application(
         )
         .context_types(ContextTypes(context=GridContext))
         .persistence(SQLitePersistence(runtime.db))
-        .rate_limiter(rate_limiter or production_rate_limiter())
+        .rate_limiter(
+            rate_limiter
+            # notices.paid_broadcast: up to 1000 a second (paid in Telegram Stars above 30)
+            or production_rate_limiter(overall_max_rate=rate_of(config.notices.paid_broadcast))
+        )
         .post_init(on_startup)
         .update_queue(HandledQueue())
     )
@@ -169,7 +174,9 @@ def build_application(
     return app
 
 
-def production_rate_limiter(time_scale: float = 1.0) -> AIORateLimiter:
+def production_rate_limiter(
+    time_scale: float = 1.0, overall_max_rate: int = 30
+) -> AIORateLimiter:
     """Telegram's flood limits, enforced before Telegram has to (see bot/ratelimit.py).
 
     At most 30 messages in any second overall (a sliding window, which makes up for a
@@ -178,7 +185,7 @@ def production_rate_limiter(time_scale: float = 1.0) -> AIORateLimiter:
     benchmarks whose stand-in runs on scaled time.
     """
     return GridRateLimiter(
-        overall_max_rate=30,
+        overall_max_rate=overall_max_rate,
         time_scale=time_scale,
         group_max_rate=1,
         group_time_period=60 / (19.9 * time_scale),
