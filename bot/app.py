@@ -42,6 +42,7 @@ from handlers import (
     meeting_create,
     meetings,
     mycases,
+    notice,
     report,
     shifts,
     start,
@@ -73,6 +74,8 @@ HANDLER_MODULES: tuple[Any, ...] = (
     meeting_create,
     meetings,
     shifts,
+    # The notice conversation, then its plain buttons (/notice, progress, answers).
+    notice,
     # Plain commands and buttons. duties takes any private location outside a
     # conversation (a patrol's place), so it comes after every conversation.
     mycases,
@@ -86,7 +89,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs, notice)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+    # Notices: hand out the next rows, update progress messages, recall, remind.
+    Sweep("sweep:notices", notice.sweep, lambda config: config.notices.progress_seconds),
 )
 
 # ConversationHandlers with CallbackQueryHandlers warn that buttons are tracked per
@@ -174,9 +179,7 @@ def build_application(
     return app
 
 
-def production_rate_limiter(
-    time_scale: float = 1.0, overall_max_rate: int = 30
-) -> AIORateLimiter:
+def production_rate_limiter(time_scale: float = 1.0, overall_max_rate: int = 30) -> AIORateLimiter:
     """Telegram's flood limits, enforced before Telegram has to (see bot/ratelimit.py).
 
     At most 30 messages in any second overall (a sliding window, which makes up for a

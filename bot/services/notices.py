@@ -148,6 +148,11 @@ def new_key() -> str:
     return secrets.token_hex(4)
 
 
+def deadline_from(clock: Clock, days: int) -> str:
+    """The deadline ``days`` from now, as stored."""
+    return to_db(clock.now() + timedelta(days=days))
+
+
 def rate_of(paid_broadcast: bool) -> int:
     """Messages a second the broadcast goes out at."""
     return PAID_RATE if paid_broadcast else FREE_RATE
@@ -637,6 +642,10 @@ async def recent(q: Queryable, member: Member, limit: int = 5) -> list[Recent]:
     return [
         Recent(n, await repo.counts(q, n.id)) for n in await repo.by_author(q, member.id, limit)
     ]
+
+
+# The export's columns (their headers: notices.csv.<column>).
+EXPORT_COLUMNS = ("area", "name", "role", "work_id", "state", "read", "relayed", "households")
 
 
 @dataclass(frozen=True)
