@@ -1076,9 +1076,9 @@ async def receive_button(update: Update, context: GridContext) -> None:
     try:
         if len(parts) == 4:
             notice_text_id, action, count = unpack(query.data, RECEIVE, 3)
-            if action != "h":
-                raise BadCallback(query.data)
             households = number(count)
+            if action != "h" or households not in HOUSEHOLDS:
+                raise BadCallback(query.data)
         else:
             notice_text_id, action = unpack(query.data, RECEIVE, 2)
             households = 0
