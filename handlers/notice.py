@@ -373,6 +373,7 @@ async def begin(update: Update, context: GridContext) -> int:
         return ConversationHandler.END
     query, admin = pressed
     await query.answer()
+    await query.edit_message_reply_markup(reply_markup=None)  # one draft per press
     flow = service.new_key()
     context.store[DRAFT] = {
         "flow": flow,

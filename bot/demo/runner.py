@@ -64,6 +64,18 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("admin", 20002, "李敏", Role.COMMUNITY_ADMIN, "滨河社区"),
     Persona("street", 20003, "王强", Role.STREET_ADMIN, "光明街道"),
     Persona("new", 20004, "刘芳", None, "滨河龙韵西区1号楼"),
+    Persona("town", 20005, "陈国华", Role.STREET_ADMIN, "南陈屯镇"),
+    Persona("group", 20006, "刘建国", Role.GROUP_LEADER, "刘舒庄村/第一村民小组"),
+)
+
+# The other village group leaders and assistants of 刘舒庄村, not played: a notice to the
+# village reaches them too, and the admin sees who of them has not confirmed.
+VILLAGERS: tuple[Persona, ...] = (
+    Persona("v1a", 20101, "刘秀英", Role.GROUP_ASSISTANT, "刘舒庄村/第一村民小组"),
+    Persona("v2", 20102, "张德明", Role.GROUP_LEADER, "刘舒庄村/第二村民小组"),
+    Persona("v2a", 20103, "李桂兰", Role.GROUP_ASSISTANT, "刘舒庄村/第二村民小组"),
+    Persona("v3", 20104, "王志强", Role.GROUP_LEADER, "刘舒庄村/第三村民小组"),
+    Persona("v3a", 20105, "赵淑芬", Role.GROUP_ASSISTANT, "刘舒庄村/第三村民小组"),
 )
 
 
@@ -112,6 +124,12 @@ class Demo:
             ):
                 await self.bot.member(
                     persona.name, persona.role, persona.area, user_id=persona.user_id
+                )
+        for villager in VILLAGERS:
+            if await member_service.current(self.bot.db, villager.user_id) is None:
+                assert villager.role is not None
+                await self.bot.member(
+                    villager.name, villager.role, villager.area, user_id=villager.user_id
                 )
         await self._print_invite_for_newcomer()
 

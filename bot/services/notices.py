@@ -208,6 +208,8 @@ async def recipients(
             if member.id not in seen:
                 seen.add(member.id)
                 found.append(member)
+    # In the tree's order (areas as they were made: 第一, 第二, 第三), then by name.
+    found.sort(key=lambda m: ([int(i) for i in m.area_id_path.strip("/").split("/")], m.name))
     return found
 
 
@@ -620,7 +622,8 @@ async def coverage(
         known = {a.id: a for a in await area_repo.get_many(q, [a for a, _ in grouped if a])}
         for child_id, child_counts in grouped:
             lines.append(CoverageLine(known.get(child_id) if child_id else None, child_counts))
-        lines.sort(key=lambda line: (line.area is not None, line.area.path if line.area else ""))
+        # Admins above first, then the areas in the order they were made (第一, 第二, ...).
+        lines.sort(key=lambda line: (line.area is not None, line.area.id if line.area else 0))
     people, total = await repo.unconfirmed(q, notice_id, filter_level, area.id, names)
     return Coverage(notice, top, area, counts, lines, people, total)
 
