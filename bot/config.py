@@ -228,7 +228,7 @@ class NoticesConfig:
     # (once); the author is told who has not. 0: no reminder.
     reminder_hours: int = field(default=24, metadata={"min": 0, "max": 720})
     # How often, in seconds, the admin's progress message is brought up to date.
-    progress_seconds: int = field(default=3, metadata={"min": 1, "max": 60})
+    progress_seconds: float = field(default=3.0, metadata={"min": 0.5, "max": 60})
     # Asking once more before sending to more recipients than this.
     confirm_above: int = field(default=500, metadata={"min": 1, "max": 1_000_000})
 

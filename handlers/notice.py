@@ -1245,7 +1245,7 @@ async def sweep(context: GridContext) -> None:
             fed += await service.feed(runtime.db, runtime.clock, notice, rate=rate)
             await service.finish_if_sent(runtime.db, runtime.clock, notice)
         elif notice.status == "recalled":
-            await _delete_some(context, notice, rate * runtime.config.notices.progress_seconds)
+            await _delete_some(context, notice, int(rate * runtime.config.notices.progress_seconds))
         await refresh_progress(context.bot, runtime, notice.id)
     reminded = await service.remind_due(
         runtime.db, runtime.clock, runtime.config.notices.reminder_hours
