@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import os
 import random
 import re
@@ -140,7 +141,8 @@ async def _broadcast(
     began = time.monotonic()
     bot.app.delivery.kick()
 
-    history: list[tuple[float, int]] = [(began, 0)]
+    times: list[float] = [began]
+    counts: list[int] = [0]
     lag_max = 0.0
     help_ms: list[float] = []
     probes: list[asyncio.Task[None]] = []
@@ -159,10 +161,13 @@ async def _broadcast(
                 delivered += 1
                 last_delivery = now_real
         seen = len(log)
-        history.append((now_real, delivered))
+        times.append(now_real)
+        counts.append(delivered)
         shown = _shown(api, admin_id)
         # How long ago was the true count no more than what the message shows?
-        caught = max((t for t, n in history if n <= shown), default=began)
+        # (counts only grow: the last sample at or below what is shown)
+        at = bisect.bisect_right(counts, shown) - 1
+        caught = times[at] if at >= 0 else began
         lag_max = max(lag_max, (now_real - caught) * scale)
         if now_real >= next_probe and delivered < total:
             next_probe = now_real + 0.5

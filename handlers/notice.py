@@ -212,15 +212,27 @@ def _coverage_line(lang: str, counts: Counts, confirm: bool) -> str:
 # ---------------------------------------------------------------------- renderers
 
 
+# What a notice looks like in each language, made once per notice: a broadcast renders
+# the same notice thousands of times, and only its status may change meanwhile.
+_RENDERED: dict[tuple[str, int, str, str], Outgoing] = {}
+_RENDERED_MAX = 64
+
+
 async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The notice to one recipient; None while it is paused or once recalled."""
-    notice = await service.get(runtime.db, int(row.payload["notice_id"]))
-    if notice is None or notice.status in ("paused", "recalled"):
+    notice_id = int(row.payload["notice_id"])
+    found = await service.status_of(runtime.db, notice_id)
+    if found is None or found[0] in ("paused", "recalled"):
         return None  # cancelled: a resume hands it out again, a recall never
-    author = await service.author_of(runtime.db, notice)
-    if author is None:
+    key = (runtime.config.database.path, notice_id, found[1], lang)
+    made = _RENDERED.get(key)
+    if made is not None:
+        return made
+    notice = await service.get(runtime.db, notice_id)
+    author = None if notice is None else await service.author_of(runtime.db, notice)
+    if notice is None or author is None:
         return None
-    return Outgoing(
+    made = Outgoing(
         text=await notice_text(runtime, lang, notice, author),
         reply_markup=_answer_buttons(lang, notice),
         photos=notice.photos,
@@ -228,6 +240,10 @@ async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
         voice=notice.voice_id,
         paid_broadcast=runtime.config.notices.paid_broadcast,
     )
+    if len(_RENDERED) >= _RENDERED_MAX:
+        _RENDERED.clear()
+    _RENDERED[key] = made
+    return made
 
 
 async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:

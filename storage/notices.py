@@ -119,6 +119,12 @@ async def get(q: Queryable, notice_id: int) -> Notice | None:
     return None if row is None else _notice(row)
 
 
+async def status(q: Queryable, notice_id: int) -> tuple[str, str] | None:
+    """The notice's status and draft key, or None if there is no such notice."""
+    row = await q.fetchone("SELECT status, draft_key FROM notices WHERE id = ?", (notice_id,))
+    return None if row is None else (str(row[0]), str(row[1]))
+
+
 async def by_draft_key(q: Queryable, draft_key: str) -> Notice | None:
     """The notice sent from the compose flow ``draft_key``, or None."""
     row = await q.fetchone(f"SELECT {_COLUMNS} FROM notices WHERE draft_key = ?", (draft_key,))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, dispatch, durability, scale
+from bench import delivery, dispatch, durability, notices, scale
 from bench.report import Figure, table
 
 
@@ -46,3 +46,10 @@ async def test_scale_generates_and_measures(
     assert "scale: generating the database" in names(figures)
     again = await scale.measure(size=tiny)  # the cached file is used
     assert "scale: generating the database" not in names(again)
+
+
+async def test_notices_broadcast_runs_and_loses_nothing() -> None:
+    figures = {f.name: f for f in await notices.broadcast(recipients=60, scale=20)}
+    assert figures["notices: lost"].value == 0
+    assert figures["notices: duplicates"].value == 0
+    assert "notices: coverage page of the notice" in figures

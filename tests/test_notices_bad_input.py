@@ -51,7 +51,9 @@ async def test_document_too_big_or_not_a_policy_file(gridbot: OfflineBot) -> Non
     user = (await town_admin(gridbot)).client
     await _to_body(user)
     await user.send("正文")
-    big = gridbot.api.new_file("document", None, file_name="拆迁方案.pdf", mime_type="application/pdf")
+    big = gridbot.api.new_file(
+        "document", None, file_name="拆迁方案.pdf", mime_type="application/pdf"
+    )
     big.file_size = 60 * 1024 * 1024
     await user._post({"document": big.to_json()})
     assert "有 60 MB，太大了" in user.last_text
@@ -88,7 +90,10 @@ async def test_area_outside_and_empty_recipients(gridbot: OfflineBot) -> None:
     # The service refuses too, and an empty recipient set is refused there as well.
     home = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '刘舒庄村'")
     assert village.member is not None
-    for targets, code in (((other,), "notices.error.area_outside"), ((home,), "notices.error.no_recipients")):
+    for targets, code in (
+        ((other,), "notices.error.area_outside"),
+        ((home,), "notices.error.no_recipients"),
+    ):
         try:
             await service.send(
                 gridbot.db,

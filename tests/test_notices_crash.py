@@ -115,9 +115,7 @@ async def test_sigkill_mid_broadcast_loses_no_row(tmp_path: Path) -> None:
                 kills += 1
                 await bot.start()
             await until(lambda: all(copies().values()), DEADLINE)
-            await until(
-                lambda: any("100%" in m.text for m in api.bot_messages(ADMIN_ID)), DEADLINE
-            )
+            await until(lambda: any("100%" in m.text for m in api.bot_messages(ADMIN_ID)), DEADLINE)
             assert await bot.stop(signal.SIGTERM) == 0
         finally:
             await bot.kill()

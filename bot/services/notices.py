@@ -682,6 +682,11 @@ async def get(q: Queryable, notice_id: int) -> Notice | None:
     return await repo.get(q, notice_id)
 
 
+async def status_of(q: Queryable, notice_id: int) -> tuple[str, str] | None:
+    """The notice's status (sending, paused, recalled, done) and draft key; None if none."""
+    return await repo.status(q, notice_id)
+
+
 async def by_draft_key(q: Queryable, key: str) -> Notice | None:
     """The notice sent from the compose flow ``key``, or None."""
     return await repo.by_draft_key(q, key)
