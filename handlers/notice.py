@@ -1145,10 +1145,13 @@ async def receive_button(update: Update, context: GridContext) -> None:
 # ---------------------------------------------------------------------- progress
 
 
-async def refresh_progress(bot: Any, runtime: Runtime, notice_id: int) -> None:
+async def refresh_progress(
+    bot: Any, runtime: Runtime, notice_id: int, progress: Progress | None = None
+) -> None:
     """Bring the sender's progress message up to date (sending it if there is none yet)."""
-    rate = service.rate_of(runtime.config.notices.paid_broadcast)
-    progress = await service.progress(runtime.db, runtime.clock, notice_id, rate=rate)
+    if progress is None:
+        rate = service.rate_of(runtime.config.notices.paid_broadcast)
+        progress = await service.progress(runtime.db, runtime.clock, notice_id, rate=rate)
     if progress is None:
         return
     notice = progress.notice
@@ -1257,12 +1260,12 @@ async def sweep(context: GridContext) -> None:
     rate = service.rate_of(runtime.config.notices.paid_broadcast)
     fed = 0
     for notice in await service.unfinished(runtime.db):
-        if notice.status == "sending":
-            fed += await service.feed(runtime.db, runtime.clock, notice, rate=rate)
-            await service.finish_if_sent(runtime.db, runtime.clock, notice)
-        elif notice.status == "recalled":
+        if notice.status == "recalled":
             await _delete_some(context, notice, int(rate * runtime.config.notices.progress_seconds))
-        await refresh_progress(context.bot, runtime, notice.id)
+        advanced = await service.advance(runtime.db, runtime.clock, notice.id, rate=rate)
+        if advanced is not None:
+            fed += advanced.fed
+            await refresh_progress(context.bot, runtime, notice.id, advanced.progress)
     reminded = await service.remind_due(
         runtime.db, runtime.clock, runtime.config.notices.reminder_hours
     )

@@ -146,13 +146,11 @@ async def unfinished(q: Queryable) -> list[Notice]:
     return [_notice(r) for r in rows]
 
 
-async def with_deadline_before(q: Queryable, moment: str) -> list[Notice]:
-    """Notices asking for a confirmation whose deadline is before ``moment``, not reminded yet."""
+async def awaiting_reminder(q: Queryable) -> list[Notice]:
+    """Notices asking for a confirmation, with a deadline, whose reminder has not gone out."""
     rows = await q.fetchall(
         f"SELECT {_COLUMNS} FROM notices WHERE confirm = 1 AND reminded_at IS NULL"
-        " AND deadline_at IS NOT NULL AND deadline_at <= ? AND status IN ('sending', 'done')"
-        " ORDER BY id",
-        (moment,),
+        " AND deadline_at IS NOT NULL AND status IN ('sending', 'done') ORDER BY id"
     )
     return [_notice(r) for r in rows]
 
@@ -314,31 +312,26 @@ async def counts_by(
     return [(None if r[0] is None else int(r[0]), _counts(tuple(r)[1:])) for r in rows]
 
 
-async def unconfirmed(
+async def unconfirmed_names(
     q: Queryable, notice_id: int, level: int | None, area_id: int | None, limit: int
-) -> tuple[list[tuple[str, str]], int]:
-    """Names and area paths of recipients who have not confirmed, and how many in all.
+) -> list[tuple[str, str]]:
+    """Names and area names of the first recipients (in sending order) not confirmed yet.
 
     Confirmed means relayed (已传达) for a notice asking it, read (已读) otherwise.
     With ``level``, only recipients whose area at that level is ``area_id``.
     """
-    where = (
-        " WHERE d.notice_id = ? AND (CASE WHEN n.confirm = 1 THEN d.relayed_at"
-        " ELSE d.read_at END) IS NULL"
+    confirm = await q.fetchval("SELECT confirm FROM notices WHERE id = ?", (notice_id,))
+    answered = "d.relayed_at" if confirm else "d.read_at"
+    sql = (
+        "SELECT m.name, a.name FROM notice_deliveries d JOIN members m ON m.id = d.member_id"
+        f" JOIN areas a ON a.id = d.area_id WHERE d.notice_id = ? AND {answered} IS NULL"
     )
     params: list[object] = [notice_id]
     if level is not None:
-        where += f" AND d.level{level}_id = ?"
+        sql += f" AND d.level{level}_id = ?"
         params.append(area_id)
-    base = (
-        " FROM notice_deliveries d JOIN notices n ON n.id = d.notice_id"
-        " JOIN members m ON m.id = d.member_id JOIN areas a ON a.id = d.area_id"
-    )
-    total = int(await q.fetchval(f"SELECT count(*){base}{where}", params))
-    rows = await q.fetchall(
-        f"SELECT m.name, a.name{base}{where} ORDER BY d.seq LIMIT ?", [*params, limit]
-    )
-    return [(str(r[0]), str(r[1])) for r in rows], total
+    rows = await q.fetchall(sql + " ORDER BY d.seq LIMIT ?", [*params, limit])
+    return [(str(r[0]), str(r[1])) for r in rows]
 
 
 async def delivery(q: Queryable, notice_id: int, member_id: int) -> DeliveryRow | None:

@@ -1,6 +1,8 @@
-"""Notices: every bad input gets a clear answer, and nothing is sent twice or to the wrong people."""
+"""Notices: each bad input gets a clear answer; nothing goes twice or to the wrong people."""
 
 from __future__ import annotations
+
+import pytest
 
 from bot.offline import OfflineBot
 from bot.services import notices as service
@@ -30,13 +32,10 @@ async def test_empty_and_over_long_text(gridbot: OfflineBot) -> None:
     texts = user.texts()
     assert any("说明文字加到正文后会超过 3000 个字" in text for text in texts)
     assert "照片 1 张" in user.last_text
-    for bad in ("", "   "):
-        try:
+    for bad in ("", "   ", "\u3000\n"):
+        with pytest.raises(NoticeError) as refused:
             service.check_body(bad)
-        except NoticeError as error:
-            assert error.code == "notices.error.empty_body"
-        else:
-            raise AssertionError("an empty text was accepted")
+        assert refused.value.code == "notices.error.empty_body"
 
 
 async def test_title_too_long(gridbot: OfflineBot) -> None:
@@ -94,7 +93,7 @@ async def test_area_outside_and_empty_recipients(gridbot: OfflineBot) -> None:
         ((other,), "notices.error.area_outside"),
         ((home,), "notices.error.no_recipients"),
     ):
-        try:
+        with pytest.raises(NoticeError) as refused:
             await service.send(
                 gridbot.db,
                 gridbot.clock,
@@ -102,10 +101,7 @@ async def test_area_outside_and_empty_recipients(gridbot: OfflineBot) -> None:
                 Draft(key="k1", title="t", body="b", targets=targets, roles=("group_leader",)),
                 rate=30,
             )
-        except NoticeError as error:
-            assert error.code == code
-        else:
-            raise AssertionError(f"sent to {targets}")
+        assert refused.value.code == code
     assert await gridbot.db.fetchval("SELECT count(*) FROM notices") == 0
 
 

@@ -18,8 +18,9 @@ deadline those who have not confirmed are reminded once and the author is told w
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from bot.clock import Clock
@@ -282,30 +283,6 @@ async def send(db: Database, clock: Clock, sender: Member, draft: Draft, *, rate
     return Sent(notice, created=True)
 
 
-async def feed(db: Database, clock: Clock, notice: Notice, *, rate: int) -> int:
-    """Top up the outbox with the notice's next rows; return how many were handed out."""
-    if notice.status != "sending":
-        return 0
-    async with db.transaction() as tx:
-        waiting = await repo.queued(tx, notice.id)
-        room = rate * FEED_AHEAD_SECONDS - waiting
-        if room <= 0:
-            return 0
-        return await repo.feed(tx, notice.id, NOTICE, TELEGRAM, to_db(clock.now()), room)
-
-
-async def finish_if_sent(db: Database, clock: Clock, notice: Notice) -> bool:
-    """Mark a notice done once every row is sent or unreachable; True if it is done now."""
-    if notice.status != "sending":
-        return notice.status == "done"
-    async with db.transaction() as tx:
-        counts = await repo.counts(tx, notice.id)
-        if counts.done < counts.total:
-            return False
-        await repo.set_status(tx, notice.id, "done", to_db(clock.now()))
-    return True
-
-
 async def _controlled(q: Queryable, member: Member, notice_id: int) -> Notice:
     notice = await repo.get(q, notice_id)
     if notice is None:
@@ -403,20 +380,54 @@ class Progress:
     deleted: int  # recall: copies dealt with
 
 
-async def progress(q: Queryable, clock: Clock, notice_id: int, *, rate: int) -> Progress | None:
-    """The notice's progress now, or None if there is no such notice."""
-    notice = await repo.get(q, notice_id)
-    if notice is None:
-        return None
-    counts = await repo.counts(q, notice_id)
+def _progress(notice: Notice, counts: Counts, clock: Clock, rate: int, deleted: int) -> Progress:
     left = counts.total - counts.done
     seconds: int | None = None
     if left > 0 and notice.status in ("sending", "paused"):
         elapsed = (clock.now() - from_db(notice.created_at)).total_seconds()
         observed = counts.sent / elapsed if elapsed >= 5 and counts.sent else rate
         seconds = int(left / max(min(observed, rate), 0.1)) + 1
+    return Progress(notice, counts, seconds, deleted)
+
+
+async def progress(q: Queryable, clock: Clock, notice_id: int, *, rate: int) -> Progress | None:
+    """The notice's progress now, or None if there is no such notice."""
+    notice = await repo.get(q, notice_id)
+    if notice is None:
+        return None
+    counts = await repo.counts(q, notice_id)
     deleted_count = await repo.deleted(q, notice_id) if notice.status == "recalled" else 0
-    return Progress(notice, counts, seconds, deleted_count)
+    return _progress(notice, counts, clock, rate, deleted_count)
+
+
+@dataclass(frozen=True)
+class Advanced:
+    """What one step of the sweep did to a notice: rows handed out, and its progress."""
+
+    fed: int
+    progress: Progress
+
+
+async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> Advanced | None:
+    """One sweep step: top up the outbox, mark the notice done once all is through.
+
+    One count of the notice's rows serves the top-up, the end and the progress message.
+    """
+    async with db.transaction() as tx:
+        notice = await repo.get(tx, notice_id)
+        if notice is None:
+            return None
+        counts = await repo.counts(tx, notice_id)
+        fed = 0
+        if notice.status == "sending":
+            room = rate * FEED_AHEAD_SECONDS - counts.queued
+            if counts.done >= counts.total:
+                await repo.set_status(tx, notice_id, "done", to_db(clock.now()))
+                notice = replace(notice, status="done")
+            elif room > 0 and counts.unfed + counts.cancelled > 0:
+                fed = await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), room)
+        deleted_count = await repo.deleted(tx, notice_id) if notice.status == "recalled" else 0
+    return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
 
 
 async def unfinished(q: Queryable) -> list[Notice]:
@@ -530,8 +541,7 @@ async def remind_due(db: Database, clock: Clock, hours: int) -> int:
         return 0
     now = clock.now()
     queued = 0
-    # Any deadline within the reminder window or halfway there; checked one by one below.
-    for candidate in await repo.with_deadline_before(db, to_db(now + timedelta(days=400))):
+    for candidate in await repo.awaiting_reminder(db):
         due = reminder_due(candidate, hours)
         if due is None or due > now:
             continue
@@ -609,11 +619,7 @@ async def coverage(
         raise NoticeError("notices.error.no_such_area")
     level = area.depth
     filter_level = level if level >= 1 else None
-    if level >= 1:
-        totals_rows = await repo.counts_by(q, notice_id, level, None, None)
-        counts = next((c for a, c in totals_rows if a == area.id), _empty())
-    else:
-        counts = await repo.counts(q, notice_id)
+    # One grouped count gives the lines and, summed, the area's own totals.
     lines: list[CoverageLine] = []
     if level + 1 <= 3:
         grouped = await repo.counts_by(
@@ -624,8 +630,17 @@ async def coverage(
             lines.append(CoverageLine(known.get(child_id) if child_id else None, child_counts))
         # Admins above first, then the areas in the order they were made (第一, 第二, ...).
         lines.sort(key=lambda line: (line.area is not None, line.area.id if line.area else 0))
-    people, total = await repo.unconfirmed(q, notice_id, filter_level, area.id, names)
+        counts = _sum([line.counts for line in lines])
+    else:
+        counts = _sum([c for _, c in await repo.counts_by(q, notice_id, level, level, area.id)])
+    total = counts.total - (counts.relayed if notice.confirm else counts.read)
+    people = await repo.unconfirmed_names(q, notice_id, filter_level, area.id, names)
     return Coverage(notice, top, area, counts, lines, people, total)
+
+
+def _sum(parts: list[Counts]) -> Counts:
+    fields = [f.name for f in dataclasses.fields(Counts)]
+    return Counts(*[sum(getattr(part, name) for part in parts) for name in fields])
 
 
 def _empty() -> Counts:
@@ -711,4 +726,7 @@ async def unconfirmed_names(
     q: Queryable, notice_id: int, limit: int
 ) -> tuple[list[tuple[str, str]], int]:
     """Names (and area names) of those who have not confirmed, and how many in all."""
-    return await repo.unconfirmed(q, notice_id, None, None, limit)
+    counts = await repo.counts(q, notice_id)
+    notice = await repo.get(q, notice_id)
+    confirmed = counts.relayed if notice is None or notice.confirm else counts.read
+    return await repo.unconfirmed_names(q, notice_id, None, None, limit), counts.total - confirmed

@@ -33,7 +33,9 @@ CREATE TABLE notices (
     reminded_at          TEXT
 );
 CREATE INDEX notices_author ON notices (author_id, id);
-CREATE INDEX notices_status ON notices (status, progress_final);
+-- the sweep's work: notices not finished, and reminders not sent yet
+CREATE INDEX notices_unfinished ON notices (progress_final);
+CREATE INDEX notices_to_remind ON notices (deadline_at) WHERE reminded_at IS NULL AND confirm = 1;
 
 CREATE TABLE notice_deliveries (
     notice_id     INTEGER NOT NULL REFERENCES notices(id),
