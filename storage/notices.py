@@ -184,36 +184,31 @@ async def to_feed(q: Queryable, notice_id: int, limit: int) -> list[tuple[int, i
 async def feed(q: Queryable, notice_id: int, kind: str, channel: str, now: str, limit: int) -> int:
     """Hand the next ``limit`` recipients not in the outbox to it; return how many.
 
-    One INSERT ... SELECT and one UPDATE, however many rows: a broadcast to thousands is
-    handed out in a few hundred at a time, and row by row that would be thousands of round
-    trips. The rows are what ``storage.outbox.enqueue`` writes; the feed's token in the
-    dedupe key links each back to its delivery row.
+    One INSERT ... SELECT and one batch of UPDATEs, however many rows: a broadcast to
+    thousands is handed out a few hundred at a time, and row by row that would be
+    thousands of round trips. The rows are what ``storage.outbox.enqueue`` writes; the
+    feed's token makes each dedupe key new (a row stopped by a pause is handed out again).
     """
     if limit <= 0:
         return 0
     token = secrets.token_hex(4)
     payload = json.dumps({"notice_id": notice_id}, sort_keys=True)
     prefix = f"notice:{notice_id}:"
-    await q.execute(
+    added = await q.fetchall(
         "INSERT INTO outbox (channel, recipient, member_id, kind, payload, dedupe_key,"
         " next_try_at, created_at)"
         " SELECT ?, CAST(m.tg_user_id AS TEXT), d.member_id, ?, ?, ? || d.member_id || ':' || ?,"
         " ?, ? FROM notice_deliveries d JOIN members m ON m.id = d.member_id"
         " LEFT JOIN outbox o ON o.id = d.outbox_id"
         " WHERE d.notice_id = ? AND (d.outbox_id IS NULL OR o.status = 'cancelled')"
-        " ORDER BY d.seq LIMIT ?",
+        " ORDER BY d.seq LIMIT ? RETURNING id, member_id",
         (channel, kind, payload, prefix, token, now, now, notice_id, limit),
     )
-    added = int(await q.fetchval("SELECT changes()"))
-    if added:
-        await q.execute(
-            "UPDATE notice_deliveries SET outbox_id = (SELECT o.id FROM outbox o WHERE"
-            " o.dedupe_key = ? || notice_deliveries.member_id || ':' || ?)"
-            " WHERE notice_id = ? AND EXISTS (SELECT 1 FROM outbox o WHERE"
-            " o.dedupe_key = ? || notice_deliveries.member_id || ':' || ?)",
-            (prefix, token, notice_id, prefix, token),
-        )
-    return added
+    await q.executemany(
+        "UPDATE notice_deliveries SET outbox_id = ? WHERE notice_id = ? AND member_id = ?",
+        [(int(r[0]), notice_id, int(r[1])) for r in added],
+    )
+    return len(added)
 
 
 async def queued(q: Queryable, notice_id: int) -> int:

@@ -424,7 +424,8 @@ async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> A
             if counts.done >= counts.total:
                 await repo.set_status(tx, notice_id, "done", to_db(clock.now()))
                 notice = replace(notice, status="done")
-            elif room > 0 and counts.unfed + counts.cancelled > 0:
+            # Topped up once half the rows ahead have gone: fewer, bigger hand-outs.
+            elif room >= rate * FEED_AHEAD_SECONDS // 2 and counts.unfed + counts.cancelled:
                 fed = await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), room)
         deleted_count = await repo.deleted(tx, notice_id) if notice.status == "recalled" else 0
     return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
