@@ -105,3 +105,34 @@ async def test_reminder_before_the_deadline_and_author_told(gridbot: OfflineBot)
     mark = people[1].client.mark()
     await gridbot.run_due_jobs()
     assert people[1].client.texts(since=mark) == []
+
+
+async def test_each_recipient_reads_it_in_their_language_and_read_only_notices(
+    gridbot: OfflineBot,
+) -> None:
+    boss = await town_admin(gridbot)
+    english = await gridbot.member("Liu", Role.GROUP_LEADER, "刘舒庄村/第一村民小组", language="en")
+    chinese = await gridbot.member("刘", Role.GROUP_ASSISTANT, "刘舒庄村/第二村民小组")
+    user = boss.client
+    await user.send("/notice")
+    await user.press("✏️ 写新通知")
+    await user.send("会议通知")
+    await user.send("周五开会")
+    await user.press("下一步 ➡")
+    await user.send("刘舒庄村")
+    await user.press("✅ 选好了")
+    await user.press("下一步 ➡")
+    await user.press("☑ 请回复“已传达”")  # no confirmation: 已读 only
+    await user.press("👀 预览")
+    assert "看过后请点下面的「👌 已读」" in user.last_text
+    await user.press("📤 发送")
+    assert english.client.buttons() == [["👌 Read"]]
+    assert "Once you have read it" in english.client.last_text
+    await chinese.client.press("👌 已读")
+    assert "👌 已读（" in chinese.client.last_text
+    row = await gridbot.db.fetchone(
+        "SELECT count(read_at), count(relayed_at) FROM notice_deliveries"
+    )
+    assert row is not None and tuple(row) == (1, 0)
+    await user.send("/notice")
+    assert "已读 1 · 联系不上 0" in user.last_text

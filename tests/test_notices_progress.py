@@ -117,3 +117,27 @@ async def test_a_restart_mid_broadcast_loses_nothing_and_sends_nothing_twice(
         assert len(copies) == 1, person.client
     assert boss.client.last.message_id == progress_id  # type: ignore[union-attr]
     assert "6 / 6" in boss.client.last_text
+
+
+async def test_paid_broadcast_sends_with_allow_paid_broadcast(gridbot: OfflineBot) -> None:
+    gridbot.config = gridbot.config.replace(**{"notices.paid_broadcast": True})
+    await gridbot.restart()
+    boss = await town_admin(gridbot)
+    people = await village_people(gridbot)
+    seen: list[dict[str, object]] = []
+    handlers = gridbot.api._handlers
+    original = handlers["sendmessage"]
+
+    def spy(params: dict[str, object]) -> object:
+        seen.append(params)
+        return original(params)
+
+    handlers["sendmessage"] = spy  # records what reaches the stand-in, answers as it does
+    await compose(boss, deadline=None)
+    await boss.client.press("📤 发送")
+    to_people = {p.client.user.id for p in people}
+    notices = [p for p in seen if int(str(p["chat_id"])) in to_people]
+    assert len(notices) == 6
+    assert all(str(p.get("allow_paid_broadcast")).lower() == "true" for p in notices)
+    progress = [p for p in seen if int(str(p["chat_id"])) == boss.client.user.id]
+    assert progress and all("allow_paid_broadcast" not in p for p in progress)
