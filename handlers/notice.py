@@ -516,9 +516,6 @@ async def attachment(update: Update, context: GridContext) -> int:
             notes.append(t(lang, "notices.error.caption_too_long", **error.values))
     for note in notes:
         await message.reply_text(note)
-    if draft.get("editing"):
-        await _ask_attachments(update, admin, draft)
-        return ATTACH
     await _ask_attachments(update, admin, draft)
     return ATTACH
 
@@ -1245,7 +1242,12 @@ async def control_button(update: Update, context: GridContext) -> None:
     await query.answer(t(lang, f"notices.done_{action}"))
     notice = await service.get(runtime.db, notice_id)
     if action == "back" and notice is not None:
-        progress = await service.progress(runtime.db, runtime.clock, notice_id, rate=1)
+        progress = await service.progress(
+            runtime.db,
+            runtime.clock,
+            notice_id,
+            rate=service.rate_of(runtime.config.notices.paid_broadcast),
+        )
         if progress is not None:
             text, markup, _ = progress_view(lang, progress)
             await query.edit_message_text(text, reply_markup=markup)
