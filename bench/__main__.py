@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bench import delivery, dispatch, durability, flood, scale
+from bench import delivery, dispatch, durability, flood, notices, scale
 from bench.report import Figure, machine, run, table
 
 
@@ -41,6 +41,11 @@ PARTS: tuple[Part, ...] = (
     ),
     Part("scale", lambda: scale.measure(), lambda: scale.measure(quick=True)),
     Part("flood", lambda: flood.measure(), lambda: flood.measure(messages=50)),
+    Part(
+        "notices",
+        lambda: notices.measure(),
+        lambda: notices.measure(recipients=600, killed_recipients=100),
+    ),
 )
 
 

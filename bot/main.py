@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Config
 from bot.runtime import Runtime
 from bot.services import cases as cases_service
+from bot.services.notices import rate_of
 from bot.telegram.answered import AnsweredQueries
 from bot.telegram.application import (
     ConfirmAfterHandled,
@@ -48,6 +49,7 @@ from handlers import (
     meeting_create,
     meetings,
     mycases,
+    notice,
     report,
     shifts,
     start,
@@ -83,6 +85,8 @@ HANDLER_MODULES: tuple[Any, ...] = (
     meeting_create,
     meetings,
     shifts,
+    # The notice conversation, then its plain buttons (/notice, progress, answers).
+    notice,
     # Plain commands and buttons. duties takes any private location outside a
     # conversation (a patrol's place), so it comes after every conversation.
     mycases,
@@ -98,7 +102,7 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs)
+RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs, notice)
 
 
 @dataclass(frozen=True)
@@ -128,6 +132,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+    # Notices: hand out the next rows, update progress messages, recall, remind.
+    Sweep("sweep:notices", notice.sweep, lambda config: config.notices.progress_seconds),
 )
 
 
@@ -163,7 +169,13 @@ def build_application(
         )
         .context_types(ContextTypes(context=GridContext))
         .persistence(SQLitePersistence(runtime.db))
-        .rate_limiter(AnsweredQueries(rate_limiter or production_rate_limiter()))
+        .rate_limiter(
+            AnsweredQueries(
+                rate_limiter
+                # notices.paid_broadcast: up to 1000 a second (paid in Telegram Stars above 30)
+                or production_rate_limiter(overall_max_rate=rate_of(config.notices.paid_broadcast))
+            )
+        )
         .post_init(on_startup)
         .update_queue(queue)
         # Updates of different chats at once, each chat's in order (bot/telegram/application.py).
@@ -196,7 +208,7 @@ def build_application(
     return app
 
 
-def production_rate_limiter(time_scale: float = 1.0) -> AIORateLimiter:
+def production_rate_limiter(time_scale: float = 1.0, overall_max_rate: int = 30) -> AIORateLimiter:
     """Telegram's flood limits, enforced before Telegram has to (see bot/telegram/ratelimit.py).
 
     At most 30 messages in any second overall (a sliding window, which makes up for a
@@ -205,7 +217,7 @@ def production_rate_limiter(time_scale: float = 1.0) -> AIORateLimiter:
     benchmarks whose stand-in runs on scaled time.
     """
     return GridRateLimiter(
-        overall_max_rate=30,
+        overall_max_rate=overall_max_rate,
         time_scale=time_scale,
         group_max_rate=1,
         group_time_period=60 / (19.9 * time_scale),

@@ -191,18 +191,30 @@ class Delivery:
         self, chat_id: int, outgoing: Outgoing, row: OutboxRow, progress: dict[str, Any]
     ) -> None:
         """Send the parts not sent yet, recording each as it succeeds."""
+        # The ids of the parts besides the text are kept too (a recalled notice deletes them).
+        extra: dict[str, Any] = {"allow_paid_broadcast": True} if outgoing.paid_broadcast else {}
+        parts: list[int] = list(progress.get("part_message_ids", []))
         if outgoing.photos and "photos" not in progress:
             if len(outgoing.photos) == 1:
-                await self.bot.send_photo(chat_id, outgoing.photos[0])
+                sent = await self.bot.send_photo(chat_id, outgoing.photos[0], **extra)
+                parts.append(sent.message_id)
+                progress["part_message_ids"] = parts
             else:
-                await self.bot.send_media_group(
-                    chat_id, [InputMediaPhoto(file_id) for file_id in outgoing.photos[:10]]
+                album = await self.bot.send_media_group(
+                    chat_id, [InputMediaPhoto(file_id) for file_id in outgoing.photos[:10]], **extra
                 )
+                parts.extend(m.message_id for m in album)
+                progress["part_message_ids"] = parts
             progress["photos"] = True
+            await self._save_progress(row, progress)
+        if outgoing.document and "document" not in progress:
+            sent = await self.bot.send_document(chat_id, outgoing.document, **extra)
+            parts.append(sent.message_id)
+            progress.update(document=True, part_message_ids=parts)
             await self._save_progress(row, progress)
         if "message_id" not in progress:
             message = await self.bot.send_message(
-                chat_id, outgoing.text, reply_markup=outgoing.reply_markup
+                chat_id, outgoing.text, reply_markup=outgoing.reply_markup, **extra
             )
             progress["chat_id"] = chat_id
             progress["message_id"] = message.message_id
@@ -221,8 +233,9 @@ class Delivery:
             if outgoing.voice or outgoing.location:  # a part follows: remember this one
                 await self._save_progress(row, progress)
         if outgoing.voice and "voice" not in progress:
-            await self.bot.send_voice(chat_id, outgoing.voice)
-            progress["voice"] = True
+            sent = await self.bot.send_voice(chat_id, outgoing.voice, **extra)
+            parts.append(sent.message_id)
+            progress.update(voice=True, part_message_ids=parts)
             if outgoing.location:
                 await self._save_progress(row, progress)
         if outgoing.location and "location" not in progress:

@@ -30,6 +30,10 @@ class Outgoing:
     voice: str | None = None
     # A shared place (latitude, longitude), sent last as a location pin (a case's place).
     location: tuple[float, float] | None = None
+    # A document's file id (a notice's PDF or Word file), sent after the photos.
+    document: str | None = None
+    # Send with allow_paid_broadcast (notices.paid_broadcast: beyond 30 a second, for Stars).
+    paid_broadcast: bool = False
     # When set, the ids of the sent text message are kept under this key, so the message
     # can be edited in place later (an admin's alert showing a case's current state).
     edit_key: str | None = None

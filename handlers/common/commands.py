@@ -34,6 +34,7 @@ COMMANDS: tuple[Command, ...] = (
     Command("meetings", leaders=True, admins=True),
     Command("shifts", leaders=True, admins=True),
     Command("invite", admins=True),
+    Command("notice", admins=True),
     Command("help", everyone=True),
     Command("lang", everyone=True),
     Command("cancel", leaders=True, admins=True),

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, dispatch, durability, flood, scale
+from bench import delivery, dispatch, durability, flood, notices, scale
 from bench.report import Figure, table
 
 
@@ -51,3 +51,10 @@ async def test_scale_generates_and_measures(
 async def test_flood_runs() -> None:
     figures = names(await flood.measure(messages=20))
     assert "flood: a member's /help behind a stranger's 20 messages" in figures
+
+
+async def test_notices_broadcast_runs_and_loses_nothing() -> None:
+    figures = {f.name: f for f in await notices.broadcast(recipients=60, scale=20)}
+    assert figures["notices: lost"].value == 0
+    assert figures["notices: duplicates"].value == 0
+    assert "notices: coverage page of the notice" in figures

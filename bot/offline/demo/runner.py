@@ -78,6 +78,16 @@ PERSONAS: tuple[Persona, ...] = (
     Persona("group", 20008, "刘长河", Role.GROUP_LEADER, "刘舒庄村/第一村民小组"),
 )
 
+# The other village group leaders and assistants of 刘舒庄村, not played: a notice to the
+# village reaches them too, and the admin sees who of them has not confirmed.
+VILLAGERS: tuple[Persona, ...] = (
+    Persona("v1a", 20101, "刘桂芝", Role.GROUP_ASSISTANT, "刘舒庄村/第一村民小组"),
+    Persona("v2", 20102, "张德明", Role.GROUP_LEADER, "刘舒庄村/第二村民小组"),
+    Persona("v2a", 20103, "李桂兰", Role.GROUP_ASSISTANT, "刘舒庄村/第二村民小组"),
+    Persona("v3", 20104, "王志强", Role.GROUP_LEADER, "刘舒庄村/第三村民小组"),
+    Persona("v3a", 20105, "赵淑芬", Role.GROUP_ASSISTANT, "刘舒庄村/第三村民小组"),
+)
+
 
 @dataclass
 class Choice:
@@ -127,6 +137,12 @@ class Demo:
             ):
                 await self.bot.member(
                     persona.name, persona.role, persona.area, user_id=persona.user_id
+                )
+        for villager in VILLAGERS:
+            if await member_service.current(self.bot.db, villager.user_id) is None:
+                assert villager.role is not None
+                await self.bot.member(
+                    villager.name, villager.role, villager.area, user_id=villager.user_id
                 )
         await self.bot.continue_message_ids()  # a kept database: go on after its messages
         await self._print_invite_for_newcomer()
