@@ -156,9 +156,13 @@ async def measure(reports: int = 300) -> list[Figure]:
     baseline_pages = statistics.median(insert_pages)
     return [
         Figure(
-            "durability: three-statement insert + commit", insert_us, "µs", "", None,
+            "durability: three-statement insert + commit",
+            insert_us,
+            "µs",
+            "",
+            None,
             "BEGIN IMMEDIATE, INSERT, COMMIT on aiosqlite; median",
-        ),  # fmt: skip
+        ),
         Figure(
             "durability: confirm step (report_flow.submit)",
             confirm_us,

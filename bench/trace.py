@@ -16,6 +16,7 @@ Nothing here changes what the bot does; each instrument wraps a public seam:
 from __future__ import annotations
 
 import asyncio
+import itertools
 import threading
 import time
 from collections.abc import Awaitable, Callable
@@ -94,9 +95,10 @@ class Step:
         """Bot API calls in the member's own chat (the answer to a tap counts as one)."""
         own = 0
         for method, params in self.calls:
-            if method.lower() == "answercallbackquery":
-                own += 1
-            elif self.chat_id is not None and str(params.get("chat_id")) == str(self.chat_id):
+            answer = method.lower() == "answercallbackquery"
+            if answer or (
+                self.chat_id is not None and str(params.get("chat_id")) == str(self.chat_id)
+            ):
                 own += 1
         return own
 
@@ -207,7 +209,7 @@ class Recorder:
         """
         timeline = self.timeline or []
         longest, which = 0.0, ""
-        for (at, sql), (following, _next) in zip(timeline, timeline[1:], strict=False):
+        for (at, sql), (following, _next) in itertools.pairwise(timeline):
             if sql is not None and following - at > longest:
                 longest, which = following - at, sql
         return longest, which
