@@ -21,7 +21,14 @@ def names(figures: list[Figure]) -> set[str]:
 async def test_dispatch_and_durability_run() -> None:
     figures = await dispatch.measure(leaders=2, rounds=1, repeat=1)
     figures += await durability.measure(reports=5)
-    assert {"dispatch: gridbot / echo", "durability: confirm / insert"} <= names(figures)
+    assert {
+        "dispatch: gridbot / echo",
+        "dispatch: gridbot / floor (c)",
+        "dispatch: database hops per update",
+        "dispatch: Bot API calls in the member's chat per tap",
+        "durability: confirm / insert",
+        "durability: WAL pages written per confirm",
+    } <= names(figures)
     assert "| dispatch: gridbot / echo" in table(figures)
 
 
@@ -42,7 +49,13 @@ async def test_scale_generates_and_measures(
         cases=3_000, members=300, streets=2, communities_per_street=2, buildings_per_community=5
     )
     figures = await scale.measure(size=tiny)
-    assert "scale: /cases page, street admin" in names(figures)
+    assert {
+        "scale: /cases page, street admin",
+        "scale: last /cases page, district admin",
+        "scale: the whole digest sweep",
+        "scale: longest one statement held the writer",
+        "scale: RSS of python -m bot run",
+    } <= names(figures)
     assert "scale: generating the database" in names(figures)
     again = await scale.measure(size=tiny)  # the cached file is used
     assert "scale: generating the database" not in names(again)
