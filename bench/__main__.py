@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bench import delivery, dispatch, durability, scale
+from bench import delivery, dispatch, durability, flood, notices, scale
 from bench.report import Figure, machine, run, table
 
 
@@ -40,6 +40,12 @@ PARTS: tuple[Part, ...] = (
         lambda: delivery.measure(messages=600, recipients=200, scale=5.0),
     ),
     Part("scale", lambda: scale.measure(), lambda: scale.measure(quick=True)),
+    Part("flood", lambda: flood.measure(), lambda: flood.measure(messages=50)),
+    Part(
+        "notices",
+        lambda: notices.measure(),
+        lambda: notices.measure(recipients=600, killed_recipients=100),
+    ),
 )
 
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 from bench.report import Figure, print_report, run
 from bench.seed import add_members
-from bot.app import production_rate_limiter
 from bot.clock import SystemClock
 from bot.config import load_config
-from bot.offline import OfflineBot
-from bot.outgoing import Outgoing
+from bot.main import production_rate_limiter
+from bot.offline.harness import OfflineBot
+from bot.offline.standin import FakeTelegram, Limits
 from bot.runtime import Runtime
 from bot.services.grid import Role
-from bot.standin import FakeTelegram, Limits
+from bot.telegram.outgoing import Outgoing
 from storage.outbox import OutboxRow
 from storage.times import to_db
 

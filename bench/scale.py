@@ -8,7 +8,10 @@ temp folder), keyed by the migrations and the generator, so reruns start at once
 
 Figures: the time to start the bot on that file and be ready for updates (build the
 Application, open and migrate the database, load persistence, start), the time of
-an admin's page of open cases and of opening one case, and the file's size.
+an admin's page of open cases (the first, and the last of the district's), of opening
+one case, and of the whole daily digest sweep; the longest any one statement held the
+connection (the writer) during the run; the resident memory of ``python -m bot run``
+on the file; its size, and its bytes per case with the outbox a case leaves.
 
 ``open_cases_page`` and ``open_one_case`` call the case-handling service as
 ``/cases`` does; ``add_meetings`` generates the meetings.
@@ -27,17 +30,21 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+from bench import dispatch
 from bench.report import Figure, print_report, run
-from bot.app import build_application, start_offline, stop_offline
-from bot.clock import SystemClock
+from bench.trace import Recorder
+from bot.clock import FakeClock, SystemClock
 from bot.config import load_config
+from bot.main import build_application, start_offline, stop_offline
+from bot.offline.standin import FakeTelegram, Limits, StandInRequest
+from bot.offline.standin.http import StandInServer
 from bot.runtime import Runtime
 from bot.services import cases as case_service
+from bot.services import digest
 from bot.services.cases import Card
-from bot.standin import FakeTelegram, Limits, StandInRequest
-from bot.standin.http import StandInServer
 from handlers.cases_list import PER_PAGE
 from storage import members as member_repo
 from storage.cases import Case
@@ -330,8 +337,21 @@ BENCH_TOKEN = "7000000001:SCALE-bench-token-0000000000000000"
 ROOT = Path(__file__).resolve().parent.parent
 
 
-async def _process_startup_seconds(path: Path) -> float:
+def _rss_megabytes(pid: int) -> tuple[float, float]:
+    """Resident memory of process ``pid`` now and at its peak, in MB (Linux /proc)."""
+    fields: dict[str, float] = {}
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        for line in status:
+            name, _, value = line.partition(":")
+            if name in ("VmRSS", "VmHWM"):
+                fields[name] = int(value.split()[0]) / 1024  # kB
+    return fields.get("VmRSS", 0.0), fields.get("VmHWM", 0.0)
+
+
+async def _process_startup_seconds(path: Path) -> tuple[float, tuple[float, float]]:
     """``python -m bot run`` on ``path`` over HTTP: seconds from spawn to the first long poll.
+
+    Also its resident memory (now, peak) once it polls and has done its first sweeps.
 
     This is what an operator waits for: the interpreter and imports, opening and
     migrating the file, loading persistence, registering commands, then polling.
@@ -359,10 +379,65 @@ async def _process_startup_seconds(path: Path) -> float:
                             raise RuntimeError(f"the bot exited with {proc.returncode}")
                         await asyncio.sleep(0.002)
                 ready = time.perf_counter() - began
+                # Let the sweeps that run at start (outbox, time limits) run once.
+                await asyncio.sleep(0.3)
+                memory = _rss_megabytes(proc.pid)
             finally:
                 proc.send_signal(signal.SIGTERM)
                 await proc.wait()
-    return ready
+    return ready, memory
+
+
+_OUTBOX: dict[bool, float] = {}
+
+
+async def _outbox_bytes_per_case(*, full: bool) -> float:
+    """Outbox bytes a case leaves, from a real workload (longer for a full run); kept."""
+    if full not in _OUTBOX:
+        leaders, rounds = (20, 2) if full else (4, 1)
+        _OUTBOX[full] = await dispatch.outbox_bytes_per_case(leaders, rounds)
+    return _OUTBOX[full]
+
+
+DIGEST_DAY = "2027-01-01"  # the day after the newest generated case
+
+
+def _short(sql: str, length: int = 90) -> str:
+    """A statement on one line, cut short, for a note."""
+    one_line = " ".join(sql.split()).replace("|", "/")
+    return one_line if len(one_line) <= length else one_line[: length - 1] + "…"
+
+
+async def _forget_digest_day(db: Database) -> None:
+    """Remove what a digest sweep on :data:`DIGEST_DAY` wrote, so the cached file stays as made."""
+    async with db.transaction() as tx:
+        await tx.execute("DELETE FROM digests WHERE local_date = ?", (DIGEST_DAY,))
+        await tx.execute(
+            "DELETE FROM outbox WHERE dedupe_key LIKE ?", (f"{digest.DIGEST}:%:{DIGEST_DAY}",)
+        )
+
+
+async def digest_sweep_seconds(db: Database, size: Size) -> tuple[float, tuple[int, int]]:
+    """Seconds of the whole daily digest sweep (every admin) on the scale database.
+
+    Run as ``sweep:digest`` runs it, at the digest time of the day after the newest
+    case; what it writes is removed again afterwards.
+    """
+    config = load_config(None, environ={})
+    hour, minute = (int(part) for part in config.digest.time.split(":"))
+    local = datetime.fromisoformat(DIGEST_DAY).replace(
+        hour=hour, minute=minute + 1, tzinfo=config.tz
+    )
+    clock = FakeClock(local.astimezone(UTC))
+    await _forget_digest_day(db)
+    try:
+        began = time.perf_counter()
+        result = await digest.send_due(
+            db, clock, config.tz, config.digest.time, config.digest.grace_minutes
+        )
+        return time.perf_counter() - began, result
+    finally:
+        await _forget_digest_day(db)
 
 
 async def _timed(repeat: int, work: object) -> float:
@@ -385,8 +460,14 @@ async def measure(
     # The first start after generation reads a cold file; time the second and third.
     await _startup_seconds(path)
     startup = min([await _startup_seconds(path) for _ in range(2)])
-    process = min([await _process_startup_seconds(path) for _ in range(2)])
+    started = [await _process_startup_seconds(path) for _ in range(2)]
+    process = min(seconds for seconds, _memory in started)
+    rss, peak = max(memory for _seconds, memory in started)
     db = await Database(path).open()
+    # Every statement of the run timed on the database thread: which held it longest.
+    recorder = Recorder()
+    recorder.timeline = []
+    await recorder.attach(db.conn)
     try:
         community_admin = await member_repo.by_tg_user(db, 900_000_000 + 3)  # first community
         street_admin = await member_repo.by_tg_user(db, 900_000_000 + 2)
@@ -401,16 +482,25 @@ async def measure(
         street_ms = await _timed(30, lambda: open_cases_page(db, street_admin, 0))
         _, district_total = await open_cases_page(db, district_admin, 0)
         district_ms = await _timed(30, lambda: open_cases_page(db, district_admin, 0))
+        last_page = max(0, (district_total - 1) // PER_PAGE)
+        last_page_ms = await _timed(10, lambda: open_cases_page(db, district_admin, last_page))
         old_case = size.cases // 3  # a closed case, two years back
         assert await open_one_case(db, old_case) is not None
         case_ms = await _timed(30, lambda: open_one_case(db, old_case))
+        sweep_s, (sent, empty) = await digest_sweep_seconds(db, size)
+        await recorder.detach()
+        longest_s, longest_sql = recorder.longest_statement()
         counts = {
             table: int(await db.fetchval(f"SELECT count(*) FROM {table}"))
             for table in ("cases", "members", "areas", "case_events", "meeting_occurrences")
         }
     finally:
         await db.close()
-    megabytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*")) / 1e6
+    file_bytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    megabytes = file_bytes / 1e6
+    # The generator writes no outbox: what a case leaves there is measured on a real run.
+    outbox_per_case = await _outbox_bytes_per_case(full=size.cases >= FULL.cases)
+    per_case = file_bytes / max(counts["cases"], 1) + outbox_per_case
     what = (
         f"{counts['cases']:,} cases, {counts['case_events']:,} events, {counts['members']:,}"
         f" members, {counts['areas']:,} areas, {counts['meeting_occurrences']:,} meetings"
@@ -456,7 +546,48 @@ async def measure(
             district_ms < 20,
             f"{district_total:,} open in the district",
         ),
+        Figure(
+            "scale: last /cases page, district admin",
+            last_page_ms,
+            "ms",
+            "< 5 ms",
+            last_page_ms < 5,
+            f"page {last_page + 1} of {district_total:,} open",
+        ),
         Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "its card"),
+        Figure(
+            "scale: the whole digest sweep",
+            sweep_s * 1e3,
+            "ms",
+            "< 200 ms",
+            sweep_s < 0.2,
+            f"digest.send_due for every admin: {sent} queued, {empty} empty",
+        ),
+        Figure(
+            "scale: longest one statement held the writer",
+            longest_s * 1e3,
+            "ms",
+            "",
+            None,
+            f"over the run's pages, card and digest: {_short(longest_sql)}",
+        ),
+        Figure(
+            "scale: RSS of python -m bot run",
+            rss,
+            "MB",
+            "",
+            None,
+            f"once polling on the scale database; peak {peak:.0f} MB",
+        ),
+        Figure(
+            "scale: database bytes per case, outbox included",
+            per_case,
+            "B",
+            "",
+            None,
+            f"the file over its cases, plus {outbox_per_case:,.0f} B of outbox per case"
+            " measured on a short real workload",
+        ),
         Figure("scale: database size", megabytes, "MB", "", None),
     ]
     if generated is not None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bot.offline import OfflineBot
+from bot.offline.harness import OfflineBot
+from bot.offline.standin import UserClient
 from bot.services.grid import Role
-from bot.standin import UserClient
 
 BUILDINGS = ("滨河龙韵西区1号楼", "滨河龙韵西区2号楼", "欣园小区1号楼", "欣园小区2号楼")
 COMMUNITIES = ("滨河社区", "光明街社区")

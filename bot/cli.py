@@ -94,6 +94,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     with_config(box)
 
+    people = sub.add_parser(
+        "members", help="list members (who is inactive, who blocked the bot); reactivate one"
+    )
+    people.add_argument("--inactive", action="store_true", help="only inactive members")
+    people.add_argument(
+        "--unreachable", action="store_true", help="only members who blocked the bot"
+    )
+    people.add_argument(
+        "--reactivate", metavar="ID", type=int, help="make member ID active and reachable again"
+    )
+    people.add_argument("--deactivate", metavar="ID", type=int, help="make member ID inactive")
+    with_config(people)
+
     check = sub.add_parser("check-config", help="check a config file and say what is wrong")
     with_config(check)
     return parser
@@ -133,7 +146,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         _setup_logging(config)
         return _run(config)
     if command == "demo":
-        from bot.demo.runner import run_demo
+        from bot.offline.demo.runner import run_demo
 
         config = load_config(args.config)
         return run_demo(config, db_path=args.db, script=args.script, out=out)
@@ -156,6 +169,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return asyncio.run(_areas(config, out))
     if command == "outbox":
         return asyncio.run(_outbox(config, args.retry, out))
+    if command == "members":
+        return asyncio.run(_members(config, args, out))
     if command == "backup":
         target = Path(args.to)
         if target.exists():
@@ -219,7 +234,7 @@ def _drop_bootstrap_failure(record: logging.LogRecord) -> bool:
 def _run(config: Config) -> int:
     from telegram.error import InvalidToken, NetworkError
 
-    from bot.app import build_application, run
+    from bot.main import build_application, run
     from bot.runtime import Runtime
 
     runtime = Runtime(
@@ -427,8 +442,11 @@ async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
             print(f"{count} message(s) queued again; the running bot sends them", file=out)
             return EXIT_OK
         totals = await outbox.counts(db)
+        held = await outbox.held_count(db)
         print(
-            "outbox: " + ", ".join(f"{totals.get(s, 0)} {s}" for s in STATUSES),
+            "outbox: "
+            + ", ".join(f"{totals.get(s, 0)} {s}" for s in STATUSES)
+            + (f" ({held} of the pending held for members who blocked the bot)" if held else ""),
             file=out,
         )
         for row in await outbox.failed(db):
@@ -437,6 +455,41 @@ async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
                 f" after {row.attempts} tries, created {row.created_at}: {row.last_error}",
                 file=out,
             )
+    finally:
+        await db.close()
+    return EXIT_OK
+
+
+async def _members(config: Config, args: argparse.Namespace, out: TextIO) -> int:
+    db = await _open(config)
+    try:
+        if args.reactivate is not None or args.deactivate is not None:
+            if args.reactivate is not None:
+                member = await member_service.reactivate(db, SystemClock(), args.reactivate)
+            else:
+                member = await member_service.deactivate(db, args.deactivate)
+            if member is None:
+                raise CommandFailed(f"no member #{args.reactivate or args.deactivate}")
+            state = "active" if member.active else "inactive"
+            print(f"member #{member.id} {member.name} ({member.work_id}) is {state}", file=out)
+            return EXIT_OK
+        found = await member_service.listing(
+            db, inactive=args.inactive, unreachable=args.unreachable
+        )
+        for member in found:
+            flags = [] if member.active else ["inactive"]
+            if not member.reachable:
+                flags.append(f"blocked the bot since {member.unreachable_since}")
+            print(
+                f"#{member.id} {member.work_id} {member.name} {member.role} {member.area_path}"
+                + (f"  [{'; '.join(flags)}]" if flags else ""),
+                file=out,
+            )
+        held = await outbox.held_count(db)
+        print(
+            f"{len(found)} member(s); {held} message(s) held for members who blocked the bot",
+            file=out,
+        )
     finally:
         await db.close()
     return EXIT_OK

@@ -240,6 +240,22 @@ class DigestConfig:
 
 
 @dataclass(frozen=True)
+class NoticesConfig:
+    """Notices sent down the grid (/notice)."""
+
+    # Send with allow_paid_broadcast at up to 1000 messages a second instead of 30.
+    # Telegram charges Telegram Stars for every message above the free 30 a second.
+    paid_broadcast: bool = False
+    # Those who have not confirmed are reminded this many hours before the deadline
+    # (once); the author is told who has not. 0: no reminder.
+    reminder_hours: int = field(default=24, metadata={"min": 0, "max": 720})
+    # How often, in seconds, the admin's progress message is brought up to date.
+    progress_seconds: float = field(default=3.0, metadata={"min": 0.5, "max": 60})
+    # Asking once more before sending to more recipients than this.
+    confirm_above: int = field(default=500, metadata={"min": 1, "max": 1_000_000})
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     """What the bot writes to its log."""
 
@@ -261,6 +277,7 @@ class Config:
     delivery: DeliveryConfig = field(default_factory=DeliveryConfig)
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
+    notices: NoticesConfig = field(default_factory=NoticesConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property

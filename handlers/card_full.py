@@ -15,11 +15,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.i18n import t
 from bot.services import cases
 from bot.services.cases import CaseRefused
-from handlers.access import require_button
-from handlers.callbacks import BadCallback, answer_stale, number, unpack
-from handlers.case_alerts import whole_card
-from handlers.context import GridContext
-from handlers.show_all import CARD, PREFIX, send_whole
+from handlers.common.access import require_button
+from handlers.common.callbacks import BadCallback, answer_stale, number, unpack
+from handlers.common.context import GridContext
+from handlers.common.show_all import CARD, PREFIX, send_whole
+from handlers.messages.case_cards import whole_card
 
 
 async def show_whole_card(update: Update, context: GridContext) -> None:

@@ -41,12 +41,13 @@ from bot.services.case_lifecycle import Act
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
-from handlers.access import require_button, require_member
-from handlers.callbacks import BadCallback, answer_stale, number, pack
-from handlers.case_alerts import ADMIN, REPORTER, card_message
-from handlers.context import GridContext
-from handlers.conversation import cancel_drop, explain
-from handlers.menu import any_label
+from handlers.common.access import require_button, require_member
+from handlers.common.callbacks import BadCallback, answer_stale, number, pack
+from handlers.common.context import GridContext
+from handlers.common.conversation import cancel_drop, explain
+from handlers.common.flows import flow_conversation
+from handlers.messages.case_cards import ADMIN, REPORTER, card_message
+from handlers.common.menu import any_label
 
 DRAFT = "case_input"
 (
@@ -736,9 +737,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         return [MessageHandler(text, callback), MessageHandler(other, wrong_text)]
 
     entry: BaseHandler[Any, Any, Any] = CallbackQueryHandler(begin_input, pattern=INPUT_PATTERN)
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="case_input",
-        persistent=True,
         entry_points=[entry],
         states={
             REASON: typed(reason_typed),

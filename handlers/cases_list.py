@@ -20,12 +20,12 @@ from bot.i18n import t
 from bot.services import cases
 from bot.services.categories import Category
 from bot.services.members import Member
-from bot.texts_fit import fit
-from handlers.access import require_admin, require_button
-from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
-from handlers.case_alerts import ADMIN
-from handlers.context import GridContext
-from handlers.menu import label_filter
+from bot.telegram.texts_fit import fit
+from handlers.common.access import require_admin, require_button
+from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter
+from handlers.messages.case_cards import ADMIN
 
 PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
 PER_PAGE = 8

@@ -18,10 +18,18 @@ from bot.i18n import t
 from bot.services import duties
 from bot.services.duties import HOUSEHOLDS, TOPICS, DutyRefused
 from bot.services.my_cases import local_time
-from handlers.access import require_button, require_leader
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.menu import label_filter
+from handlers.common.access import require_button, require_leader
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    new_flow_id,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter
 
 PREFIX = "dut"
 

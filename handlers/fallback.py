@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filters
 
 from bot.i18n import t
-from handlers.context import GridContext
-from handlers.menu import member_menu
+from handlers.common.context import GridContext
+from handlers.common.menu import member_menu
 
 
 async def stale_button(update: Update, context: GridContext) -> None:

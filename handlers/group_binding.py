@@ -24,8 +24,8 @@ from bot.services.areas import Area
 from bot.services.cases import GroupRefused
 from bot.services.members import Member
 from bot.services.routing import admins_at
-from handlers.access import require_admin
-from handlers.context import GridContext
+from handlers.common.access import require_admin
+from handlers.common.context import GridContext
 
 
 async def _in_group(update: Update, context: GridContext) -> tuple[Message, Chat, Member] | None:

@@ -9,8 +9,8 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler
 
 from bot.i18n import t
 from bot.services.grid import is_admin
-from handlers.context import GridContext
-from handlers.menu import label_filter, member_menu
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter, member_menu
 
 
 async def show_help(update: Update, context: GridContext) -> None:

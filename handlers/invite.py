@@ -27,13 +27,22 @@ from bot.services.grid import Role, role_fits
 from bot.services.invites import InviteNotAllowed, create_invite
 from bot.services.members import Member
 from bot.services.permissions import Action, may
-from bot.texts_fit import CAPTION_LIMIT, fit
-from handlers.access import require_admin, require_button, require_text
-from handlers.area_picker import area_keyboard, candidates_keyboard
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.conversation import cancel_drop, explain
-from handlers.menu import any_label, label_filter
+from bot.telegram.texts_fit import CAPTION_LIMIT, fit
+from handlers.common.access import require_admin, require_button, require_text
+from handlers.common.area_picker import area_keyboard, candidates_keyboard
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    new_flow_id,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
+from handlers.common.context import GridContext
+from handlers.common.conversation import cancel_drop, explain
+from handlers.common.flows import flow_conversation
+from handlers.common.menu import any_label, label_filter
 
 ROLE, AREA = range(2)
 DRAFT = "invite"
@@ -272,9 +281,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("invite", begin, filters=private),
         MessageHandler(label_filter("invite"), begin),
     ]
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="invite",
-        persistent=True,
         entry_points=entry,
         states={
             ROLE: [

@@ -9,10 +9,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import LANGUAGES, t
 from bot.services import members
-from handlers.callbacks import BadCallback, pack, pattern, unpack
-from handlers.commands import register_member_commands
-from handlers.context import LANG_KEY, GridContext
-from handlers.menu import label_filter, member_menu
+from handlers.common.callbacks import BadCallback, pack, pattern, unpack
+from handlers.common.commands import register_member_commands
+from handlers.common.context import LANG_KEY, GridContext
+from handlers.common.menu import label_filter, member_menu
 
 PREFIX = "lang"
 
@@ -47,7 +47,11 @@ async def language_chosen(update: Update, context: GridContext) -> None:
         return
     member = await context.member(update)
     if member is not None:
-        await members.set_language(context.runtime.db, member, code)
+        try:
+            await members.set_language(context.runtime.db, member, code)
+        except members.Inactive:  # deactivated: may change nothing
+            await query.answer(await context.text(update, "access.inactive"), show_alert=True)
+            return
         context.forget_member()
         member = await context.member(update)
     else:

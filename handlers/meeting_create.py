@@ -37,13 +37,14 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
-from handlers.access import require_admin, require_button, require_text
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.conversation import cancel_drop, explain
-from handlers.date_examples import dated
+from handlers.common.access import require_admin, require_button, require_text
+from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.conversation import cancel_drop, explain
+from handlers.common.flows import flow_conversation
+from handlers.common.menu import any_label
+from handlers.common.date_examples import dated
 from handlers.meetings import PREFIX, schedule_next, when
-from handlers.menu import any_label
 
 CREATE = "mc"  # buttons of the create flow: mc:<flow>:<action>:<value>
 DRAFT = "meeting"
@@ -501,9 +502,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         ]
         for state in (TITLE, RULE, WEEKDAY, NTH, DAY, DATE, TIME, PLACE, ROLES, OFFSETS, CONFIRM)
     }
-    create: ConversationHandler[GridContext] = ConversationHandler(
+    create = flow_conversation(
         name="meeting_create",
-        persistent=True,
         entry_points=[CallbackQueryHandler(create_begin, pattern=f"^{PREFIX}:new$")],
         states=states,
         fallbacks=[CommandHandler("cancel", create_cancel)],

@@ -30,18 +30,18 @@ from telegram.ext import (
 )
 
 from bot.i18n import Html, escape, t
-from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import meetings
 from bot.services.grid import is_admin
 from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
-from handlers.access import require_admin, require_button, require_member
-from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.date_examples import dated
-from handlers.menu import label_filter
-from handlers.text_question import Act, Begin, text_question
+from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common.access import require_admin, require_button, require_member
+from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter
+from handlers.common.text_question import Act, Begin, text_question
+from handlers.common.date_examples import dated
 
 PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
 MAX_TEXT = 500

@@ -20,14 +20,14 @@ from bot.i18n import has, t
 from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
-from bot.texts_fit import fit
-from handlers import case_fields
-from handlers.access import require_button, require_member
-from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.menu import label_filter
-from handlers.show_all import PREFIX as SHOW_ALL
-from handlers.show_all import TIMELINE, send_whole, show_all_button
+from bot.telegram.texts_fit import fit
+from handlers.common.access import require_button, require_member
+from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.menu import label_filter
+from handlers.common.show_all import PREFIX as SHOW_ALL
+from handlers.common.show_all import TIMELINE, send_whole, show_all_button
+from handlers.messages import case_fields
 
 PREFIX = "my"
 SHOWN_EVENTS = 30  # the newest events shown; a long timeline says how many it left out

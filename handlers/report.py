@@ -39,7 +39,6 @@ from telegram.ext import (
 )
 
 from bot.i18n import Html, escape, t
-from bot.outgoing import OutboxRow, Outgoing, Renderer
 from bot.runtime import Runtime
 from bot.services import report_flow, typed_text
 from bot.services.categories import SUBCATEGORIES, Category
@@ -70,10 +69,12 @@ from bot.services.report_draft import (
 )
 from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
-from handlers.access import require_leader
-from handlers.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
-from handlers.context import GridContext
-from handlers.menu import any_label, label_filter
+from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common.access import require_leader
+from handlers.common.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.common.context import GridContext
+from handlers.common.flows import end_flow, flow_conversation
+from handlers.common.menu import any_label, label_filter
 
 NAME = "report"  # the conversation's name
 DRAFT = "report"  # user_data key of the draft
@@ -801,9 +802,6 @@ async def expire_drafts(context: GridContext) -> None:
     if not ended:
         return
     app = context.application
-    conversations = [
-        h for h in app.handlers.get(0, []) if isinstance(h, ConversationHandler) and h.name == NAME
-    ]
     for draft in ended:
         data = app.user_data.get(draft.tg_user_id)
         held = data.get(DRAFT) if isinstance(data, dict) else None
@@ -818,9 +816,9 @@ async def expire_drafts(context: GridContext) -> None:
                         draft.tg_user_id, stale.keyboard_message, reply_markup=None
                     )
             app.mark_data_for_update_persistence(user_ids=[draft.tg_user_id])
-        for conversation in conversations:
-            # Private chats: the conversation key is (chat id, user id), both the user's.
-            conversation._update_state(ConversationHandler.END, (draft.tg_user_id,) * 2)
+        # The flow record and the persisted state go; the conversation then takes only
+        # a new /report from this member (see handlers/common/flows.py).
+        await end_flow(app, draft.tg_user_id, NAME)
     await app.update_persistence()
     delivery = getattr(app, "delivery", None)
     if delivery is not None:
@@ -861,9 +859,8 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     states: dict[object, list[BaseHandler[Any, Any, Any]]] = dict.fromkeys(
         (*STATE.values(), *LEGACY_STATES), step_handlers
     )
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name=NAME,
-        persistent=True,
         entry_points=entry,
         states=states,
         fallbacks=[CommandHandler("cancel", cancel)],

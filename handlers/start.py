@@ -32,10 +32,11 @@ from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
 from bot.services.members import AlreadyMember, BadName
 from bot.services.typed_text import clean_text
-from handlers.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
-from handlers.commands import register_member_commands
-from handlers.context import LANG_KEY, GridContext
-from handlers.menu import member_menu
+from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.commands import register_member_commands
+from handlers.common.context import LANG_KEY, GridContext
+from handlers.common.flows import flow_conversation
+from handlers.common.menu import member_menu
 
 NAME, PHONE = range(2)
 DRAFT = "join"  # user_data key of the registration in progress
@@ -255,9 +256,8 @@ async def _lost(update: Update, context: GridContext) -> int:
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The join conversation (persistent) and /start."""
     private = filters.ChatType.PRIVATE
-    conversation: ConversationHandler[GridContext] = ConversationHandler(
+    conversation = flow_conversation(
         name="join",
-        persistent=True,
         entry_points=[CommandHandler("start", start, filters=private)],
         states={
             NAME: [

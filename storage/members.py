@@ -9,7 +9,7 @@ from storage.db import Queryable, Row
 
 _SELECT = (
     "SELECT m.id, m.tg_user_id, m.name, m.phone, m.role, m.area_id, m.work_id, m.active,"
-    " m.language, m.joined_at, a.path AS area_path, a.id_path AS area_id_path,"
+    " m.language, m.joined_at, m.unreachable_since, a.path AS area_path, a.id_path AS area_id_path,"
     " a.kind AS area_kind FROM members m JOIN areas a ON a.id = m.area_id"
 )
 
@@ -31,6 +31,13 @@ class Member:
     area_path: str
     area_id_path: str
     area_kind: str
+    # When the member was found to have blocked the bot (None: reachable).
+    unreachable_since: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        """Whether messages can reach the member (they have not blocked the bot)."""
+        return self.unreachable_since is None
 
 
 def _member(row: Row) -> Member:
@@ -48,6 +55,7 @@ def _member(row: Row) -> Member:
         area_path=row["area_path"],
         area_id_path=row["area_id_path"],
         area_kind=row["area_kind"],
+        unreachable_since=row["unreachable_since"],
     )
 
 
@@ -90,8 +98,25 @@ async def set_language(q: Queryable, member_id: int, language: str) -> None:
 
 
 async def set_active(q: Queryable, member_id: int, active: bool) -> None:
-    """Mark a member active or inactive (inactive: blocked the bot, or left)."""
+    """Mark a member active or inactive (inactive: an operator's decision)."""
     await q.execute("UPDATE members SET active = ? WHERE id = ?", (int(active), member_id))
+
+
+async def set_unreachable(q: Queryable, member_id: int, since: str | None) -> None:
+    """Record that the member blocked the bot at ``since``, or (None) that they are back."""
+    await q.execute("UPDATE members SET unreachable_since = ? WHERE id = ?", (since, member_id))
+
+
+async def listing(
+    q: Queryable, *, inactive: bool = False, unreachable: bool = False
+) -> list[Member]:
+    """Every member by area and name; only the inactive or unreachable ones if asked."""
+    sql = f"{_SELECT} WHERE 1 = 1"
+    if inactive:
+        sql += " AND m.active = 0"
+    if unreachable:
+        sql += " AND m.unreachable_since IS NOT NULL"
+    return [_member(r) for r in await q.fetchall(sql + " ORDER BY a.path, m.name, m.id")]
 
 
 async def in_subtree(

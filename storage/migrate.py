@@ -2,12 +2,15 @@
 
 A migration is a file ``storage/migrations/NNNN_what.sql``. Each runs in its own
 transaction together with the row that records it in ``schema_migrations``, so a
-crash in the middle leaves the database at the previous version, never between.
+crash in the middle leaves the database at the previous version, never between; and
+the version is checked inside that transaction, so two processes starting on a new
+database at once apply each migration once, the second finding it done.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from importlib import resources
 
@@ -70,20 +73,39 @@ async def migrate(db: Database) -> list[int]:
     for migration in migrations:
         if migration.version <= current:
             continue
-        # executescript runs the script as it is; the BEGIN/COMMIT around it makes the
-        # schema change and its record one transaction.
-        script = (
-            "BEGIN IMMEDIATE;\n"
-            f"{migration.sql}\n;\n"
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES "
-            f"({migration.version}, '{migration.name}', strftime('%Y-%m-%dT%H:%M:%SZ', 'now'));\n"
-            "COMMIT;"
-        )
-        try:
-            await db.executescript(script)
-        except Exception:
-            if db.conn.in_transaction:
-                await db.executescript("ROLLBACK;")
-            raise
+        # The version is read again inside the write lock: another process may have
+        # applied this migration while we waited for it.
+        async with db.transaction() as tx:
+            done = await tx.fetchval(
+                "SELECT 1 FROM schema_migrations WHERE version = ?", (migration.version,)
+            )
+            if done:
+                continue
+            for statement in statements(migration.sql):
+                await tx.execute(statement)
+            await tx.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES"
+                " (?, ?, strftime('%Y-%m-%dT%H:%M:%SZ', 'now'))",
+                (migration.version, migration.name),
+            )
         applied.append(migration.version)
     return applied
+
+
+def statements(script: str) -> list[str]:
+    """A script's statements, one by one (executescript would commit the transaction)."""
+    found: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            if not _only_comments(pending):
+                found.append(pending.strip())
+            pending = ""
+    if not _only_comments(pending):
+        raise DatabaseError(f"unterminated statement in a migration: {pending[:80]!r}")
+    return found
+
+
+def _only_comments(text: str) -> bool:
+    return all(not line.strip() or line.strip().startswith("--") for line in text.splitlines())

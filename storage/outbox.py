@@ -84,13 +84,46 @@ async def get(q: Queryable, row_id: int) -> OutboxRow | None:
 
 
 async def due(q: Queryable, now: str, limit: int) -> list[OutboxRow]:
-    """Pending rows whose time has come, oldest first."""
+    """Pending rows whose time has come, oldest first.
+
+    Rows for a member who blocked the bot are held: not due until they are reachable.
+    """
+    columns = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await q.fetchall(
-        f"SELECT {_COLUMNS} FROM outbox WHERE status = 'pending' AND next_try_at <= ?"
-        " ORDER BY next_try_at, id LIMIT ?",
+        f"SELECT {columns} FROM outbox o LEFT JOIN members m ON m.id = o.member_id"
+        " WHERE o.status = 'pending' AND o.next_try_at <= ? AND m.unreachable_since IS NULL"
+        " ORDER BY o.next_try_at, o.id LIMIT ?",
         (now, limit),
     )
     return [_row(r) for r in rows]
+
+
+async def hold(q: Queryable, row_id: int, error: str, result: dict[str, Any] | None) -> None:
+    """Keep a row pending for a member who blocked the bot, its progress saved."""
+    await q.execute(
+        "UPDATE outbox SET last_error = ?, result = coalesce(?, result) WHERE id = ?",
+        (error[:500], None if not result else json.dumps(result), row_id),
+    )
+
+
+async def release_held(q: Queryable, member_id: int, now: str) -> int:
+    """Make a member's pending rows due now (they can be reached again); return how many."""
+    await q.execute(
+        "UPDATE outbox SET next_try_at = ? WHERE member_id = ? AND status = 'pending'"
+        " AND next_try_at > ?",
+        (now, member_id, now),
+    )
+    return int(await q.fetchval("SELECT changes()"))
+
+
+async def held_count(q: Queryable) -> int:
+    """How many pending rows wait for members who blocked the bot."""
+    return int(
+        await q.fetchval(
+            "SELECT count(*) FROM outbox o JOIN members m ON m.id = o.member_id"
+            " WHERE o.status = 'pending' AND m.unreachable_since IS NOT NULL"
+        )
+    )
 
 
 async def of_kind(q: Queryable, kind: str, status: str | None = None) -> list[OutboxRow]:

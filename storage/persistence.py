@@ -15,15 +15,20 @@ writes them with the record that the update was handled) or by :meth:`flush`.
 from __future__ import annotations
 
 import json
+from collections.abc import MutableMapping
 from copy import deepcopy
 from typing import Any
 
 from telegram.ext import BasePersistence, PersistenceInput
-from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
 from storage.db import Database, Transaction
 
 Data = dict[str, Any]
+# python-telegram-bot's own aliases for these (telegram.ext._utils.types) are private; the
+# same types, defined here, as its BasePersistence documents them.
+ConversationKey = tuple[int | str, ...]
+ConversationDict = MutableMapping[ConversationKey, object]
+CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 
 def _dump(value: object) -> str:
@@ -101,7 +106,7 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         return {}
 
     async def get_callback_data(self) -> CDCData | None:
-        """Not kept: callback data are plain strings, see handlers/callbacks.py."""
+        """Not kept: callback data are plain strings, see handlers/common/callbacks.py."""
         return None
 
     async def get_conversations(self, name: str) -> ConversationDict:

@@ -10,12 +10,12 @@ import pytest
 
 from bot.clock import FakeClock
 from bot.config import Config, load_config
-from bot.offline import OfflineBot
+from bot.offline.harness import OfflineBot
 from bot.services.areas import import_areas, parse_area_file
 from storage.db import Database
 from storage.migrate import migrate
 
-DEMO_AREAS = Path(__file__).resolve().parent.parent / "bot" / "demo" / "district.csv"
+DEMO_AREAS = Path(__file__).resolve().parent.parent / "bot" / "offline" / "demo" / "district.csv"
 
 
 @pytest.fixture

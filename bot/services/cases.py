@@ -46,7 +46,7 @@ from storage.handling import CaseFilter, Mediation, Watcher
 from storage.members import Member
 from storage.times import from_db, to_db
 
-# Outbox kinds (rendered by handlers/case_alerts.py).
+# Outbox kinds (rendered by handlers/messages/case_cards.py).
 CASE_NEW = "case.new"  # the first alert of a case to an admin, a bound group or an assignee
 CASE_ALERT = "case.alert"  # the first alert to a level put over the case (督办)
 CASE_UPDATE = "case.update"  # an edit, in place, of an alert someone holds

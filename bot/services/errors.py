@@ -1,7 +1,7 @@
 """The refusal that services raise when something cannot be done for this member.
 
 ``key`` names the catalogue text that says why; the handler shows it. Meetings and
-shifts share this base so handlers (handlers/text_question.py) can treat them alike.
+shifts share this base so handlers (handlers/common/text_question.py) can treat them alike.
 """
 
 from __future__ import annotations

@@ -1,4 +1,11 @@
-"""Members: joining with an invite, and what a member may change about themselves."""
+"""Members: joining with an invite, what a member may change, and whether they can be reached.
+
+A member who blocked the bot (Telegram answers 403) is *unreachable*, not removed:
+what is queued for them is held, their admins are told once, and as soon as they
+unblock the bot or write to it again they are reachable and what was held goes out.
+*Inactive* is an operator's decision (``python -m bot members``): an inactive member
+may do nothing, not even change their settings, until reactivated.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +14,13 @@ import unicodedata
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
+from bot.services.cases import MEMBER_BLOCKED
 from bot.services.invites import InviteUsed, check_invite
+from bot.services.notify import notify_member
+from bot.services.routing import responsible_admins
 from bot.services.typed_text import ZWJ, clean_text
-from storage import counters
+from storage import areas as area_repo
+from storage import counters, outbox
 from storage import invites as invite_repo
 from storage import members as member_repo
 from storage.db import Database, Queryable
@@ -19,6 +30,7 @@ from storage.times import to_db
 __all__ = [
     "AlreadyMember",
     "BadName",
+    "Inactive",
     "Member",
     "clean_name",
     "clean_phone",
@@ -37,6 +49,10 @@ class AlreadyMember(Exception):
     def __init__(self, member: Member) -> None:
         super().__init__(member.work_id)
         self.member = member
+
+
+class Inactive(Exception):
+    """The member was deactivated by an operator and may change nothing."""
 
 
 class BadName(Exception):
@@ -115,8 +131,89 @@ async def register(
 
 
 async def set_language(db: Database, member: Member, language: str) -> None:
-    """Remember ``member``'s language."""
-    await member_repo.set_language(db, member.id, language)
+    """Remember ``member``'s language; :class:`Inactive` if they were deactivated."""
+    async with db.transaction() as tx:
+        now = await member_repo.get(tx, member.id)
+        if now is None or not now.active:
+            raise Inactive(member.work_id)
+        await member_repo.set_language(tx, member.id, language)
+
+
+async def blocked(db: Database, clock: Clock, member_id: int) -> bool:
+    """The member blocked the bot: mark them unreachable and tell their admins, once.
+
+    Their queued messages stay pending and are held (see :func:`storage.outbox.due`)
+    until :func:`reachable_again`. Returns False if they were marked already (or are
+    unknown), so a second 403 or a second "blocked" update tells nobody again.
+    """
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        member = await member_repo.get(tx, member_id)
+        if member is None or not member.reachable:
+            return False
+        await member_repo.set_unreachable(tx, member_id, now)
+        area = await area_repo.get(tx, member.area_id)
+        admins = [] if area is None else await responsible_admins(tx, area)
+        for admin in admins:
+            if admin.id != member_id:
+                await notify_member(
+                    tx,
+                    admin,
+                    MEMBER_BLOCKED,
+                    {"member_id": member_id},
+                    now=now,
+                    dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
+                )
+    return True
+
+
+async def reachable_again(db: Database, clock: Clock, member: Member) -> int | None:
+    """The member unblocked the bot or wrote to it: release what was held for them.
+
+    Returns how many held messages are now due (None if they were reachable already).
+    """
+    if member.reachable:
+        return None
+    now = to_db(clock.now())
+    async with db.transaction() as tx:
+        await member_repo.set_unreachable(tx, member.id, None)
+        return await outbox.release_held(tx, member.id, now)
+
+
+async def listing(
+    q: Queryable, *, inactive: bool = False, unreachable: bool = False
+) -> list[Member]:
+    """Members for the operator's list, optionally only the inactive or unreachable ones."""
+    return await member_repo.listing(q, inactive=inactive, unreachable=unreachable)
+
+
+async def reactivate(db: Database, clock: Clock, member_id: int) -> Member | None:
+    """Make a member active (and reachable) again; None if there is no such member.
+
+    What was held for them is due at once: an operator reactivates someone they have
+    spoken to.
+    """
+    async with db.transaction() as tx:
+        member = await member_repo.get(tx, member_id)
+        if member is None:
+            return None
+        await member_repo.set_active(tx, member_id, True)
+        await member_repo.set_unreachable(tx, member_id, None)
+        await outbox.release_held(tx, member_id, to_db(clock.now()))
+        return await member_repo.get(tx, member_id)
+
+
+async def deactivate(db: Database, member_id: int) -> Member | None:
+    """Make a member inactive (they left); None if there is no such member.
+
+    An inactive member may do nothing and is left out of alerts, meetings and routing.
+    """
+    async with db.transaction() as tx:
+        member = await member_repo.get(tx, member_id)
+        if member is None:
+            return None
+        await member_repo.set_active(tx, member_id, False)
+        return await member_repo.get(tx, member_id)
 
 
 async def has_role(q: Queryable, role: str) -> bool:

@@ -1,0 +1,1 @@
+"""``python -m bot demo``: the offline demo (runner), its district and its scripts."""
