@@ -46,8 +46,8 @@ from handlers.common.callbacks import BadCallback, answer_stale, number, pack
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
-from handlers.messages.case_cards import ADMIN, REPORTER, card_message
 from handlers.common.menu import any_label
+from handlers.messages.case_cards import ADMIN, REPORTER, card_message
 
 DRAFT = "case_input"
 (

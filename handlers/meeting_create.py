@@ -41,9 +41,9 @@ from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
+from handlers.common.date_examples import dated
 from handlers.common.flows import flow_conversation
 from handlers.common.menu import any_label
-from handlers.common.date_examples import dated
 from handlers.meetings import PREFIX, schedule_next, when
 
 CREATE = "mc"  # buttons of the create flow: mc:<flow>:<action>:<value>

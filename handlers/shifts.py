@@ -31,9 +31,9 @@ from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
+from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
-from handlers.common.date_examples import dated
 
 PREFIX = "sf"
 

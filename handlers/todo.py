@@ -14,12 +14,12 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
+from bot.services.grid import is_admin
 from handlers.common.access import require_member
 from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter, menu_keyboard
 from handlers.messages.case_cards import ADMIN
-from bot.services.grid import is_admin
 
 
 async def show(update: Update, context: GridContext) -> None:

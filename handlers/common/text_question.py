@@ -33,9 +33,9 @@ from handlers.common.access import require_button, require_text
 from handlers.common.callbacks import BadCallback, answer_stale
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
+from handlers.common.date_examples import dated
 from handlers.common.flows import FlowConversation, flow_conversation
 from handlers.common.menu import any_label
-from handlers.common.date_examples import dated
 
 TEXT = 0  # the single state of a one-question conversation
 

@@ -3,7 +3,7 @@ a shared location, a photo-only report as such, and every voice message delivere
 
 from __future__ import annotations
 
-from bot.offline import OfflineBot, Person
+from bot.offline.harness import OfflineBot, Person
 from bot.services.grid import Role
 
 BUILDING = "运河区/光明街道/滨河社区/滨河龙韵西区1号楼"

@@ -3,9 +3,9 @@ everyone, and its empty answer says kindly what will happen and where else to lo
 
 from __future__ import annotations
 
-from bot.offline import OfflineBot
+from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
-from tests.test_case_handling import people, report, status
+from tests.handlers.test_case_handling import people, report, status
 
 TODO = "📌 我的待办"
 

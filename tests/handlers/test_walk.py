@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.offline import OfflineBot
+from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from tests.test_case_handling import people, report
+from tests.handlers.test_case_handling import people, report
 
 
 async def test_village_groups_are_offered_in_the_order_of_the_area_file(
