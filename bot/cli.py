@@ -2,9 +2,9 @@
 
 Commands for operators: run the bot, try it in the offline demo, create the area
 tree with the first admin's invite, make invites, list the tree, back up the
-database, check a config file. Every error is one line, in words: a bad config (naming
-the key), a bad request, or a database missing where one was expected end with exit
-status 2; a database that cannot be used (corrupt, from a newer gridbot) with status 1.
+database, check a config file. Every error is one line, in words, with exit status 2:
+a bad config (naming the key), a bad request, a database missing where one was expected,
+or one that cannot be used (corrupt, from a newer gridbot, locked); 1 only for an interrupt.
 """
 
 from __future__ import annotations
@@ -123,10 +123,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     except DatabaseError as error:
         print(f"gridbot: database: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     except sqlite3.Error as error:  # locked past the busy timeout, a disk full, ...
         print(f"gridbot: database: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     except CommandFailed as error:
         print(f"gridbot: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -175,7 +175,7 @@ async def test_an_unusable_database_stops_the_bot_with_one_line(
     finally:
         await bot.kill()
     output = bot.output
-    assert status == 1, output
+    assert status == 2, output
     assert "Traceback" not in output, output
     lines = [line for line in output.splitlines() if line.strip()]
     assert len(lines) == 1, output
