@@ -46,7 +46,9 @@ from handlers import (
     start,
 )
 from handlers import digest as digest_jobs
+from handlers import export as export_handlers
 from handlers import help as help_command
+from handlers import stats as stats_handlers
 from handlers.commands import register_default_commands
 from handlers.context import GridContext
 from handlers.flows import GROUP_GUARD, ConversationGuard, conversations_in
@@ -77,6 +79,9 @@ HANDLER_MODULES: tuple[Any, ...] = (
     mycases,
     cases_list,
     group_binding,
+    # /stats and /export; stats also takes two typed dates from an admin (a period).
+    stats_handlers,
+    export_handlers,
     duties,
     help_command,
     language,

@@ -37,6 +37,7 @@ ITEMS: tuple[MenuItem, ...] = (
     MenuItem("meetings", leaders=True, admins=True),
     MenuItem("shifts", leaders=True, admins=True),
     MenuItem("invite", leaders=False, admins=True),
+    MenuItem("stats", leaders=False, admins=True),
     MenuItem("help", leaders=True, admins=True),
     MenuItem("lang", leaders=True, admins=True),
 )

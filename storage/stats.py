@@ -1,0 +1,266 @@
+"""The statistics repository: what /stats adds up, in a few aggregate queries.
+
+Every query takes the area's ``id_path`` (the area and everything below it) and a
+period as UTC bounds ``[since, until)`` on the stored times. Cases are counted by the
+period they were reported in (a cohort), read from the ``cases_evaluation`` index so
+the table itself is not visited. Rates are left to the service: this returns sums.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.areas import Area
+from storage.db import Queryable
+
+# The cases of the area's communities: a community is the area itself or below it.
+_COHORT = (
+    "c.community_id IN (SELECT id FROM areas WHERE id_path LIKE :path)"
+    " AND c.created_at >= :since AND c.created_at < :until"
+)
+
+
+@dataclass(frozen=True)
+class CaseGroup:
+    """The cases of one community, kind and state reported in the period, added up."""
+
+    community_id: int
+    category: str
+    subcategory: str
+    status: str
+    count: int
+    due: int  # closed, or open past the time limit to resolve: due to close
+    on_time: int  # closed, resolved within the time limit
+    accept_days: float  # sum of days from report to acceptance
+    accepted: int  # how many were accepted (the divisor of accept_days)
+    close_days: float  # sum of days from report to closing, of the closed ones
+    rated: int
+    satisfied: int  # 满意 + 基本满意
+
+
+async def case_groups(q: Queryable, path: str, since: str, until: str, now: str) -> list[CaseGroup]:
+    """The period's cases of the area, grouped by community, category, kind and state."""
+    rows = await q.fetchall(
+        "SELECT c.community_id, c.category, c.subcategory, c.status, count(*),"
+        " sum(c.status = 'closed' OR (c.status IN ('new', 'accepted', 'in_progress', 'resolved')"
+        "   AND c.resolve_due <= :now)),"
+        " sum(c.status = 'closed' AND coalesce(c.resolved_at, c.closed_at) <= c.resolve_due),"
+        " coalesce(sum(julianday(c.accepted_at) - julianday(c.created_at)), 0),"
+        " count(c.accepted_at),"
+        " coalesce(sum(CASE WHEN c.status = 'closed'"
+        "   THEN julianday(c.closed_at) - julianday(c.created_at) END), 0),"
+        " count(c.rating), sum(c.rating IN ('satisfied', 'fair'))"
+        f" FROM cases c WHERE {_COHORT} GROUP BY 1, 2, 3, 4",
+        {"path": path + "%", "since": since, "until": until, "now": now},
+    )
+    return [
+        CaseGroup(
+            community_id=r[0],
+            category=r[1],
+            subcategory=r[2],
+            status=r[3],
+            count=r[4],
+            due=r[5] or 0,
+            on_time=r[6] or 0,
+            accept_days=float(r[7]),
+            accepted=r[8],
+            close_days=float(r[9]),
+            rated=r[10],
+            satisfied=r[11] or 0,
+        )
+        for r in rows
+    ]
+
+
+SUPERVISED_KIND = "escalated"  # 督办: the case went up a level (by the sweep or by hand)
+REOPENED_KIND = "reopened"  # 重办: the reporter said it was not fixed
+
+
+async def cases_with_event(
+    q: Queryable, path: str, since: str, until: str, kind: str
+) -> dict[int, int]:
+    """Per community: how many of the period's cases have at least one event of ``kind``."""
+    rows = await q.fetchall(
+        "SELECT c.community_id, count(DISTINCT e.case_id) FROM case_events e"
+        " JOIN cases c ON c.id = e.case_id"
+        f" WHERE e.kind = :kind AND {_COHORT} GROUP BY c.community_id",
+        {"kind": kind, "path": path + "%", "since": since, "until": until},
+    )
+    return {int(r[0]): int(r[1]) for r in rows}
+
+
+async def supervised(q: Queryable, path: str, since: str, until: str) -> dict[int, int]:
+    """督办数 per community: the period's cases put under supervision at least once.
+
+    Counted from the audit trail (events of kind ``escalated``), so it follows however
+    the case lifecycle decides to supervise; this is the one place that says so.
+    """
+    return await cases_with_event(q, path, since, until, SUPERVISED_KIND)
+
+
+async def weekly(
+    q: Queryable, path: str, since: str, until: str, offset: str
+) -> list[tuple[str, int, int]]:
+    """Per local week (its Monday, 'YYYY-MM-DD'): cases reported, and of them closed.
+
+    ``offset`` is the local time's offset as SQLite takes it ('+8 hours').
+    """
+    rows = await q.fetchall(
+        "SELECT date(c.created_at, :offset, 'weekday 0', '-6 days') AS week, count(*),"
+        " sum(c.status = 'closed')"
+        f" FROM cases c WHERE {_COHORT} GROUP BY week ORDER BY week",
+        {"offset": offset, "path": path + "%", "since": since, "until": until},
+    )
+    return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class DutySums:
+    """The duties of an area in a period, added up."""
+
+    outreach: int  # 政策宣讲 sessions
+    households: int  # households reached by them
+    patrols: int  # 巡逻打卡 check-ins
+    meetings: int  # meetings held (scheduled, started before now)
+    expected: int  # people expected at them, added over the meetings
+    checked_in: int  # people who checked in (签到)
+    shifts: int
+    shifts_staffed: int  # shifts with every place taken
+    places: int  # places needed, over the shifts
+    places_filled: int
+
+
+async def duties(q: Queryable, path: str, since: str, until: str) -> DutySums:
+    """Outreach, patrols, meeting attendance and shift staffing of the area in the period."""
+    params = {"path": path + "%", "since": since, "until": until}
+    logs = await q.fetchone(
+        "SELECT (SELECT count(*) FROM outreach_logs o JOIN areas a ON a.id = o.area_id"
+        "   WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until),"
+        " (SELECT coalesce(sum(o.households), 0) FROM outreach_logs o"
+        "   JOIN areas a ON a.id = o.area_id"
+        "   WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until),"
+        " (SELECT count(*) FROM patrol_logs p JOIN areas a ON a.id = p.area_id"
+        "   WHERE a.id_path LIKE :path AND p.at >= :since AND p.at < :until)",
+        params,
+    )
+    meetings = await q.fetchone(
+        "WITH occ AS (SELECT o.id, o.series_id FROM meeting_occurrences o"
+        "   JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"
+        "   WHERE a.id_path LIKE :path AND o.status = 'scheduled'"
+        "   AND o.starts_at >= :since AND o.starts_at < :until),"
+        " expected AS (SELECT s.id AS series_id, (SELECT count(*) FROM members m"
+        "     JOIN areas ma ON ma.id = m.area_id WHERE m.active = 1"
+        "     AND ma.id_path LIKE sa.id_path || '%'"
+        "     AND m.role IN (SELECT value FROM json_each(s.roles))) AS n"
+        "   FROM meeting_series s JOIN areas sa ON sa.id = s.area_id"
+        "   WHERE s.id IN (SELECT series_id FROM occ))"
+        " SELECT (SELECT count(*) FROM occ),"
+        " (SELECT coalesce(sum(x.n), 0) FROM occ JOIN expected x USING (series_id)),"
+        " (SELECT count(*) FROM meeting_attendance t JOIN occ ON occ.id = t.occurrence_id"
+        "   WHERE t.checked_in_at IS NOT NULL)",
+        params,
+    )
+    shifts = await q.fetchone(
+        "SELECT count(*), coalesce(sum(taken >= needed), 0), coalesce(sum(needed), 0),"
+        " coalesce(sum(min(taken, needed)), 0) FROM (SELECT sh.needed,"
+        "   (SELECT count(*) FROM shift_assignments x WHERE x.shift_id = sh.id) AS taken"
+        "   FROM shifts sh JOIN duty_posts p ON p.id = sh.post_id"
+        "   JOIN areas a ON a.id = p.area_id"
+        "   WHERE a.id_path LIKE :path AND sh.starts_at >= :since AND sh.starts_at < :until)",
+        params,
+    )
+    assert logs is not None and meetings is not None and shifts is not None
+    return DutySums(
+        outreach=int(logs[0]),
+        households=int(logs[1]),
+        patrols=int(logs[2]),
+        meetings=int(meetings[0]),
+        expected=int(meetings[1]),
+        checked_in=int(meetings[2]),
+        shifts=int(shifts[0]),
+        shifts_staffed=int(shifts[1]),
+        places=int(shifts[2]),
+        places_filled=int(shifts[3]),
+    )
+
+
+async def _columns(q: Queryable, table: str) -> set[str]:
+    rows = await q.fetchall("SELECT name FROM pragma_table_info(?)", (table,))
+    return {str(r[0]) for r in rows}
+
+
+async def notices(q: Queryable, path: str, since: str, until: str) -> tuple[int, int] | None:
+    """Notices sent and relayed (已传达) to the area's members in the period, if notices exist.
+
+    Notices (通知) are another feature's tables; until they are there (or if they are
+    shaped otherwise) this answers None and the figure is left out. Expected: a table
+    ``notice_deliveries`` with ``member_id``, ``sent_at`` and ``relayed_at``.
+    """
+    columns = await _columns(q, "notice_deliveries")
+    if not {"member_id", "sent_at", "relayed_at"} <= columns:
+        return None
+    row = await q.fetchone(
+        "SELECT count(d.sent_at), count(d.relayed_at) FROM notice_deliveries d"
+        " JOIN members m ON m.id = d.member_id JOIN areas a ON a.id = m.area_id"
+        " WHERE a.id_path LIKE :path AND d.sent_at >= :since AND d.sent_at < :until",
+        {"path": path + "%", "since": since, "until": until},
+    )
+    assert row is not None
+    return int(row[0]), int(row[1])
+
+
+@dataclass(frozen=True)
+class LeaderActivity:
+    """What one leader or assistant did in the period."""
+
+    member_id: int
+    name: str
+    role: str
+    area_path: str
+    reports: int
+    outreach: int
+    households: int
+    patrols: int
+    checked_in: int
+
+    @property
+    def total(self) -> int:
+        """Actions counted together, to order people by how active they were."""
+        return self.reports + self.outreach + self.patrols + self.checked_in
+
+
+async def leader_activity(
+    q: Queryable, path: str, since: str, until: str, roles: tuple[str, ...]
+) -> list[LeaderActivity]:
+    """Every active leader and assistant of the area, with what each did in the period."""
+    marks = ",".join("?" * len(roles))
+    rows = await q.fetchall(
+        "SELECT m.id, m.name, m.role, a.path,"
+        " (SELECT count(*) FROM cases c WHERE c.reporter_id = m.id"
+        "   AND c.created_at >= ? AND c.created_at < ?),"
+        " (SELECT count(*) FROM outreach_logs o WHERE o.member_id = m.id"
+        "   AND o.at >= ? AND o.at < ?),"
+        " (SELECT coalesce(sum(o.households), 0) FROM outreach_logs o WHERE o.member_id = m.id"
+        "   AND o.at >= ? AND o.at < ?),"
+        " (SELECT count(*) FROM patrol_logs p WHERE p.member_id = m.id"
+        "   AND p.at >= ? AND p.at < ?),"
+        " (SELECT count(*) FROM meeting_attendance t"
+        "   JOIN meeting_occurrences o ON o.id = t.occurrence_id"
+        "   WHERE t.member_id = m.id AND t.checked_in_at IS NOT NULL"
+        "   AND o.starts_at >= ? AND o.starts_at < ?)"
+        " FROM members m JOIN areas a ON a.id = m.area_id"
+        f" WHERE a.id_path LIKE ? AND m.active = 1 AND m.role IN ({marks})"
+        " ORDER BY a.path, m.name",
+        [*([since, until] * 5), path + "%", *roles],
+    )
+    return [LeaderActivity(*tuple(r)) for r in rows]
+
+
+async def areas_below(q: Queryable, path: str, *, max_depth: int) -> list[Area]:
+    """The area with ``path`` and those below it down to ``max_depth``, in path order."""
+    rows = await q.fetchall(
+        "SELECT id, parent_id, kind, name, path, id_path, depth FROM areas"
+        " WHERE id_path LIKE ? AND depth <= ? ORDER BY path",
+        (path + "%", max_depth),
+    )
+    return [Area(*tuple(r)) for r in rows]
