@@ -83,7 +83,8 @@ def draw_categories(ax: Axes, stats: Stats, lang: str) -> None:
     for label in ax.get_xticklabels():
         label.set_fontproperties(font)
     if any(bottoms):
-        ax.legend(prop=font, fontsize=8, loc="upper right")
+        ax.set_ylim(0, max(bottoms) * 1.45)  # headroom for the legend above the bars
+        ax.legend(prop=font, loc="upper left", ncols=3)
     else:
         _nothing(ax, lang)
 
@@ -154,8 +155,10 @@ def _nothing(ax: Axes, lang: str) -> None:
 def stats_chart(stats: Stats, lang: str) -> bytes:
     """The picture for one /stats answer, as PNG bytes (call it in a thread)."""
     with _LOCK:
-        figure = Figure(figsize=(9, 9), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(9, 9), dpi=DPI)
         FigureCanvasAgg(figure)
+        # fixed margins: a layout engine would cost more than the drawing itself
+        figure.subplots_adjust(left=0.22, right=0.97, top=0.93, bottom=0.06, hspace=0.45)
         top, middle, bottom = figure.subplots(3, 1, height_ratios=[1, 1, 1.2])
         draw_categories(top, stats, lang)
         draw_trend(middle, stats, lang)
