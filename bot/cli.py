@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot import cli_evaluation
 from bot.clock import SystemClock
 from bot.config import Config, ConfigError, load_config
 from bot.qr import deep_link, qr_png, qr_text
@@ -84,6 +85,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="check a config file and say what is wrong")
     with_config(check)
+    cli_evaluation.add_parsers(sub, with_config)  # export, import-roster
     return parser
 
 
@@ -134,6 +136,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return asyncio.run(_areas(config, out))
     if command == "outbox":
         return asyncio.run(_outbox(config, args.retry, out))
+    if command in cli_evaluation.COMMANDS:
+        return cli_evaluation.dispatch(args, config, out)
     if command == "backup":
         target = Path(args.to)
         if target.exists():

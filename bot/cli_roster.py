@@ -1,0 +1,1 @@
+"""``python -m bot import-roster``: placeholder until the roster import lands."""
