@@ -112,7 +112,7 @@ async def _export(args: argparse.Namespace, config: Config, out: TextIO) -> int:
             listed = ", ".join(a.path for a in error.candidates[:5])
             raise Failed(
                 f"{args.area!r} is not one area{'; candidates: ' + listed if listed else ''}"
-            )
+            ) from None
     finally:
         await db.close()
     since, until = period.bounds(config.tz)
@@ -133,7 +133,8 @@ async def _export(args: argparse.Namespace, config: Config, out: TextIO) -> int:
     try:
         result = await asyncio.to_thread(exports.write_export, request)
     except exports.NothingToExport:
-        raise Failed(f"{area.path} has nothing recorded from {first} to {last}; no file written")
+        problem = f"{area.path} has nothing recorded from {first} to {last}; no file written"
+        raise Failed(problem) from None
     counts = ", ".join(f"{n:,} {key}" for key, n in result.rows.items())
     for path in result.files:
         print(f"written: {path}", file=out)

@@ -1,4 +1,4 @@
-"""/export and ``python -m bot export``: XLSX and CSV of an area and period, as the reader may see."""
+"""/export and ``python -m bot export``: XLSX and CSV of an area and period, for its reader."""
 
 from __future__ import annotations
 
@@ -65,7 +65,7 @@ async def test_street_admin_exports_the_month_to_excel(
     hidden = await gridbot.db.fetchval("SELECT number FROM cases WHERE id = ?", (ids["escalated"],))
     assert rows[hidden]["上报人"] == "（匿名）" and not rows[hidden]["上报人电话"]
     # the street handles the escalated case now: its internal note is there
-    timeline = [r for r in book["办理记录"].iter_rows(min_row=2, values_only=True)]
+    timeline = list(book["办理记录"].iter_rows(min_row=2, values_only=True))
     assert any(r[7] and "先别告诉居民" in r[7] for r in timeline)
     assert {r[2] for r in timeline} >= {"上报", "受理", "办结", "确认解决", "重办", "督办", "备注"}
     members = list(book["成员"].iter_rows(min_row=2, values_only=True))

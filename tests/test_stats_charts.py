@@ -38,8 +38,8 @@ def sample(area: Area, *, empty: bool = False) -> Stats:
     )
     if area.kind == "street":
         stats.ranking = [] if empty else [
-            Ranked(Area(10 + i, 2, "community", f"第{i}社区（村）甲乙丙丁戊己庚辛", "x", f"/1/2/{10 + i}/", 2),
-                   CaseFigures(reported=i), 50 + i * 2.5)
+            Ranked(Area(10 + i, 2, "community", f"第{i}社区（村）甲乙丙丁戊己庚辛", "x",
+                        f"/1/2/{10 + i}/", 2), CaseFigures(reported=i), 50 + i * 2.5)
             for i in range(20)
         ]  # fmt: skip
     else:
