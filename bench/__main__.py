@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bench import delivery, dispatch, durability, scale
+from bench import delivery, dispatch, durability, evaluation, scale
 from bench.report import Figure, machine, run, table
 
 
@@ -40,6 +40,7 @@ PARTS: tuple[Part, ...] = (
         lambda: delivery.measure(messages=600, recipients=200, scale=5.0),
     ),
     Part("scale", lambda: scale.measure(), lambda: scale.measure(quick=True)),
+    Part("evaluation", lambda: evaluation.measure(), lambda: evaluation.measure(quick=True)),
 )
 
 
