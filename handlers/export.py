@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, filt
 from bot.i18n import t
 from bot.services import areas as area_service
 from bot.services import exports, stats
+from bot.services.areas import Area
 from bot.services.grid import Role
 from bot.services.members import Member
 from bot.services.stats import Period, PeriodError, ScopeError
@@ -27,7 +28,6 @@ from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern,
 from handlers.context import GridContext
 from handlers.stats import EXPORT_PREFIX, PERIOD_FOR, period_buttons, resolve_area, split_args
 from handlers.stats import typed_period as stats_typed_period
-from storage.areas import Area
 
 PREFIX = EXPORT_PREFIX
 

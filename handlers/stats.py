@@ -10,7 +10,6 @@ figures and the same buttons, and a chart picture drawn off the event loop. Butt
 from __future__ import annotations
 
 import asyncio
-import re
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -22,20 +21,18 @@ from bot.config import StatsConfig
 from bot.i18n import t
 from bot.services import areas as area_service
 from bot.services import stats
-from bot.services.areas import AreaAmbiguous, AreaNotFound
+from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
 from bot.services.members import Member
 from bot.services.stats import CaseFigures, Period, PeriodError, ScopeError, Stats
 from handlers.access import require_admin, require_button
 from handlers.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.context import GridContext
 from handlers.menu import label_filter
-from storage.areas import Area
 
 PREFIX = "st"  # st:<area id>:<period key>
 EXPORT_PREFIX = "ex"  # ex:<area id>:<period key>[:<format>] (handlers/export.py)
 PERIOD_FOR = "period_for"  # user_data: what typed dates are for: {"what": ..., "area": id}
 MAX_LINES = 10  # areas in each list of the ranking, leaders listed
-_DATES = re.compile(r"^\s*\S+\s*(?:[~～至到—–-]+|\s)\s*\S+\s*$")
 
 
 def _pct(lang: str, rate: float | None) -> str:
@@ -347,7 +344,7 @@ def split_args(args: list[str]) -> tuple[str, str]:
     words = list(args)
     if len(words) >= 2 and stats.looks_like_period(" ".join(words[:2])):
         return " ".join(words[:2]), " ".join(words[2:])
-    if len(words) >= 1 and _DATES.match(words[0]) and stats.looks_like_period(words[0]):
+    if words and stats.looks_like_period(words[0]):  # two dates written as one word
         return words[0], " ".join(words[1:])
     return "", " ".join(words)
 
