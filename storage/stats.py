@@ -134,30 +134,40 @@ async def duties(q: Queryable, path: str, since: str, until: str) -> DutySums:
     """Outreach, patrols, meeting attendance and shift staffing of the area in the period."""
     params = {"path": path + "%", "since": since, "until": until}
     logs = await q.fetchone(
-        "SELECT (SELECT count(*) FROM outreach_logs o JOIN areas a ON a.id = o.area_id"
-        "   WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until),"
-        " (SELECT coalesce(sum(o.households), 0) FROM outreach_logs o"
-        "   JOIN areas a ON a.id = o.area_id"
-        "   WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until),"
+        "SELECT count(*), coalesce(sum(o.households), 0),"
         " (SELECT count(*) FROM patrol_logs p JOIN areas a ON a.id = p.area_id"
-        "   WHERE a.id_path LIKE :path AND p.at >= :since AND p.at < :until)",
+        "   WHERE a.id_path LIKE :path AND p.at >= :since AND p.at < :until)"
+        " FROM outreach_logs o JOIN areas a ON a.id = o.area_id"
+        " WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until",
         params,
     )
-    meetings = await q.fetchone(
-        "WITH occ AS (SELECT o.id, o.series_id FROM meeting_occurrences o"
-        "   JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"
-        "   WHERE a.id_path LIKE :path AND o.status = 'scheduled'"
-        "   AND o.starts_at >= :since AND o.starts_at < :until),"
-        " expected AS (SELECT s.id AS series_id, (SELECT count(*) FROM members m"
-        "     JOIN areas ma ON ma.id = m.area_id WHERE m.active = 1"
-        "     AND ma.id_path LIKE sa.id_path || '%'"
-        "     AND m.role IN (SELECT value FROM json_each(s.roles))) AS n"
-        "   FROM meeting_series s JOIN areas sa ON sa.id = s.area_id"
-        "   WHERE s.id IN (SELECT series_id FROM occ))"
-        " SELECT (SELECT count(*) FROM occ),"
-        " (SELECT coalesce(sum(x.n), 0) FROM occ JOIN expected x USING (series_id)),"
-        " (SELECT count(*) FROM meeting_attendance t JOIN occ ON occ.id = t.occurrence_id"
-        "   WHERE t.checked_in_at IS NOT NULL)",
+    # Meetings held per series, the people each series expects (its roles in its area and
+    # below, as they are now), and the check-ins: three small queries put together here.
+    held = await q.fetchall(
+        "SELECT o.series_id, count(*) FROM meeting_occurrences o"
+        " JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"
+        " WHERE a.id_path LIKE :path AND o.status = 'scheduled'"
+        " AND o.starts_at >= :since AND o.starts_at < :until GROUP BY 1",
+        params,
+    )
+    expected: dict[int, int] = {}
+    if held:
+        ids = [int(r[0]) for r in held]
+        rows = await q.fetchall(
+            "SELECT s.id, (SELECT count(*) FROM members m JOIN areas ma ON ma.id = m.area_id"
+            "   WHERE m.active = 1 AND ma.id_path LIKE sa.id_path || '%'"
+            "   AND m.role IN (SELECT value FROM json_each(s.roles)))"
+            " FROM meeting_series s JOIN areas sa ON sa.id = s.area_id"
+            f" WHERE s.id IN ({','.join('?' * len(ids))})",
+            ids,
+        )
+        expected = {int(r[0]): int(r[1]) for r in rows}
+    checked_in = await q.fetchval(
+        "SELECT count(*) FROM meeting_occurrences o"
+        " JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"
+        " JOIN meeting_attendance t ON t.occurrence_id = o.id"
+        " WHERE a.id_path LIKE :path AND o.status = 'scheduled'"
+        " AND o.starts_at >= :since AND o.starts_at < :until AND t.checked_in_at IS NOT NULL",
         params,
     )
     shifts = await q.fetchone(
@@ -169,14 +179,14 @@ async def duties(q: Queryable, path: str, since: str, until: str) -> DutySums:
         "   WHERE a.id_path LIKE :path AND sh.starts_at >= :since AND sh.starts_at < :until)",
         params,
     )
-    assert logs is not None and meetings is not None and shifts is not None
+    assert logs is not None and shifts is not None
     return DutySums(
         outreach=int(logs[0]),
         households=int(logs[1]),
         patrols=int(logs[2]),
-        meetings=int(meetings[0]),
-        expected=int(meetings[1]),
-        checked_in=int(meetings[2]),
+        meetings=sum(int(r[1]) for r in held),
+        expected=sum(int(r[1]) * expected.get(int(r[0]), 0) for r in held),
+        checked_in=int(checked_in or 0),
         shifts=int(shifts[0]),
         shifts_staffed=int(shifts[1]),
         places=int(shifts[2]),
@@ -233,27 +243,57 @@ async def leader_activity(
     q: Queryable, path: str, since: str, until: str, roles: tuple[str, ...]
 ) -> list[LeaderActivity]:
     """Every active leader and assistant of the area, with what each did in the period."""
+    # One grouped pass per source over the area and period, put together per person:
+    # correlated subqueries per person would each search by member, and meeting
+    # attendance has no index by member.
     marks = ",".join("?" * len(roles))
-    rows = await q.fetchall(
-        "SELECT m.id, m.name, m.role, a.path,"
-        " (SELECT count(*) FROM cases c WHERE c.reporter_id = m.id"
-        "   AND c.created_at >= ? AND c.created_at < ?),"
-        " (SELECT count(*) FROM outreach_logs o WHERE o.member_id = m.id"
-        "   AND o.at >= ? AND o.at < ?),"
-        " (SELECT coalesce(sum(o.households), 0) FROM outreach_logs o WHERE o.member_id = m.id"
-        "   AND o.at >= ? AND o.at < ?),"
-        " (SELECT count(*) FROM patrol_logs p WHERE p.member_id = m.id"
-        "   AND p.at >= ? AND p.at < ?),"
-        " (SELECT count(*) FROM meeting_attendance t"
-        "   JOIN meeting_occurrences o ON o.id = t.occurrence_id"
-        "   WHERE t.member_id = m.id AND t.checked_in_at IS NOT NULL"
-        "   AND o.starts_at >= ? AND o.starts_at < ?)"
-        " FROM members m JOIN areas a ON a.id = m.area_id"
+    people = await q.fetchall(
+        "SELECT m.id, m.name, m.role, a.path FROM members m JOIN areas a ON a.id = m.area_id"
         f" WHERE a.id_path LIKE ? AND m.active = 1 AND m.role IN ({marks})"
         " ORDER BY a.path, m.name",
-        [*([since, until] * 5), path + "%", *roles],
+        [path + "%", *roles],
     )
-    return [LeaderActivity(*tuple(r)) for r in rows]
+    params = {"path": path + "%", "since": since, "until": until}
+    reports = await q.fetchall(
+        f"SELECT c.reporter_id, count(*) FROM cases c WHERE {_COHORT} GROUP BY 1", params
+    )
+    outreach = await q.fetchall(
+        "SELECT o.member_id, count(*), sum(o.households) FROM outreach_logs o"
+        " JOIN areas a ON a.id = o.area_id"
+        " WHERE a.id_path LIKE :path AND o.at >= :since AND o.at < :until GROUP BY 1",
+        params,
+    )
+    patrols = await q.fetchall(
+        "SELECT p.member_id, count(*) FROM patrol_logs p JOIN areas a ON a.id = p.area_id"
+        " WHERE a.id_path LIKE :path AND p.at >= :since AND p.at < :until GROUP BY 1",
+        params,
+    )
+    checked = await q.fetchall(
+        "SELECT t.member_id, count(*) FROM meeting_occurrences o"
+        " JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"
+        " JOIN meeting_attendance t ON t.occurrence_id = o.id"
+        " WHERE a.id_path LIKE :path AND o.starts_at >= :since AND o.starts_at < :until"
+        " AND t.checked_in_at IS NOT NULL GROUP BY 1",
+        params,
+    )
+    by_reports = {int(r[0]): int(r[1]) for r in reports}
+    by_outreach = {int(r[0]): (int(r[1]), int(r[2] or 0)) for r in outreach}
+    by_patrols = {int(r[0]): int(r[1]) for r in patrols}
+    by_checked = {int(r[0]): int(r[1]) for r in checked}
+    return [
+        LeaderActivity(
+            member_id=r[0],
+            name=r[1],
+            role=r[2],
+            area_path=r[3],
+            reports=by_reports.get(r[0], 0),
+            outreach=by_outreach.get(r[0], (0, 0))[0],
+            households=by_outreach.get(r[0], (0, 0))[1],
+            patrols=by_patrols.get(r[0], 0),
+            checked_in=by_checked.get(r[0], 0),
+        )
+        for r in people
+    ]
 
 
 async def areas_below(q: Queryable, path: str, *, max_depth: int) -> list[Area]:

@@ -25,6 +25,9 @@ CREATE INDEX cases_evaluation ON cases (
     resolved_at, closed_at, accepted_at
 );
 
+-- The duties of an area and a period add up households without visiting the table.
+CREATE INDEX outreach_logs_households ON outreach_logs (area_id, at, households);
+
 -- A row of an imported roster (花名册): its invite may only be used by that person,
 -- whose phone shared on joining must match; the work ID number, if the roster gave one,
 -- becomes theirs.
