@@ -3,7 +3,7 @@
 Sheets: cases with every field, their timeline, members, policy outreach, patrols,
 meeting attendance, shifts, and notice coverage once notices exist. Headers are in
 the reader's language; times are local dates and times (real Excel dates). The
-workbook is written by openpyxl in write-only mode from rows streamed out of SQLite
+workbook is written by bot/xlsx.py, a row at a time, from rows streamed out of SQLite
 (storage/exports.py), so memory stays flat; call :func:`write_export` in a thread.
 
 What a viewer may see is what their cards show them: a reporter's phone in full only
@@ -26,12 +26,8 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from bot.i18n import has, t
+from bot.xlsx import XlsxWriter
 from storage import exports as repo
 
 FORMATS = ("xlsx", "csv")
@@ -420,26 +416,18 @@ def _details(text: str | None) -> str:
 
 
 def _write_xlsx(sheets: list[Sheet], lang: str, target: Path) -> dict[str, int]:
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
+    book = XlsxWriter(target)
     counts: dict[str, int] = {}
-    for sheet in sheets:
-        ws = book.create_sheet(t(lang, f"export.sheet.{sheet.key}"))
-        ws.freeze_panes = "A2"
-        for i, column in enumerate(sheet.columns, 1):
-            ws.column_dimensions[get_column_letter(i)].width = column.width
-        header = []
-        for column in sheet.columns:
-            cell = WriteOnlyCell(ws, value=t(lang, f"export.col.{column.key}"))
-            cell.font = bold
-            header.append(cell)
-        ws.append(header)
-        n = 0
-        for row in sheet.rows:
-            ws.append(row)
-            n += 1
-        counts[sheet.key] = n
-    book.save(target)
+    try:
+        for sheet in sheets:
+            counts[sheet.key] = book.sheet(
+                t(lang, f"export.sheet.{sheet.key}"),
+                [t(lang, f"export.col.{c.key}") for c in sheet.columns],
+                [c.width for c in sheet.columns],
+                sheet.rows,
+            )
+    finally:
+        book.close()
     return counts
 
 
