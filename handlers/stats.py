@@ -213,7 +213,8 @@ def _ranking_lines(lang: str, result: Stats, weights: StatsConfig) -> list[str]:
         lines.extend(item(len(scored) - i, r) for i, r in enumerate(result.bottom))
     unscored = [r.area.name for r in result.ranking or [] if r.score is None]
     if unscored:
-        shown = "、".join(unscored[:MAX_LINES]) + ("…" if len(unscored) > MAX_LINES else "")
+        sep = "、" if lang == "zh-CN" else ", "
+        shown = sep.join(unscored[:MAX_LINES]) + ("…" if len(unscored) > MAX_LINES else "")
         lines.append(t(lang, "stats.no_score", list=shown))
     return lines
 

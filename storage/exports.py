@@ -47,10 +47,13 @@ def cases(conn: sqlite3.Connection, path: str, since: str, until: str) -> Iterat
         "SELECT c.*, r.name AS reporter_name, r.phone AS reporter_phone,"
         " r.work_id AS reporter_work_id, ca.path AS community_path, ra.path AS responsible_path,"
         " ra.id_path AS responsible_id_path, pa.path AS place_path, s.name AS assignee_name,"
-        " (SELECT count(*) FROM case_photos p WHERE p.case_id = c.id) AS photos"
+        " (SELECT count(*) FROM case_photos p WHERE p.case_id = c.id) AS photos,"
+        " md.agreement AS mediation_agreement, md.fulfilment AS mediation_fulfilment,"
+        " md.revisit_at AS mediation_revisit_at"
         " FROM cases c JOIN members r ON r.id = c.reporter_id"
         " JOIN areas ca ON ca.id = c.community_id JOIN areas ra ON ra.id = c.responsible_area_id"
         " LEFT JOIN areas pa ON pa.id = c.place_area_id LEFT JOIN members s ON s.id = c.assignee_id"
+        " LEFT JOIN mediations md ON md.case_id = c.id"
         f" WHERE {_COHORT} ORDER BY c.id",
         _params(path, since, until),
     )

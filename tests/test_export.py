@@ -181,3 +181,33 @@ async def test_the_cli_writes_the_file(
         out,
     )  # fmt: skip
     assert code == 1
+
+
+async def test_a_settled_dispute_carries_its_mediation_record(
+    gridbot: OfflineBot,
+    district: District,  # noqa: F811
+) -> None:
+    from bot.services import cases as case_service
+    from bot.services.cases import MediationRecord
+    from bot.services.categories import Category
+
+    db, clock, config = gridbot.db, gridbot.clock, gridbot.config
+    admin = district.admin.member
+    assert admin is not None
+    case_id = await district.report(district.leader, Category.DISPUTE, "neighbours", "m1")
+    await case_service.accept(db, clock, admin, case_id, await district.version(case_id))
+    record = MediationRecord("楼上楼下两户", "卫生间漏水", "楼上修好防水层", "六月底前完工")
+    await case_service.resolve(
+        db, clock, config, admin, case_id, await district.version(case_id), "已调解",
+        mediation=record,
+    )  # fmt: skip
+    await gridbot.run_due_jobs()
+    await export_month(district.admin.client)
+    book = workbook(district.admin.client.file_bytes(district.admin.client.documents[-1]) or b"")
+    header = [c.value for c in book["案件"][1]]
+    (row,) = [
+        dict(zip(header, r, strict=True))
+        for r in book["案件"].iter_rows(min_row=2, values_only=True)
+    ]
+    assert row["调解协议"] == "楼上修好防水层" and row["履行方式及期限"] == "六月底前完工"
+    assert isinstance(row["回访时间"], datetime)

@@ -171,6 +171,9 @@ def _sheets(conn: sqlite3.Connection, req: ExportRequest) -> list[Sheet]:
                 r["reject_reason"] or "",
                 _label(lang, f"rating.{r['rating']}", r["rating"]) if r["rating"] else "",
                 "" if hidden else _details(r["details"]),
+                r["mediation_agreement"] or "",
+                r["mediation_fulfilment"] or "",
+                when(r["mediation_revisit_at"]),
             ]
 
     def event_rows() -> Iterator[list[Any]]:
@@ -288,6 +291,9 @@ def _sheets(conn: sqlite3.Connection, req: ExportRequest) -> list[Sheet]:
                 ("reject_reason", 16),
                 ("rating", 8),
                 ("details", 30),
+                ("mediation_agreement", 30),
+                ("mediation_fulfilment", 30),
+                ("mediation_revisit_at", 17),
             ),
             case_rows(),
         ),
