@@ -18,7 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot import charts
 from bot.config import StatsConfig
-from bot.i18n import t
+from bot.i18n import LANGUAGES, t
 from bot.services import areas as area_service
 from bot.services import stats
 from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
@@ -340,6 +340,14 @@ async def resolve_area(
     return area, None
 
 
+def preset_named(word: str) -> str | None:
+    """The period a word names (本月, "month"...), in any language; None if none."""
+    for name in stats.PRESETS:
+        if word == name or any(word == t(lang, f"stats.preset.{name}") for lang in LANGUAGES):
+            return name
+    return None
+
+
 def split_args(args: list[str]) -> tuple[str, str]:
     """A command's words as (dates, area): the dates are the first two words if they look so."""
     words = list(args)
@@ -357,12 +365,21 @@ async def show(update: Update, context: GridContext) -> None:
     if admin is None or message is None:
         return
     lang = admin.language
-    dates, area_text = split_args(list(context.args or []))
+    words = list(context.args or [])
+    named = preset_named(words[-1]) if words else None  # /stats 本月, /stats 滨河社区 本月
+    if named is not None:
+        words = words[:-1]
+    dates, area_text = split_args(words)
     area, problem = await resolve_area(context, admin, area_text)
     if area is None:
         await message.reply_text(problem or "")
         return
     context.store[PERIOD_FOR] = {"what": "stats", "area": area.id}
+    if named is not None:
+        runtime = context.runtime
+        today = stats.today(runtime.clock, runtime.config.tz)
+        await answer(message, context, admin, area, stats.preset(named, today))
+        return
     if dates:
         await typed_period(update, context, dates)
         return

@@ -176,6 +176,8 @@ async def test_typed_period_and_an_area_below(gridbot: OfflineBot, district: Dis
     await street.send("２０２６－０６－０１ 至 2026年6月30日")  # full-width, 年月日, to the future
     answer = next(t for t in street.texts() if "时段：2026-06-01 至 2026-06-13" in t)
     assert "上报 4 件" in answer and "楼门长、小组长履职" in answer and "张思凯" in answer
+    await street.send("/stats 滨河社区 上月")
+    assert any("时段：2026-05-01 至 2026-05-31（上月）" in t for t in street.texts())
     await street.send("/stats 2026-05-01 2026-05-31")
     assert any(
         "时段：2026-05-01 至 2026-05-31" in t and "没有上报的案件" in t for t in street.texts()
