@@ -18,7 +18,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from bot.charts import font_path
+from bot.fonts import font_path
 from bot.i18n import t
 from bot.qr import deep_link, qr_matrix
 from bot.services.roster import Card

@@ -13,8 +13,6 @@ from __future__ import annotations
 import io
 import threading
 from functools import cache
-from importlib import resources
-from pathlib import Path
 
 import matplotlib
 
@@ -25,6 +23,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 
+from bot.fonts import font_path
 from bot.i18n import t
 from bot.services.categories import Category
 from bot.services.stats import Stats
@@ -42,12 +41,6 @@ MAX_BARS = 15  # bars of a ranking or of leaders; the rest are in the text and t
 DPI = 80
 # matplotlib keeps global state (the font cache, the text layout cache): one drawing at a time.
 _LOCK = threading.Lock()
-
-
-@cache
-def font_path() -> Path:
-    """The packaged CJK font file."""
-    return Path(str(resources.files("paperang_p2_fonts_cjk").joinpath("fonts/wqy-microhei.ttc")))
 
 
 @cache

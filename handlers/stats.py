@@ -16,7 +16,6 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from bot import charts
 from bot.config import StatsConfig
 from bot.i18n import LANGUAGES, t
 from bot.services import areas as area_service
@@ -303,6 +302,8 @@ async def answer(
         render(lang, result, runtime.config.stats),
         reply_markup=answer_markup(lang, area.id, period),
     )
+    from bot import charts  # matplotlib is loaded at the first chart, not at start-up
+
     picture = await asyncio.to_thread(charts.stats_chart, result, lang)
     await message.reply_photo(
         picture,

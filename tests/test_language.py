@@ -18,7 +18,8 @@ async def test_member_switches_to_english_and_it_is_kept(gridbot: OfflineBot) ->
     assert client.reply_keyboard == [
         ["🗂 Open cases", "📅 Meetings"],
         ["🕒 Duty shifts", "➕ Invite"],
-        ["❓ Help", "🌐 语言 / Language"],
+        ["📊 Figures", "❓ Help"],
+        ["🌐 语言 / Language"],
     ]
     row = await gridbot.db.fetchval("SELECT language FROM members WHERE id = ?", (1,))
     assert row == "en"
