@@ -26,7 +26,9 @@ from bot.services.roster import Card
 FONT = "GridCJK"
 COLUMNS, ROWS = 2, 4
 MARGIN = 24.0  # points
-QR_SIZE = 112.0
+QR_SIZE = 104.0
+# white around the code: scanners want a quiet zone of four modules (about 13 points)
+QUIET = 16.0
 
 
 @cache
@@ -68,7 +70,7 @@ def _card(canvas: Canvas, card: Card, username: str, lang: str, x: float, y: flo
     canvas.rect(x, y, w, h)
     canvas.setDash()
     pad = 12.0
-    text_w = w - QR_SIZE - 3 * pad
+    text_w = w - QR_SIZE - 2 * pad - 2 * QUIET
     top = y + h - pad
     canvas.setFillGray(0)
     title, size = _fit(t(lang, "roster.card.title"), 11, w - 2 * pad)
@@ -93,7 +95,7 @@ def _card(canvas: Canvas, card: Card, username: str, lang: str, x: float, y: flo
         line_y -= 14 if i != 1 else 11
     canvas.setFillGray(0)
     link = deep_link(username, card.code)
-    _qr(canvas, link, x + w - pad - QR_SIZE, top - 18 - QR_SIZE, QR_SIZE)
+    _qr(canvas, link, x + w - pad - QR_SIZE, top - 11 - QUIET - QR_SIZE, QR_SIZE)
     how, size = _fit(t(lang, "roster.card.how"), 8, w - 2 * pad)
     canvas.setFont(FONT, size)
     canvas.drawString(x + pad, y + pad + 12, how)
