@@ -20,7 +20,7 @@ import io
 import json
 import sqlite3
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -506,8 +506,3 @@ def file_stem(area_name: str, first: str, last: str) -> str:
     """A file name for an export: area and dates, with nothing a file system refuses."""
     safe = "".join(ch for ch in area_name if ch not in '\\/:*?"<>|').strip() or "export"
     return f"{safe}_{first}_{last}"
-
-
-def rows_of(result: ExportResult, keys: Iterable[str]) -> dict[str, int]:
-    """The row counts of some sheets."""
-    return {k: result.rows.get(k, 0) for k in keys}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.clock import Clock
@@ -276,7 +276,6 @@ class Stats:
     notices: Notices | None
     ranking: list[Ranked] | None = None  # a street or the district: the areas below
     leaders: list[LeaderActivity] | None = None  # a community: its leaders' activity
-    extra: dict[str, object] = field(default_factory=dict)
 
     @property
     def top_kinds(self) -> list[tuple[str, str, int]]:
