@@ -207,3 +207,14 @@ async def test_joining_with_a_roster_invite_checks_the_phone(gridbot: OfflineBot
     assert [str(p) for p in checked.problems] == [
         "row 2: already a member: 13912345678 (YH-R-0001)"
     ]
+
+
+def test_the_demo_roster(config_file: Path, tmp_path: Path) -> None:
+    roster_file = Path(__file__).resolve().parent.parent / "bot" / "demo" / "roster.csv"
+    cards = tmp_path / "cards.pdf"
+    status, out = cli(
+        "import-roster", str(roster_file), "--cards", str(cards), "--config", str(config_file)
+    )
+    assert status == 0, out
+    assert "20 rows valid, 0 with problems" in out and "(3 pages, 8 a page)" in out
+    assert cards.read_bytes().startswith(b"%PDF")
