@@ -9,7 +9,8 @@ That copy is cached beside the scale database.
 Figures (printed, never asserted):
 
 - ``/stats`` SQL for a community, a street and the district, for last month and for
-  the year: ``bot.services.stats.figures``, as the handler calls it (median of runs);
+  the year: ``bot.services.stats.figures``, as the handler calls it (median of runs;
+  and the first run of each year, which adds up the past months once);
 - the chart of each (``bot.charts.stats_chart``, as the handler runs it in a thread);
 - one street's year exported to XLSX by ``python -m bot export`` in a process of its
   own: the wall time, and the peak memory (maximum resident set) of that process;
@@ -253,7 +254,9 @@ async def measure(
                         period,  # type: ignore[arg-type]
                     )
 
+                began = time.perf_counter()
                 result = await work()
+                cold_ms = (time.perf_counter() - began) * 1e3
                 sql_ms = await _median_ms(repeat, work)
                 chart_ms = await asyncio.to_thread(_chart_ms, result, repeat)
                 what = "month" if name == "last_month" else "year"
@@ -267,6 +270,17 @@ async def measure(
                         f"{result.cases.reported:,} cases; bot.services.stats.figures",
                     )
                 )
+                if name == "year":
+                    figures.append(
+                        Figure(
+                            f"evaluation: /stats SQL, {level}, year, the first time",
+                            cold_ms,
+                            "ms",
+                            "",
+                            None,
+                            "adds up the past months' finished cases once (roll-ups)",
+                        )
+                    )
                 figures.append(
                     Figure(
                         f"evaluation: /stats chart, {level}, {what}",

@@ -8,6 +8,8 @@ the table itself is not visited. Rates are left to the service: this returns sum
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from storage.areas import Area
@@ -38,7 +40,21 @@ class CaseGroup:
     satisfied: int  # 满意 + 基本满意
 
 
-async def case_groups(q: Queryable, path: str, since: str, until: str, now: str) -> list[CaseGroup]:
+def _states(statuses: Sequence[str] | None) -> str:
+    """A filter on the cases' state (the values are ours, never a user's)."""
+    if statuses is None:
+        return ""
+    return " AND c.status IN (" + ", ".join(f"'{s}'" for s in statuses) + ")"
+
+
+async def case_groups(
+    q: Queryable,
+    path: str,
+    since: str,
+    until: str,
+    now: str,
+    statuses: Sequence[str] | None = None,
+) -> list[CaseGroup]:
     """The period's cases of the area, grouped by community, category, kind and state."""
     rows = await q.fetchall(
         "SELECT c.community_id, c.category, c.subcategory, c.status, count(*),"
@@ -50,7 +66,7 @@ async def case_groups(q: Queryable, path: str, since: str, until: str, now: str)
         " coalesce(sum(CASE WHEN c.status = 'closed'"
         "   THEN julianday(c.closed_at) - julianday(c.created_at) END), 0),"
         " count(c.rating), sum(c.rating IN ('satisfied', 'fair'))"
-        f" FROM cases c WHERE {_COHORT} GROUP BY 1, 2, 3, 4",
+        f" FROM cases c WHERE {_COHORT}{_states(statuses)} GROUP BY 1, 2, 3, 4",
         {"path": path + "%", "since": since, "until": until, "now": now},
     )
     return [
@@ -77,41 +93,112 @@ REOPENED_KIND = "reopened"  # 重办: the reporter said it was not fixed
 
 
 async def cases_with_event(
-    q: Queryable, path: str, since: str, until: str, kind: str
+    q: Queryable,
+    path: str,
+    since: str,
+    until: str,
+    kind: str,
+    statuses: Sequence[str] | None = None,
 ) -> dict[int, int]:
     """Per community: how many of the period's cases have at least one event of ``kind``."""
     rows = await q.fetchall(
         "SELECT c.community_id, count(DISTINCT e.case_id) FROM case_events e"
         " JOIN cases c ON c.id = e.case_id"
-        f" WHERE e.kind = :kind AND {_COHORT} GROUP BY c.community_id",
+        f" WHERE e.kind = :kind AND {_COHORT}{_states(statuses)} GROUP BY c.community_id",
         {"kind": kind, "path": path + "%", "since": since, "until": until},
     )
     return {int(r[0]): int(r[1]) for r in rows}
 
 
-async def supervised(q: Queryable, path: str, since: str, until: str) -> dict[int, int]:
+async def supervised(
+    q: Queryable, path: str, since: str, until: str, statuses: Sequence[str] | None = None
+) -> dict[int, int]:
     """督办数 per community: the period's cases put under supervision at least once.
 
     Counted from the audit trail (events of kind ``escalated``), so it follows however
     the case lifecycle decides to supervise; this is the one place that says so.
     """
-    return await cases_with_event(q, path, since, until, SUPERVISED_KIND)
+    return await cases_with_event(q, path, since, until, SUPERVISED_KIND, statuses)
 
 
-async def weekly(
-    q: Queryable, path: str, since: str, until: str, offset: str
-) -> list[tuple[str, int, int]]:
-    """Per local week (its Monday, 'YYYY-MM-DD'): cases reported, and of them closed.
+async def daily(
+    q: Queryable,
+    path: str,
+    since: str,
+    until: str,
+    offset: str,
+    statuses: Sequence[str] | None = None,
+) -> list[tuple[int, str, int, int]]:
+    """Per community and local day ('YYYY-MM-DD'): cases reported, and of them closed.
 
-    ``offset`` is the local time's offset as SQLite takes it ('+8 hours').
+    ``offset`` is the local time's offset as SQLite takes it ('+480 minutes').
     """
     rows = await q.fetchall(
-        "SELECT date(c.created_at, :offset, 'weekday 0', '-6 days') AS week, count(*),"
+        "SELECT c.community_id, date(c.created_at, :offset) AS day, count(*),"
         " sum(c.status = 'closed')"
-        f" FROM cases c WHERE {_COHORT} GROUP BY week ORDER BY week",
+        f" FROM cases c WHERE {_COHORT}{_states(statuses)} GROUP BY 1, 2",
         {"offset": offset, "path": path + "%", "since": since, "until": until},
     )
-    return [(str(r[0]), int(r[1]), int(r[2] or 0)) for r in rows]
+    return [(int(r[0]), str(r[1]), int(r[2]), int(r[3] or 0)) for r in rows]
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """A community's finished cases (closed, rejected) of one past month, added up once.
+
+    Kept until one of those cases changes: triggers on cases and case_events drop it.
+    """
+
+    community_id: int
+    since: str
+    until: str
+    groups: list[CaseGroup]
+    days: list[tuple[str, int, int]]  # (local day, reported, closed)
+    reopened: int
+    supervised: int
+
+
+async def rollups(q: Queryable, path: str, since: str, until: str) -> list[Rollup]:
+    """The roll-ups of the area's communities for the month ``[since, until)``."""
+    rows = await q.fetchall(
+        "SELECT r.community_id, r.since, r.until, r.groups, r.days, r.reopened, r.supervised"
+        " FROM stats_rollups r JOIN areas a ON a.id = r.community_id"
+        " WHERE a.id_path LIKE ? AND r.since = ? AND r.until = ?",
+        (path + "%", since, until),
+    )
+    return [
+        Rollup(
+            community_id=int(r[0]),
+            since=r[1],
+            until=r[2],
+            groups=[CaseGroup(*g) for g in json.loads(r[3])],
+            days=[(str(d[0]), int(d[1]), int(d[2])) for d in json.loads(r[4])],
+            reopened=int(r[5]),
+            supervised=int(r[6]),
+        )
+        for r in rows
+    ]
+
+
+async def save_rollups(q: Queryable, rollups_: Sequence[Rollup], now: str) -> None:
+    """Keep the roll-ups (replacing any of the same community and month)."""
+    await q.executemany(
+        "INSERT OR REPLACE INTO stats_rollups (community_id, since, until, groups, days,"
+        " reopened, supervised, built_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                r.community_id,
+                r.since,
+                r.until,
+                json.dumps([list(vars(g).values()) for g in r.groups], ensure_ascii=False),
+                json.dumps(r.days),
+                r.reopened,
+                r.supervised,
+                now,
+            )
+            for r in rollups_
+        ],
+    )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
 from bot.services.stats import PeriodError
+from storage.times import to_db
 
 TODAY = date(2026, 6, 13)  # the FakeClock's day, in Asia/Shanghai
 
@@ -250,3 +252,69 @@ def test_periods() -> None:
             stats_service.parse_period(text, TODAY)
         assert caught.value.reason == reason, text
     assert stats_service.parse_period("2026-06-01 2026-06-01", TODAY + timedelta(days=1))
+
+
+async def test_past_months_are_added_up_once_and_again_when_a_case_changes(
+    gridbot: OfflineBot, district: District
+) -> None:
+    ids = await district.month()  # June 2026
+    gridbot.clock.advance(timedelta(days=40))  # 2026-07-23: June is a past month
+    db = gridbot.db
+    community = await stats_service_area(gridbot, "滨河社区")
+    street = await stats_service_area(gridbot, "光明街道")
+    june = stats_service.preset("last_month", date(2026, 7, 23))
+    spanning = stats_service.Period(date(2026, 5, 20), date(2026, 7, 23))  # part, June, part
+
+    async def both() -> tuple[stats_service.Stats, stats_service.Stats]:
+        args = (gridbot.clock, gridbot.config.tz, gridbot.config.stats)
+        return (
+            await stats_service.figures(db, *args, street, june),
+            await stats_service.figures(db, *args, community, spanning),
+        )
+
+    cold = await both()
+    assert await db.fetchval("SELECT count(*) FROM stats_rollups") == 2  # June, 2 communities
+    warm = await both()
+    for before, after in zip(cold, warm, strict=True):
+        assert before.cases == after.cases
+        assert before.by_kind == after.by_kind and before.states == after.states
+        assert before.weekly == after.weekly
+    # the same as counting every case of June now, without roll-ups
+    live = stats_service._Counted([], [], Counter(), Counter())
+    since, until = june.bounds(gridbot.config.tz)
+    now = to_db(gridbot.clock.now())
+    await stats_service._count(db, street, since, until, now, "+480 minutes", None, live)
+    figures = stats_service.CaseFigures()
+    for group in live.groups:
+        figures.add(group)
+    figures.reopened, figures.supervised = (
+        sum(live.reopened.values()),
+        sum(live.supervised.values()),
+    )
+    assert figures == warm[0].cases
+    assert stats_service._weeks(live.days) == warm[0].weekly
+    assert warm[0].cases.reported == 5 and warm[0].cases.closed == 1
+    assert warm[1].cases.reported == 4 and warm[1].cases.reopened == 1
+    assert warm[1].cases.supervised == 1 and warm[1].cases.rejected == 1
+    # the reopened case (open, so counted live) is now resolved and confirmed: it closes
+    admin, helper = district.admin.member, district.helper.member
+    assert admin is not None and helper is not None
+    from bot.services import cases as case_service
+
+    case_id = ids["reopened"]
+    await case_service.resolve(
+        db, gridbot.clock, gridbot.config, admin, case_id, await district.version(case_id), "好了"
+    )
+    await case_service.confirm(db, gridbot.clock, helper, case_id, await district.version(case_id))
+    # the closed case of June is rated again? No: a finished case changing drops its month
+    await db.execute("UPDATE cases SET rating = 'fair' WHERE id = ?", (ids["closed"],))
+    assert await db.fetchval("SELECT count(*) FROM stats_rollups") == 1  # 滨河社区's June went
+    _, fresh = await both()
+    assert fresh.cases.closed == 2 and fresh.cases.reported == 4
+    assert fresh.cases.rated == 1 and fresh.cases.satisfied == 1  # 'fair' counts as satisfied
+
+
+async def stats_service_area(gridbot: OfflineBot, name: str):  # type: ignore[no-untyped-def]
+    from bot.services import areas as area_service
+
+    return await area_service.resolve(gridbot.db, name)

@@ -27,7 +27,7 @@ from bot.services.grid import LEADER_ROLES, LEVEL, AreaKind
 from bot.services.permissions import Action, may
 from storage import stats as repo
 from storage.areas import Area
-from storage.db import Queryable
+from storage.db import Database, Queryable
 from storage.members import Member
 from storage.stats import DutySums, LeaderActivity
 from storage.times import to_db
@@ -309,9 +309,8 @@ async def figures(
     """
     since, until = period.bounds(tz)
     now = to_db(clock.now())
-    groups = await repo.case_groups(q, area.id_path, since, until, now)
-    reopened = await repo.cases_with_event(q, area.id_path, since, until, repo.REOPENED_KIND)
-    supervised = await repo.supervised(q, area.id_path, since, until)
+    counted = await _cases(q, clock, tz, area, period, now)
+    groups, reopened, supervised = counted.groups, counted.reopened, counted.supervised
     total = CaseFigures()
     per_community: dict[int, CaseFigures] = defaultdict(CaseFigures)
     by_category: Counter[str] = Counter()
@@ -329,8 +328,7 @@ async def figures(
     for community_id, n in supervised.items():
         per_community[community_id].supervised += n
         total.supervised += n
-    offset = _offset(tz, datetime.combine(period.first, time(), tz))
-    weekly = await repo.weekly(q, area.id_path, since, until, offset)
+    weekly = _weeks(counted.days)
     duties = await repo.duties(q, area.id_path, since, until)
     sums = await repo.notices(q, area.id_path, since, until)
     stats = Stats(
@@ -354,6 +352,154 @@ async def figures(
             key=lambda a: (-a.total, a.area_path, a.name),
         )
     return stats
+
+
+FINISHED = ("closed", "rejected")  # a month's finished cases are added up once (a roll-up)
+OPEN_STATES = ("new", "accepted", "in_progress", "resolved")
+
+
+@dataclass
+class _Counted:
+    """The period's cases added up: groups, days, and cases with events, per community."""
+
+    groups: list[repo.CaseGroup]
+    days: list[tuple[str, int, int]]
+    reopened: Counter[int]
+    supervised: Counter[int]
+
+
+def _month_starts(period: Period, today_: date) -> list[date]:
+    """The first days of the months wholly inside ``period`` and before this month."""
+    this_month = today_.replace(day=1)
+    months: list[date] = []
+    day = period.first if period.first.day == 1 else _next_month(period.first)
+    while day < this_month and _next_month(day) - timedelta(days=1) <= period.last:
+        months.append(day)
+        day = _next_month(day)
+    return months
+
+
+def _next_month(day: date) -> date:
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _bounds(first: date, last: date, tz: tzinfo) -> tuple[str, str]:
+    return Period(first, last).bounds(tz)
+
+
+async def _count(
+    q: Queryable,
+    area: Area,
+    since: str,
+    until: str,
+    now: str,
+    offset: str,
+    statuses: tuple[str, ...] | None,
+    into: _Counted,
+) -> None:
+    """Add the cases of ``[since, until)`` (of ``statuses``) to ``into``, counted now."""
+    into.groups += await repo.case_groups(q, area.id_path, since, until, now, statuses)
+    into.days += [
+        (d, n, c)
+        for _, d, n, c in await repo.daily(q, area.id_path, since, until, offset, statuses)
+    ]
+    into.reopened.update(
+        await repo.cases_with_event(q, area.id_path, since, until, repo.REOPENED_KIND, statuses)
+    )
+    into.supervised.update(await repo.supervised(q, area.id_path, since, until, statuses))
+
+
+async def _rolled(
+    q: Queryable, area: Area, since: str, until: str, now: str, offset: str
+) -> list[repo.Rollup]:
+    """The roll-ups of the area's communities for one past month, made now if missing.
+
+    Made inside a write transaction, so no change to those cases can slip in between
+    reading them and keeping the sums (the triggers that drop a roll-up run in the
+    writer's transaction).
+    """
+    communities = [a for a in await repo.areas_below(q, area.id_path, max_depth=2) if a.depth == 2]
+    found = await repo.rollups(q, area.id_path, since, until)
+    if len(found) >= len(communities):
+        return found
+    if not isinstance(q, Database):  # inside someone's transaction: count, do not keep
+        return await _build(q, area, communities, since, until, now, offset)
+    async with q.transaction() as tx:
+        built = await _build(tx, area, communities, since, until, now, offset)
+        await repo.save_rollups(tx, built, now)
+    return built
+
+
+async def _build(
+    q: Queryable,
+    area: Area,
+    communities: list[Area],
+    since: str,
+    until: str,
+    now: str,
+    offset: str,
+) -> list[repo.Rollup]:
+    groups = await repo.case_groups(q, area.id_path, since, until, now, FINISHED)
+    days = await repo.daily(q, area.id_path, since, until, offset, FINISHED)
+    reopened = await repo.cases_with_event(
+        q, area.id_path, since, until, repo.REOPENED_KIND, FINISHED
+    )
+    supervised = await repo.supervised(q, area.id_path, since, until, FINISHED)
+    return [
+        repo.Rollup(
+            community_id=c.id,
+            since=since,
+            until=until,
+            groups=[g for g in groups if g.community_id == c.id],
+            days=[(d, n, k) for cid, d, n, k in days if cid == c.id],
+            reopened=reopened.get(c.id, 0),
+            supervised=supervised.get(c.id, 0),
+        )
+        for c in communities
+    ]
+
+
+async def _cases(
+    q: Queryable, clock: Clock, tz: tzinfo, area: Area, period: Period, now: str
+) -> _Counted:
+    """The period's cases of the area: past months' finished cases from their roll-ups,
+    everything else (the open cases, and the days outside whole past months) counted now."""
+    offset = _offset(tz, datetime.combine(period.first, time(), tz))
+    counted = _Counted([], [], Counter(), Counter())
+    months = _month_starts(period, today(clock, tz))
+    if not months:
+        since, until = period.bounds(tz)
+        await _count(q, area, since, until, now, offset, None, counted)
+        return counted
+    first, after = months[0], _next_month(months[-1])
+    if period.first < first:
+        since, until = _bounds(period.first, first - timedelta(days=1), tz)
+        await _count(q, area, since, until, now, offset, None, counted)
+    if after <= period.last:
+        since, until = _bounds(after, period.last, tz)
+        await _count(q, area, since, until, now, offset, None, counted)
+    since, until = _bounds(first, after - timedelta(days=1), tz)
+    await _count(q, area, since, until, now, offset, OPEN_STATES, counted)
+    for month in months:
+        m_since, m_until = _bounds(month, _next_month(month) - timedelta(days=1), tz)
+        for rollup in await _rolled(q, area, m_since, m_until, now, offset):
+            counted.groups += rollup.groups
+            counted.days += rollup.days
+            counted.reopened[rollup.community_id] += rollup.reopened
+            counted.supervised[rollup.community_id] += rollup.supervised
+    return counted
+
+
+def _weeks(days: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
+    """Local days folded into weeks (each named by its Monday), in order."""
+    weeks: dict[str, list[int]] = {}
+    for day, reported, closed in days:
+        moment = date.fromisoformat(day)
+        monday = (moment - timedelta(days=moment.weekday())).isoformat()
+        entry = weeks.setdefault(monday, [0, 0])
+        entry[0] += reported
+        entry[1] += closed
+    return [(w, r, c) for w, (r, c) in sorted(weeks.items())]
 
 
 async def _ranking(

@@ -40,3 +40,43 @@ CREATE TABLE roster_invites (
     created_at TEXT NOT NULL
 );
 CREATE INDEX roster_invites_phone ON roster_invites (phone);
+
+-- /stats for a year adds up every case of it; a past month's finished cases (closed or
+-- rejected) are added up once per community and kept here, until one of them changes:
+-- then the triggers below drop that month's row, and the next /stats counts it again.
+CREATE TABLE stats_rollups (
+    community_id  INTEGER NOT NULL REFERENCES areas(id),
+    since         TEXT NOT NULL,     -- the local month, as UTC bounds [since, until)
+    until         TEXT NOT NULL,
+    groups        TEXT NOT NULL,     -- JSON: the groups of storage/stats.py's case_groups
+    days          TEXT NOT NULL,     -- JSON: [local day, reported, closed]
+    reopened      INTEGER NOT NULL,
+    supervised    INTEGER NOT NULL,
+    built_at      TEXT NOT NULL,
+    PRIMARY KEY (community_id, since, until)
+);
+CREATE TRIGGER stats_rollups_case_added AFTER INSERT ON cases
+BEGIN
+    DELETE FROM stats_rollups WHERE community_id = NEW.community_id
+        AND since <= NEW.created_at AND until > NEW.created_at;
+END;
+CREATE TRIGGER stats_rollups_case_changed AFTER UPDATE ON cases
+BEGIN
+    DELETE FROM stats_rollups WHERE community_id = OLD.community_id
+        AND since <= OLD.created_at AND until > OLD.created_at;
+    DELETE FROM stats_rollups WHERE community_id = NEW.community_id
+        AND since <= NEW.created_at AND until > NEW.created_at;
+END;
+CREATE TRIGGER stats_rollups_case_removed AFTER DELETE ON cases
+BEGIN
+    DELETE FROM stats_rollups WHERE community_id = OLD.community_id
+        AND since <= OLD.created_at AND until > OLD.created_at;
+END;
+CREATE TRIGGER stats_rollups_case_event AFTER INSERT ON case_events
+WHEN NEW.kind IN ('escalated', 'reopened')
+BEGIN
+    DELETE FROM stats_rollups WHERE (community_id, since) IN (
+        SELECT r.community_id, r.since FROM stats_rollups r JOIN cases c ON c.id = NEW.case_id
+        WHERE r.community_id = c.community_id AND r.since <= c.created_at
+          AND r.until > c.created_at);
+END;
