@@ -240,15 +240,23 @@ async def duties(q: Queryable, path: str, since: str, until: str) -> DutySums:
     expected: dict[int, int] = {}
     if held:
         ids = [int(r[0]) for r in held]
-        rows = await q.fetchall(
-            "SELECT s.id, (SELECT count(*) FROM members m JOIN areas ma ON ma.id = m.area_id"
-            "   WHERE m.active = 1 AND ma.id_path LIKE sa.id_path || '%'"
-            "   AND m.role IN (SELECT value FROM json_each(s.roles)))"
-            " FROM meeting_series s JOIN areas sa ON sa.id = s.area_id"
+        series = await q.fetchall(
+            "SELECT s.id, a.id_path, s.roles FROM meeting_series s JOIN areas a ON a.id = s.area_id"
             f" WHERE s.id IN ({','.join('?' * len(ids))})",
             ids,
         )
-        expected = {int(r[0]): int(r[1]) for r in rows}
+        # the active members of the area by where they sit and their role, once, rather
+        # than a search of every member for each series
+        people = await q.fetchall(
+            "SELECT a.id_path, m.role, count(*) FROM members m JOIN areas a ON a.id = m.area_id"
+            " WHERE a.id_path LIKE :path AND m.active = 1 GROUP BY 1, 2",
+            params,
+        )
+        for series_id, id_path, roles_json in series:
+            roles = set(json.loads(roles_json))
+            expected[int(series_id)] = sum(
+                int(n) for where, role, n in people if where.startswith(id_path) and role in roles
+            )
     checked_in = await q.fetchval(
         "SELECT count(*) FROM meeting_occurrences o"
         " JOIN meeting_series s ON s.id = o.series_id JOIN areas a ON a.id = s.area_id"

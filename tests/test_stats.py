@@ -318,3 +318,53 @@ async def stats_service_area(gridbot: OfflineBot, name: str):  # type: ignore[no
     from bot.services import areas as area_service
 
     return await area_service.resolve(gridbot.db, name)
+
+
+async def test_meeting_attendance_and_shift_staffing(
+    gridbot: OfflineBot, district: District
+) -> None:
+    from storage import stats as repo
+
+    db = gridbot.db
+    community = await stats_service_area(gridbot, "滨河社区")
+    await db.execute(
+        "INSERT INTO meeting_series (id, area_id, title, rule, local_time, roles, created_at)"
+        " VALUES (1, ?, '楼门长工作例会', 'once', '19:30',"
+        " '[\"building_leader\", \"building_assistant\"]', '2026-06-01T00:00:00Z')",
+        (community.id,),
+    )
+    for occurrence, day in ((1, "2026-06-03"), (2, "2026-06-10")):
+        await db.execute(
+            "INSERT INTO meeting_occurrences (id, series_id, slot, starts_at) VALUES (?, 1, ?, ?)",
+            (occurrence, day, f"{day}T11:30:00Z"),
+        )
+    leader, helper = district.leader.member, district.helper.member
+    assert leader is not None and helper is not None
+    await db.execute(
+        "INSERT INTO meeting_attendance (occurrence_id, member_id, answer, checked_in_at)"
+        " VALUES (1, ?, 'attend', '2026-06-03T11:20:00Z'), (2, ?, 'attend', NULL),"
+        " (2, ?, NULL, '2026-06-10T11:25:00Z')",
+        (leader.id, leader.id, helper.id),
+    )
+    await db.execute(
+        "INSERT INTO duty_posts (id, area_id, name, created_at) VALUES (1, ?, '小门卡口', 'x')",
+        (community.id,),
+    )
+    await db.execute(
+        "INSERT INTO shifts (id, post_id, starts_at, ends_at, needed, created_at) VALUES"
+        " (1, 1, '2026-06-05T00:00:00Z', '2026-06-05T04:00:00Z', 2, 'x'),"
+        " (2, 1, '2026-06-06T00:00:00Z', '2026-06-06T04:00:00Z', 1, 'x')"
+    )
+    await db.execute(
+        "INSERT INTO shift_assignments (shift_id, member_id, at) VALUES (1, ?, 'x'), (2, ?, 'x')",
+        (leader.id, helper.id),
+    )
+    sums = await repo.duties(db, community.id_path, "2026-05-31T16:00:00Z", "2026-06-13T16:00:00Z")
+    # two meetings, each expecting the community's 2 building leaders/assistants
+    assert (sums.meetings, sums.expected, sums.checked_in) == (2, 4, 2)
+    assert (sums.shifts, sums.shifts_staffed, sums.places, sums.places_filled) == (2, 1, 3, 2)
+    district_area = await stats_service_area(gridbot, "运河区")
+    everywhere = await repo.duties(
+        db, district_area.id_path, "2026-05-31T16:00:00Z", "2026-06-13T16:00:00Z"
+    )
+    assert (everywhere.meetings, everywhere.expected) == (2, 4)  # 刘洋 of 光明街社区 not expected

@@ -492,8 +492,13 @@ async def _cases(
 
 def _weeks(days: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     """Local days folded into weeks (each named by its Monday), in order."""
+    per_day: dict[str, list[int]] = {}
+    for day, reported, closed in days:  # per community and day: add the communities first
+        entry = per_day.setdefault(day, [0, 0])
+        entry[0] += reported
+        entry[1] += closed
     weeks: dict[str, list[int]] = {}
-    for day, reported, closed in days:
+    for day, (reported, closed) in per_day.items():
         moment = date.fromisoformat(day)
         monday = (moment - timedelta(days=moment.weekday())).isoformat()
         entry = weeks.setdefault(monday, [0, 0])

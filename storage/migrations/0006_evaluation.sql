@@ -28,6 +28,10 @@ CREATE INDEX cases_evaluation ON cases (
 -- The duties of an area and a period add up households without visiting the table.
 CREATE INDEX outreach_logs_households ON outreach_logs (area_id, at, households);
 
+-- Check-ins (签到) at an area's meetings, counted without visiting the table.
+CREATE INDEX meeting_attendance_checked_in
+    ON meeting_attendance (occurrence_id, checked_in_at, member_id);
+
 -- A row of an imported roster (花名册): its invite may only be used by that person,
 -- whose phone shared on joining must match; the work ID number, if the roster gave one,
 -- becomes theirs.
