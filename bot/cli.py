@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot import cli_evaluation
 from bot.clock import SystemClock
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.qr import deep_link, qr_png, qr_text
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="check a config file and say what is wrong")
     with_config(check)
+    cli_evaluation.add_parsers(sub, with_config)  # export, import-roster
     return parser
 
 
@@ -171,6 +173,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return asyncio.run(_outbox(config, args.retry, out))
     if command == "members":
         return asyncio.run(_members(config, args, out))
+    if command in cli_evaluation.COMMANDS:
+        return cli_evaluation.dispatch(args, config, out)
     if command == "backup":
         target = Path(args.to)
         if target.exists():

@@ -27,10 +27,10 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services import members
+from bot.services import members, roster
 from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
-from bot.services.members import AlreadyMember, BadName
+from bot.services.members import AlreadyMember, BadName, PhoneMismatch
 from bot.services.typed_text import clean_text
 from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.common.commands import register_member_commands
@@ -79,6 +79,9 @@ async def start(update: Update, context: GridContext) -> int:
     await message.reply_text(
         t(lang, "join.invited", role=t(lang, f"role.{invite.role}"), area=area.path),
     )
+    listed = await roster.entry(runtime.db, invite.id)
+    if listed is not None:  # made from a roster: the name is known, the phone is checked
+        return await _name_chosen(update, context, context.store[DRAFT], listed.name)
     await _ask_name(update, context, flow)
     return NAME
 
@@ -196,6 +199,10 @@ async def contact_shared(update: Update, context: GridContext) -> int:
         await message.reply_text(
             t(lang, f"join.invite_{error.reason}"), reply_markup=ReplyKeyboardRemove()
         )
+        return ConversationHandler.END
+    except PhoneMismatch:
+        context.store.pop(DRAFT, None)
+        await message.reply_text(t(lang, "join.phone_mismatch"), reply_markup=ReplyKeyboardRemove())
         return ConversationHandler.END
     except AlreadyMember as already:
         member = already.member

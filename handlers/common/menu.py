@@ -45,6 +45,7 @@ ITEMS: tuple[MenuItem, ...] = (
     MenuItem("shifts", leaders=True, admins=True),
     MenuItem("invite", leaders=False, admins=True),
     MenuItem("notice", leaders=False, admins=True),
+    MenuItem("stats", leaders=False, admins=True),
     MenuItem("help", leaders=True, admins=True),
     MenuItem("lang", leaders=True, admins=True),
     # 我的待办: the cases assigned to me; last, so the rows above keep their places
