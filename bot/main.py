@@ -59,6 +59,9 @@ from handlers.common.context import GridContext
 from handlers.common.flows import GROUP_GUARD, bind_flows
 from handlers.messages import case_cards as case_alerts
 from handlers.messages import digest as digest_jobs
+from handlers.messages import meetings as meeting_messages
+from handlers.messages import report as report_messages
+from handlers.messages import shifts as shift_messages
 from storage.persistence import SQLitePersistence
 
 # A syntactically valid token for runs that never reach Telegram (demo, tests).
@@ -98,7 +101,14 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs, notice)
+RENDERER_MODULES: tuple[Any, ...] = (
+    case_alerts,
+    report_messages,
+    meeting_messages,
+    shift_messages,
+    digest_jobs,
+    notice,
+)
 
 
 def build_application(
