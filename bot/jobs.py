@@ -16,7 +16,7 @@ from typing import Any
 from bot.config import Config
 from bot.services import cases as cases_service
 from bot.telegram.application import GridApplication, job_queue_of
-from handlers import meetings, notice, report, shifts
+from handlers import meetings, notice_progress, report, shifts
 from handlers.common.context import GridContext
 from handlers.messages import digest as digest_jobs
 
@@ -73,7 +73,7 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
     # Notices: hand out the next rows, update progress messages, recall, remind.
-    Sweep("sweep:notices", notice.sweep, lambda config: config.notices.progress_seconds),
+    Sweep("sweep:notices", notice_progress.sweep, lambda config: config.notices.progress_seconds),
 )
 
 TIMERS: tuple[Timer, ...] = (

@@ -46,6 +46,9 @@ from handlers import (
     meetings,
     mycases,
     notice,
+    notice_coverage,
+    notice_progress,
+    notice_receiving,
     report,
     shifts,
     start,
@@ -60,6 +63,7 @@ from handlers.common.flows import GROUP_GUARD, bind_flows
 from handlers.messages import case_cards as case_alerts
 from handlers.messages import digest as digest_jobs
 from handlers.messages import meetings as meeting_messages
+from handlers.messages import notices as notice_messages
 from handlers.messages import report as report_messages
 from handlers.messages import shifts as shift_messages
 from storage.persistence import SQLitePersistence
@@ -86,6 +90,9 @@ HANDLER_MODULES: tuple[Any, ...] = (
     shifts,
     # The notice conversation, then its plain buttons (/notice, progress, answers).
     notice,
+    notice_receiving,
+    notice_progress,
+    notice_coverage,
     # Plain commands and buttons. duties takes any private location outside a
     # conversation (a patrol's place), so it comes after every conversation.
     mycases,
@@ -107,7 +114,7 @@ RENDERER_MODULES: tuple[Any, ...] = (
     meeting_messages,
     shift_messages,
     digest_jobs,
-    notice,
+    notice_messages,
 )
 
 
