@@ -14,7 +14,9 @@
 - :mod:`.reading`: lists, history, and the checks before a typed step.
 - :mod:`.groups`: group chats bound to an area.
 
-Callers use the names re-exported here (``from bot.services import cases``).
+Callers use the names re-exported here (``from bot.services import cases``). Names with
+a leading underscore (``_load``, ``_commit``, ``_tell_reporter``, ...) are the package's
+own steps, shared between its modules and not meant for callers.
 """
 
 from __future__ import annotations
