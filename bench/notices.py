@@ -45,7 +45,8 @@ from bot.offline.standin import FakeTelegram, Limits, UserClient
 from bot.offline.standin.http import StandInServer
 from bot.services import notices as service
 from bot.services.grid import Role
-from handlers import notice as notice_handlers
+from handlers import notice_progress
+from handlers.messages import notices as notice_messages
 from storage.db import Database
 from storage.migrate import migrate
 from storage.times import to_db
@@ -138,7 +139,7 @@ async def _broadcast(
     notice_id = sent.notice.id
     total = sent.notice.recipients
     runtime = bot.app.runtime
-    await notice_handlers.refresh_progress(bot.app.bot, runtime, notice_id)
+    await notice_progress.refresh_progress(bot.app.bot, runtime, notice_id)
     assert bot.app.delivery is not None
     began = time.monotonic()
     requests_before = _chat_requests(api)
@@ -271,7 +272,7 @@ async def _coverage_ms(bot: OfflineBot, admin: Any, notice_id: int) -> float:
     for _ in range(10):
         began = time.monotonic()
         covered = await service.coverage(runtime.db, admin, notice_id)
-        notice_handlers.coverage_view(runtime, "zh-CN", covered)
+        notice_messages.coverage_view(runtime, "zh-CN", covered)
         times.append((time.monotonic() - began) * 1000)
     return statistics.median(times)
 

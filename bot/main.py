@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import LinkPreviewOptions, Update
@@ -20,9 +18,8 @@ from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, Co
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
-from bot.config import Config
+from bot.jobs import start_jobs
 from bot.runtime import Runtime
-from bot.services import cases as cases_service
 from bot.services.notices import rate_of
 from bot.telegram.answered import AnsweredQueries
 from bot.telegram.application import (
@@ -30,7 +27,6 @@ from bot.telegram.application import (
     GridApplication,
     HandledQueue,
     PerChatProcessor,
-    job_queue_of,
 )
 from bot.telegram.delivery import Delivery
 from bot.telegram.outgoing import Renderer
@@ -50,6 +46,9 @@ from handlers import (
     meetings,
     mycases,
     notice,
+    notice_coverage,
+    notice_progress,
+    notice_receiving,
     report,
     shifts,
     start,
@@ -65,6 +64,10 @@ from handlers.common.context import GridContext
 from handlers.common.flows import GROUP_GUARD, bind_flows
 from handlers.messages import case_cards as case_alerts
 from handlers.messages import digest as digest_jobs
+from handlers.messages import meetings as meeting_messages
+from handlers.messages import notices as notice_messages
+from handlers.messages import report as report_messages
+from handlers.messages import shifts as shift_messages
 from storage.persistence import SQLitePersistence
 
 # A syntactically valid token for runs that never reach Telegram (demo, tests).
@@ -89,6 +92,9 @@ HANDLER_MODULES: tuple[Any, ...] = (
     shifts,
     # The notice conversation, then its plain buttons (/notice, progress, answers).
     notice,
+    notice_receiving,
+    notice_progress,
+    notice_coverage,
     # Plain commands and buttons. duties takes any private location outside a
     # conversation (a patrol's place), so it comes after every conversation.
     mycases,
@@ -107,38 +113,13 @@ HANDLER_MODULES: tuple[Any, ...] = (
 )
 
 # Modules with RENDERERS: outbox kinds they turn into Telegram messages.
-RENDERER_MODULES: tuple[Any, ...] = (case_alerts, report, meetings, shifts, digest_jobs, notice)
-
-
-@dataclass(frozen=True)
-class Sweep:
-    """A job run every ``seconds(config)`` seconds, named ``sweep:<what>``.
-
-    A sweep asks the clock and the database what is due, so a restart or a missed run
-    loses nothing, and being named, a restart replaces it rather than doubling it.
-    """
-
-    name: str
-    callback: Callable[[GridContext], Coroutine[Any, Any, None]]
-    seconds: Callable[[Config], float]
-
-
-async def sweep_cases(context: GridContext) -> None:
-    """Supervise overdue cases (督办), close unanswered resolved ones, send reminders."""
-    runtime = context.application.runtime  # type: ignore[attr-defined]
-    await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
-
-
-# The features' sweeps, besides the outbox's and the update log's.
-SWEEPS: tuple[Sweep, ...] = (
-    # Abandoned /report drafts: ended with a message once idle past the timeout.
-    Sweep("sweep:drafts", report.expire_drafts, seconds=lambda config: 60),
-    Sweep("sweep:cases", sweep_cases, seconds=lambda config: config.cases.sweep_seconds),
-    Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
-    Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
-    Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
-    # Notices: hand out the next rows, update progress messages, recall, remind.
-    Sweep("sweep:notices", notice.sweep, lambda config: config.notices.progress_seconds),
+RENDERER_MODULES: tuple[Any, ...] = (
+    case_alerts,
+    report_messages,
+    meeting_messages,
+    shift_messages,
+    digest_jobs,
+    notice_messages,
 )
 
 
@@ -234,29 +215,8 @@ async def on_startup(app: Any) -> None:
     """Work done once the bot is initialised and before updates flow."""
     assert isinstance(app, GridApplication)
     await register_default_commands(app.bot)
-    config = app.runtime.config
-    jobs = job_queue_of(app)
-    # Sweeps: each asks the clock what is due. Named so a restart replaces, never doubles.
-    jobs.run_repeating(_sweep_outbox, interval=config.delivery.poll_seconds, name="sweep:outbox")
-    jobs.run_repeating(_forget_old_updates, interval=6 * 3600, name="sweep:updates")
-    for sweep in SWEEPS:
-        seconds = sweep.seconds(config)
-        jobs.run_repeating(sweep.callback, interval=seconds, first=seconds, name=sweep.name)
-    # Jobs built from the schedules in the database (the next meeting reminder's timer).
-    await meetings.build_jobs(app)
-
-
-async def _sweep_outbox(context: GridContext) -> None:
-    app = context.application
-    assert isinstance(app, GridApplication) and app.delivery is not None
-    # Start a pass in the background and return: a long pass must not hold up the job.
-    app.delivery.kick()
-
-
-async def _forget_old_updates(context: GridContext) -> None:
-    app = context.application
-    assert isinstance(app, GridApplication)
-    await app.forget_old_updates()
+    # Every sweep and timer, from the one table (bot/jobs.py).
+    await start_jobs(app)
 
 
 async def start_offline(app: GridApplication) -> None:

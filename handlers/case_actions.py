@@ -37,8 +37,8 @@ from telegram.ext import (
 
 from bot.i18n import has, t
 from bot.services import cases, typed_text
-from bot.services.case_lifecycle import Act
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
+from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
 from handlers.common.access import require_button, require_member

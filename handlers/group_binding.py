@@ -22,8 +22,8 @@ from bot.i18n import t
 from bot.services import cases
 from bot.services.areas import Area
 from bot.services.cases import GroupRefused
+from bot.services.cases.routing import admins_at
 from bot.services.members import Member
-from bot.services.routing import admins_at
 from handlers.common.access import require_admin
 from handlers.common.context import GridContext
 

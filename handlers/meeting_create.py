@@ -44,7 +44,8 @@ from handlers.common.conversation import cancel_drop, explain
 from handlers.common.date_examples import dated
 from handlers.common.flows import flow_conversation
 from handlers.common.menu import any_label
-from handlers.meetings import PREFIX, schedule_next, when
+from handlers.meetings import schedule_next
+from handlers.messages.meetings import PREFIX, when
 
 CREATE = "mc"  # buttons of the create flow: mc:<flow>:<action>:<value>
 DRAFT = "meeting"

@@ -39,7 +39,6 @@ from telegram.ext import (
 )
 
 from bot.i18n import Html, escape, t
-from bot.runtime import Runtime
 from bot.services import report_flow, typed_text
 from bot.services.categories import SUBCATEGORIES, Category
 from bot.services.members import Member
@@ -67,9 +66,7 @@ from bot.services.report_draft import (
     toggle_anonymous,
     toggle_urgent,
 )
-from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
-from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_leader
 from handlers.common.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -823,20 +820,6 @@ async def expire_drafts(context: GridContext) -> None:
     delivery = getattr(app, "delivery", None)
     if delivery is not None:
         delivery.kick()
-
-
-async def render_expired(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
-    """The message saying an unfinished report was ended."""
-    category = row.payload.get("category")
-    name = (
-        t(language, f"category.{category}") if category else t(language, "report.expired_unknown")
-    )
-    return Outgoing(
-        text=t(language, "report.expired", category=name, minutes=row.payload.get("minutes", ""))
-    )
-
-
-RENDERERS: dict[str, Renderer] = {DRAFT_EXPIRED: render_expired}
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

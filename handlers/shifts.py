@@ -4,7 +4,7 @@ An admin sees the posts of their area with buttons to add a post or a shift
 (shift_post.mmd, shift_add.mmd: one typed answer each), and the shifts ahead
 with a button to assign someone. A leader sees the shifts of their area ahead
 and signs up for an open one with one tap. Reminders before a shift and the
-unstaffed-shift alert are rendered here from the outbox (RENDERERS).
+unstaffed-shift alert are drawn in handlers/messages/shifts.py.
 """
 
 from __future__ import annotations
@@ -27,101 +27,18 @@ from bot.services import shifts
 from bot.services.grid import is_admin
 from bot.services.members import Member
 from bot.services.shifts import Shift, ShiftError
-from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
 from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
-
-PREFIX = "sf"
-
-
-def shift_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
-    """One shift: post, local day and hours, people on it of those needed.
-
-    Already HTML (the post name escaped here, once): put it into other texts as it is.
-    """
-    starts, ends = shifts.local_times(shift, runtime.config.tz)
-    return Html(
-        t(
-            lang,
-            "shifts.line",
-            post=shift.post_name,
-            day=f"{starts:%Y-%m-%d}",
-            start=f"{starts:%H:%M}",
-            end=f"{ends:%H:%M}",
-            staffed=len(shift.staff),
-            needed=shift.needed,
-        )
-    )
-
-
-async def admin_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
-    """A shift as its admin sees it: the line and who signed up (or was put on it)."""
-    people = await shifts.roster(runtime.db, shift)
-    names = "、".join(p.name for p in people)
-    return Html(
-        shift_line(lang, runtime, shift)
-        + "\n"
-        + t(lang, "shifts.roster", names=names or t(lang, "shifts.nobody_yet"))
-    )
-
-
-async def _render(runtime: Runtime, row: OutboxRow, lang: str, key: str) -> Outgoing | None:
-    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
-    if shift is None:
-        return None
-    return Outgoing(text=t(lang, key, shift=shift_line(lang, runtime, shift)))
-
-
-async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The reminder before a member's shift; None if they withdrew meanwhile."""
-    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
-    if shift is None or row.member_id not in shift.staff:
-        return None
-    return Outgoing(text=t(lang, "shifts.reminder", shift=shift_line(lang, runtime, shift)))
-
-
-async def render_unstaffed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The admin's alert for a shift still short of people; None once it is staffed."""
-    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
-    if shift is None or shift.open_places == 0:
-        return None
-    return Outgoing(text=t(lang, "shifts.unstaffed", shift=shift_line(lang, runtime, shift)))
-
-
-async def render_assigned(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The notice to a member an admin put on a shift, with a button to withdraw."""
-    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
-    if shift is None:
-        return None
-    return Outgoing(
-        text=t(lang, "shifts.assigned", shift=shift_line(lang, runtime, shift)),
-        reply_markup=InlineKeyboardMarkup([[_button(lang, "shifts.btn_withdraw", "wd", shift.id)]]),
-    )
-
-
-async def render_withdrawn(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
-    """The admin's notice that someone took themselves off a shift."""
-    shift = await shifts.get(runtime.db, int(row.payload["shift_id"]))
-    who = await shifts.member(runtime.db, int(row.payload["member_id"]))
-    if shift is None or who is None:
-        return None
-    text = t(lang, "shifts.withdrawn", name=who.name, shift=await admin_line(lang, runtime, shift))
-    markup = None
-    if shift.open_places:
-        markup = InlineKeyboardMarkup([[_button(lang, "shifts.btn_assign", "pick", shift.id)]])
-    return Outgoing(text=text, reply_markup=markup)
-
-
-RENDERERS: dict[str, Renderer] = {
-    shifts.SHIFT_REMINDER: render_reminder,
-    shifts.SHIFT_UNSTAFFED: render_unstaffed,
-    shifts.SHIFT_ASSIGNED: render_assigned,
-    shifts.SHIFT_WITHDRAWN: render_withdrawn,
-}
+from handlers.messages.shifts import (
+    PREFIX,
+    admin_line,
+    shift_button,
+    shift_line,
+)
 
 
 async def sweep(context: GridContext) -> None:
@@ -137,10 +54,6 @@ async def sweep(context: GridContext) -> None:
     )
 
 
-def _button(lang: str, key: str, *parts: str | int, **values: object) -> InlineKeyboardButton:
-    return InlineKeyboardButton(t(lang, key, **values), callback_data=pack(PREFIX, *parts))
-
-
 async def show(update: Update, context: GridContext) -> None:
     """/shifts: posts and shifts ahead, with the buttons this member may use."""
     message = update.effective_message
@@ -152,9 +65,10 @@ async def show(update: Update, context: GridContext) -> None:
     upcoming = await shifts.upcoming(runtime.db, runtime.clock, member)
     if is_admin(member.role):
         posts = await shifts.posts_of(runtime.db, member)
-        rows = [[_button(lang, "shifts.btn_new_post", "new")]]
+        rows = [[shift_button(lang, "shifts.btn_new_post", "new")]]
         rows += [
-            [_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))] for p in posts
+            [shift_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))]
+            for p in posts
         ]
         names = "、".join(p.name for p in posts) or "-"
         await message.reply_text(
@@ -183,11 +97,11 @@ def _shift_buttons(lang: str, member: Member, shift: Shift) -> InlineKeyboardMar
     rows = []
     if is_admin(member.role):
         if shift.open_places:
-            rows.append([_button(lang, "shifts.btn_assign", "pick", shift.id)])
+            rows.append([shift_button(lang, "shifts.btn_assign", "pick", shift.id)])
     elif member.id in shift.staff:
-        rows.append([_button(lang, "shifts.btn_withdraw", "wd", shift.id)])
+        rows.append([shift_button(lang, "shifts.btn_withdraw", "wd", shift.id)])
     elif shift.open_places:
-        rows.append([_button(lang, "shifts.btn_sign_up", "up", shift.id)])
+        rows.append([shift_button(lang, "shifts.btn_sign_up", "up", shift.id)])
     return InlineKeyboardMarkup(rows) if rows else None
 
 

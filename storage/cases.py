@@ -1,4 +1,10 @@
-"""The cases repository: cases, their photos, and their audit trail (case_events)."""
+"""The cases repository: cases, their photos, their audit trail (case_events), the
+guarded transitions and the lists and sweeps' queries.
+
+A case's transition is written inside its transaction (see ``bot/services/cases/``);
+:func:`update_case` changes a case only if its version is still the one the caller
+read, which is how two admins pressing at once are told apart.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Queryable, Row
+from storage.db import Queryable, Row, Transaction
 
 _COLUMNS = (
     "id, number, category, subcategory, details, description, voice_file_id, voice_duration,"
@@ -301,3 +307,179 @@ async def events(q: Queryable, case_id: int, *, include_internal: bool) -> list[
         )
         for r in rows
     ]
+
+
+# ---------------------------------------------------------------------- guarded transitions
+
+
+_UPDATABLE = frozenset(
+    {
+        "status",
+        "reject_reason",
+        "resolution",
+        "assignee_id",
+        "responsible_area_id",
+        "escalations",
+        "accept_due",
+        "resolve_due",
+        "verify_due",
+        "resolved_at",
+        "resolved_by",
+        "closed_at",
+        "rating",
+        "verify_reminded",
+        "supervise_at",
+        "supervision_stopped",
+        "assignee_reminded",
+    }
+)
+
+
+async def update_case(
+    tx: Transaction, case_id: int, version: int, now: str, **changes: Any
+) -> bool:
+    """Apply ``changes`` and bump the version if the case is still at ``version``."""
+    unknown = set(changes) - _UPDATABLE
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    sets = "".join(f", {name} = ?" for name in changes)
+    changed = await tx.execute_rowcount(
+        f"UPDATE cases SET version = version + 1, updated_at = ?{sets}"
+        " WHERE id = ? AND version = ?",
+        (now, *changes.values(), case_id, version),
+    )
+    return changed == 1
+
+
+# ---------------------------------------------------------------------- listing
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases /cases shows: below an area, in some states, optionally of one category.
+
+    ``statuses`` comes from the lifecycle (its one definition of open, or the closed ones).
+    """
+
+    id_path: str
+    statuses: tuple[str, ...]
+    category: str | None = None
+    number: str | None = None  # a case number, or its tail ("0012")
+
+
+def _where(f: CaseFilter) -> tuple[str, list[object]]:
+    states, params = in_statuses(f.statuses, "c.")
+    sql = f" FROM cases c JOIN areas a ON a.id = c.community_id WHERE {states} AND a.id_path LIKE ?"
+    params.append(f.id_path + "%")
+    if f.category is not None:
+        sql += " AND c.category = ?"
+        params.append(f.category)
+    if f.number is not None:
+        sql += " AND c.number LIKE ?"
+        params.append("%" + f.number.replace("%", "").replace("_", ""))
+    return sql, params
+
+
+async def open_cases(q: Queryable, f: CaseFilter, limit: int, offset: int) -> list[Case]:
+    """A page of the cases of ``f`` reported in its area and below, oldest first."""
+    where, params = _where(f)
+    columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
+    rows = await q.fetchall(
+        f"SELECT {columns}{where} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return [_case(r) for r in rows]
+
+
+async def count_open_cases(q: Queryable, f: CaseFilter) -> int:
+    """How many cases :func:`open_cases` would page through."""
+    where, params = _where(f)
+    return int(await q.fetchval(f"SELECT count(*){where}", params))
+
+
+async def to_supervise(
+    q: Queryable, stage_due: Mapping[str, str], now: str, limit: int = 200
+) -> list[Case]:
+    """Overdue cases whose next supervising level is due now (督办), oldest first."""
+    late, params = overdue_where(stage_due, now)
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE {late} AND supervision_stopped = 0"
+        " AND (supervise_at IS NULL OR supervise_at <= ?) ORDER BY created_at, id LIMIT ?",
+        (*params, now, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def assigned_to(
+    q: Queryable, member_id: int, statuses: tuple[str, ...], limit: int = 50
+) -> list[Case]:
+    """The cases in ``statuses`` assigned to a member, the soonest due first."""
+    states, params = in_statuses(statuses)
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE assignee_id = ? AND {states}"
+        " ORDER BY coalesce(resolve_due, accept_due), id LIMIT ?",
+        (member_id, *params, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def assignee_due_soon(q: Queryable, status: str, before: str, limit: int = 200) -> list[Case]:
+    """Assigned cases at ``status`` due before ``before`` whose assignee was not reminded."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = ? AND assignee_id IS NOT NULL"
+        " AND assignee_reminded = 0 AND resolve_due <= ? ORDER BY resolve_due, id LIMIT ?",
+        (status, before, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def mark_assignee_reminded(q: Queryable, case_id: int, assignee_id: int) -> bool:
+    """Note that the assignee was reminded of the limit; False if done already.
+
+    The version stays: the reminder changes nothing anyone's buttons depend on.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET assignee_reminded = 1 WHERE id = ? AND assignee_id = ?"
+        " AND assignee_reminded = 0 RETURNING 1",
+        (case_id, assignee_id),
+    )
+    return row is not None
+
+
+async def stop_supervision(q: Queryable, case_id: int) -> None:
+    """Note that no level is left to add as a supervisor (the version stays: nothing shown
+    changes, so everyone's buttons remain valid)."""
+    await q.execute("UPDATE cases SET supervision_stopped = 1 WHERE id = ?", (case_id,))
+
+
+async def resolved_before(q: Queryable, cutoff: str, limit: int = 200) -> list[Case]:
+    """Resolved cases the reporter has not answered since before ``cutoff``."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND resolved_at <= ?"
+        " ORDER BY resolved_at, id LIMIT ?",
+        (cutoff, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def verify_overdue(q: Queryable, now: str, limit: int = 200) -> list[Case]:
+    """Resolved cases past their verify time whose reporter was not reminded yet."""
+    rows = await q.fetchall(
+        f"SELECT {_COLUMNS} FROM cases WHERE status = 'resolved' AND verify_reminded = 0"
+        " AND verify_due <= ? ORDER BY verify_due, id LIMIT ?",
+        (now, limit),
+    )
+    return [_case(r) for r in rows]
+
+
+async def mark_verify_reminded(q: Queryable, case_id: int) -> bool:
+    """Note that the reporter was reminded to answer; False if that was done already.
+
+    The version stays: the reporter's answer buttons of the resolution remain valid.
+    """
+    row = await q.fetchval(
+        "UPDATE cases SET verify_reminded = 1 WHERE id = ? AND verify_reminded = 0"
+        " AND status = 'resolved' RETURNING 1",
+        (case_id,),
+    )
+    return row is not None

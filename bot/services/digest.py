@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.case_lifecycle import STAGE_DUE
+from bot.services.cases.rules import STAGE_DUE
 from bot.services.grid import ADMIN_ROLES
 from bot.services.notify import notify_member
 from bot.services.schedule import parse_hhmm

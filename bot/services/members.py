@@ -15,10 +15,10 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.cases import MEMBER_BLOCKED
+from bot.services.cases.routing import responsible_admins
 from bot.services.invites import InviteUsed, check_invite
 from bot.services.notify import notify_member
 from bot.services.roster import PhoneMismatch, check_join
-from bot.services.routing import responsible_admins
 from bot.services.typed_text import ZWJ, clean_text
 from storage import areas as area_repo
 from storage import counters, outbox

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.case_view import CaseView, case_view
+from bot.services.cases.view import CaseView, case_view
 from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import members as member_repo

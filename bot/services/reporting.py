@@ -16,9 +16,9 @@ from bot.clock import Clock
 from bot.config import Config
 from bot.services.cases import CASE_NEW as CASE_NEW  # re-exported: the alert's kind
 from bot.services.cases import alert_level
+from bot.services.cases.routing import community_id_of
 from bot.services.categories import Category, is_subcategory
 from bot.services.permissions import Action, may
-from bot.services.routing import community_id_of
 from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import counters
@@ -133,7 +133,7 @@ async def open_case(
         await case_repo.add_event(
             tx, case_id, at=stamp, actor_id=reporter.id, kind="created", to_status="new"
         )
-        # The community's admins and its bound group chats (bot/services/cases.py).
+        # The community's admins and its bound group chats (bot/services/cases/alerts.py).
         await alert_level(tx, case_id, community, CASE_NEW, stamp)
         case = await case_repo.get(tx, case_id)
     assert case is not None

@@ -47,7 +47,7 @@ from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import Outgoing, Renderers
-from storage import handling, outbox
+from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
 from storage.outbox import OutboxRow
 from storage.times import to_db
@@ -222,7 +222,7 @@ class Delivery:
                 progress["edit_key"] = outgoing.edit_key
                 edit_key = outgoing.edit_key
                 await _until_written(
-                    lambda: handling.remember_message(
+                    lambda: case_copies.remember_message(
                         self.runtime.db,
                         edit_key,
                         chat_id,
@@ -245,7 +245,7 @@ class Delivery:
     async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
         """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
         assert outgoing.edit_key is not None
-        ref = await handling.message_ref(self.runtime.db, outgoing.edit_key)
+        ref = await case_copies.message_ref(self.runtime.db, outgoing.edit_key)
         if ref is None:
             return "none"
         chat_id, message_id = ref
@@ -356,5 +356,5 @@ class Delivery:
         await self._fail(row, f"403: {error}", report, progress)
         if row.recipient.startswith("-") and row.recipient[1:].isdigit():
             # the bot was removed from a bound group chat: stop sending alerts there
-            area_id = await handling.unbind_group(self.runtime.db, int(row.recipient))
+            area_id = await group_chats.unbind_group(self.runtime.db, int(row.recipient))
             log.warning("bot removed from group %s (bound to area %s)", row.recipient, area_id)

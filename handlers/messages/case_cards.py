@@ -21,8 +21,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.services import cases
-from bot.services.case_lifecycle import Act, Who
 from bot.services.cases import Card, Viewer
+from bot.services.cases.rules import Act, Who
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer

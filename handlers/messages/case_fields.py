@@ -8,7 +8,7 @@ photos say it all. Both views show all of it, so this is written once for both.
 from __future__ import annotations
 
 from bot.i18n import Html, escape, t
-from bot.services.case_view import CaseView
+from bot.services.cases.view import CaseView
 
 
 def place(view: CaseView, lang: str) -> Html:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from bot.offline.harness import OfflineBot, Person
 from bot.services import cases
-from bot.services.case_lifecycle import OPEN, TRANSITIONS, Act, Status, Who, acts_for
+from bot.services.cases.rules import OPEN, TRANSITIONS, Act, Status, Who, acts_for
 from bot.services.categories import Category
 from bot.services.digest import compose
 from bot.services.grid import Role

@@ -1,0 +1,113 @@
+"""The read model of a case card: what an alert or a /cases entry shows (:class:`Card`),
+and what its holder may see and do on it (:class:`Viewer`: a member in a private chat,
+or a group chat as its least-privileged member), masked phones and local times."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import tzinfo
+
+from bot.services.cases.parts import at_top, group_parts, parts_of, supervisor_ids
+from bot.services.cases.rules import Act, Who, acts_for
+from bot.services.cases.transition import _area
+from bot.services.cases.view import CaseView, case_view
+from bot.services.grid import is_admin
+from storage import areas as area_repo
+from storage import cases as case_repo
+from storage import mediations as mediation_repo
+from storage import members as member_repo
+from storage.areas import Area
+from storage.cases import Case
+from storage.db import Queryable
+from storage.mediations import Mediation
+from storage.times import from_db
+
+
+@dataclass(frozen=True)
+class Card:
+    """What an alert or a /cases entry shows of a case, gathered in one read."""
+
+    view: CaseView
+    responsible: Area
+    supervisors: tuple[Area, ...]  # the levels supervising it (督办), highest first
+    assignee: str | None
+    notes: tuple[str, ...]  # the latest internal notes, oldest first
+    mediation: Mediation | None
+    at_top: bool  # no level left to escalate to
+
+
+async def card(q: Queryable, case_id: int) -> Card | None:
+    """The case with the names shown beside it; None if there is no such case."""
+    view = await case_view(q, case_id)
+    if view is None:
+        return None
+    responsible = await _area(q, view.case.responsible_area_id)
+    supervisors = tuple(await area_repo.get_many(q, supervisor_ids(view.case, responsible)))
+    assignee = None
+    if view.case.assignee_id is not None:
+        member = await member_repo.get(q, view.case.assignee_id)
+        assignee = None if member is None else member.name
+    trail = await case_repo.events(q, case_id, include_internal=True)
+    notes = tuple(str(e.data.get("text", "")) for e in trail if e.kind == "note")[-3:]
+    return Card(
+        view,
+        responsible,
+        tuple(sorted(supervisors, key=lambda a: a.depth)),
+        assignee,
+        notes,
+        await mediation_repo.mediation(q, case_id),
+        at_top(view.case, responsible),
+    )
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """What one holder of a card may see and do on it.
+
+    A bound group chat is the least-privileged audience of its members: masked phone,
+    no anonymous reporter's name, no internal notes, whoever presses a button there.
+    """
+
+    parts: frozenset[Who]
+    full_phone: bool  # only admins of the reporter's own community see the phone in full
+    internal: bool  # internal notes are shown (never in a group chat)
+
+    @property
+    def may_act(self) -> bool:
+        """Whether the holder plays a part that has buttons."""
+        return bool(self.parts - {Who.REPORTER, Who.BOT})
+
+    def acts(self, case: Case) -> list[Act]:
+        """The actions this holder may take on the case now, in the table's order."""
+        return acts_for(case.status, self.parts - {Who.REPORTER, Who.BOT})
+
+
+async def viewer(q: Queryable, case: Case, member_id: int | None, recipient: str) -> Viewer:
+    """The rights of the holder of a card: a member in a private chat, or a group chat."""
+    if member_id is None:
+        try:
+            chat_id = int(recipient)
+        except ValueError:
+            return Viewer(frozenset(), False, False)
+        return Viewer(await group_parts(q, case, chat_id), full_phone=False, internal=False)
+    member = await member_repo.get(q, member_id)
+    if member is None:
+        return Viewer(frozenset(), False, False)
+    parts = await parts_of(q, member, case) - {Who.REPORTER}
+    return Viewer(
+        parts=parts,
+        full_phone=is_admin(member.role) and member.area_id == case.community_id,
+        internal=bool(parts),
+    )
+
+
+def masked_phone(phone: str | None) -> str:
+    """A phone number with its middle hidden: +86138****0001."""
+    if not phone:
+        return "-"
+    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
+
+
+def local_time(stamp_text: str, tz: tzinfo) -> str:
+    """A stored UTC time as local 'MM-DD HH:MM'."""
+    return from_db(stamp_text).astimezone(tz).strftime("%m-%d %H:%M")
