@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from bot.clock import Clock
 from bot.services.cases import MEMBER_BLOCKED
 from bot.services.invites import InviteUsed, check_invite
-from bot.services.notify import notify_member
+from bot.services.notify import notify_member, queued
 from bot.services.routing import responsible_admins
 from bot.services.typed_text import ZWJ, clean_text
 from storage import areas as area_repo
@@ -177,6 +177,7 @@ async def reachable_again(db: Database, clock: Clock, member: Member) -> int | N
     now = to_db(clock.now())
     async with db.transaction() as tx:
         await member_repo.set_unreachable(tx, member.id, None)
+        queued(tx)
         return await outbox.release_held(tx, member.id, now)
 
 
@@ -200,6 +201,7 @@ async def reactivate(db: Database, clock: Clock, member_id: int) -> Member | Non
         await member_repo.set_active(tx, member_id, True)
         await member_repo.set_unreachable(tx, member_id, None)
         await outbox.release_held(tx, member_id, to_db(clock.now()))
+        queued(tx)
         return await member_repo.get(tx, member_id)
 
 

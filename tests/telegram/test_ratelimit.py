@@ -10,15 +10,17 @@ import pytest
 from telegram.error import BadRequest
 
 from bot.main import production_rate_limiter
-from bot.telegram.ratelimit import GridRateLimiter, SlidingWindow
+from bot.telegram.ratelimit import GridRateLimiter, LoopTime, SkippedTime, SlidingWindow
 
 
-class Clock:
+class Clock(LoopTime):
+    """Real waits, with the time read from ``now`` (set by the test)."""
+
     def __init__(self) -> None:
-        self.now = 0.0
+        self.at = 0.0
 
-    def __call__(self) -> float:
-        return self.now
+    def now(self) -> float:
+        return self.at
 
 
 async def blocked(task: asyncio.Task[None]) -> bool:
@@ -29,15 +31,15 @@ async def blocked(task: asyncio.Task[None]) -> bool:
 
 async def test_a_window_holds_at_most_max_rate() -> None:
     clock = Clock()
-    window = SlidingWindow(3, period=1000.0, clock=clock)  # long: only releases wake it
+    window = SlidingWindow(3, period=1000.0, time=clock)  # long: only releases wake it
     for _ in range(3):
         await window.__aenter__()
     fourth = asyncio.create_task(window.__aenter__())
     assert await blocked(fourth)  # three in flight
-    clock.now = 10.0
+    clock.at = 10.0
     await window.__aexit__(None, None, None)
     assert await blocked(fourth)  # one done 0 s ago still counts, two in flight
-    clock.now = 1011.0
+    clock.at = 1011.0
     await window.__aexit__(None, None, None)  # the first left the window by now
     await asyncio.wait_for(fourth, 5)
     fifth = asyncio.create_task(window.__aenter__())
@@ -47,13 +49,13 @@ async def test_a_window_holds_at_most_max_rate() -> None:
 
 async def test_a_late_wake_up_is_made_up() -> None:
     clock = Clock()
-    window = SlidingWindow(2, period=1.0, clock=clock)
+    window = SlidingWindow(2, period=1.0, time=clock)
     for at in (0.0, 0.1):
-        clock.now = at
+        clock.at = at
         async with window:
             pass
     # Much later (a slow loop): both slots are free at once, not one per period.
-    clock.now = 5.0
+    clock.at = 5.0
     for _ in range(2):
         await asyncio.wait_for(window.__aenter__(), 1)
 
@@ -61,7 +63,7 @@ async def test_a_late_wake_up_is_made_up() -> None:
 def test_production_limiter_uses_the_window() -> None:
     limiter = production_rate_limiter(time_scale=2.0)
     assert isinstance(limiter, GridRateLimiter)
-    window = limiter._base_limiter
+    window = limiter.overall
     assert isinstance(window, SlidingWindow)
     assert (window.max_rate, window.period) == (30, 0.5)
 
