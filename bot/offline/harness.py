@@ -54,12 +54,14 @@ class OfflineBot:
         api: FakeTelegram | None = None,
         clock: Clock | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
+        limiter_time: SkippedTime | None = None,
     ) -> None:
         self.config = config
         # The production rate limiter runs on time that passes only when it waits (a
         # wait moves it on at once): the limits are kept as in production, at no cost
-        # in the tests' run time. Benchmarks bring their own limiter on scaled time.
-        self.limiter_time = SkippedTime()
+        # in the tests' run time. Benchmarks bring their own limiter on scaled time; a
+        # test bringing its own stand-in gives it ``limiter_time.now`` as its clock.
+        self.limiter_time = limiter_time or SkippedTime()
         # The stand-in's flood limits are off unless a test brings its own stand-in
         # (flood handling has its own tests); its clock is the limiter's all the same.
         self.api = api or FakeTelegram(

@@ -47,6 +47,7 @@ from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import Outgoing, Renderers
+from bot.telegram.ratelimit import Retries
 from storage import handling, outbox
 from storage import members as member_repo
 from storage.outbox import OutboxRow
@@ -59,7 +60,7 @@ BATCH = 100
 # The rate limiter's retries on a 429, for the outbox's sends: none. The row is tried
 # again after retry_after by the outbox itself, without holding up the pass (and the
 # limiter still holds every request for that long).
-NO_RETRIES = 0
+NO_RETRIES = Retries(0)
 # Waits between tries of a write that records a send (a locked database), in seconds:
 # about a minute in all, past which the pass fails and the part may be sent again.
 MARK_RETRY_WAITS = (0.05, 0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30)

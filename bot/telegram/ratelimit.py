@@ -8,8 +8,8 @@ Bot API request passes:
 - into one group or channel, at most 20 in any minute;
 - a 429 Too Many Requests halts every request for the ``retry_after`` Telegram asked
   for, and the request is tried again up to ``max_retries`` times (a request's own
-  ``rate_limit_args`` overrides that; the delivery worker passes 0: the outbox retries
-  itself, without holding the pass);
+  ``rate_limit_args=Retries(n)`` overrides that; the delivery worker passes
+  ``Retries(0)``: the outbox retries itself, without holding the pass);
 - on an update handled again after a crash, "query is too old" and "message is not
   modified" mean the work was done, and count as success (see :meth:`process_request`).
 
@@ -35,6 +35,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from datetime import timedelta
 from types import TracebackType
 from typing import Any, Protocol
@@ -167,15 +168,26 @@ class SlidingWindow:
             self._changed.notify_all()
 
 
+@dataclass(frozen=True)
+class Retries:
+    """A request's ``rate_limit_args``: how often to try again on a 429.
+
+    An object, not a bare int: python-telegram-bot drops a falsy ``rate_limit_args``,
+    and 0 is the count that most needs saying.
+    """
+
+    count: int
+
+
 def _seconds(wait: timedelta | float) -> float:
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
-class GridRateLimiter(BaseRateLimiter[int]):
+class GridRateLimiter(BaseRateLimiter[Retries]):
     """Telegram's flood limits as sliding windows, retries on 429, replays taken as done.
 
-    ``rate_limit_args`` (python-telegram-bot's per-request argument) is the number of
-    retries on a 429 for that request; ``max_retries`` when it is not given. A rate of 0
+    ``rate_limit_args`` (python-telegram-bot's per-request argument), a :class:`Retries`,
+    is the number of retries on a 429 for that request; ``max_retries`` when not given. A rate of 0
     switches that limit off. ``time_scale`` shortens every period, for benchmarks whose
     stand-in runs on scaled time.
     """
@@ -266,7 +278,7 @@ class GridRateLimiter(BaseRateLimiter[int]):
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
-        rate_limit_args: int | None,
+        rate_limit_args: Retries | None,
     ) -> Result:
         """Send a request through the limits, retrying on 429.
 
@@ -276,7 +288,7 @@ class GridRateLimiter(BaseRateLimiter[int]):
         edit ("message is not modified"). Those refusals say the work is done, so they
         are taken as success and the step goes on instead of failing.
         """
-        retries = self.max_retries if rate_limit_args is None else rate_limit_args
+        retries = self.max_retries if rate_limit_args is None else rate_limit_args.count
         windows = self._windows(data)
         for attempt in range(retries + 1):
             try:

@@ -82,9 +82,12 @@ def sql_uses(path: Path) -> list[str]:
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             if SQL_TEXT.match(node.value):
                 found.append(f"line {node.lineno}: {node.value[:40]!r}")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
-            if node.func.attr in SQL_CALLS:
-                found.append(f"line {node.lineno}: .{node.func.attr}()")
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in SQL_CALLS
+        ):
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
     return found
 
 
