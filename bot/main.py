@@ -14,13 +14,13 @@ from typing import Any
 
 from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
+from telegram.ext import ApplicationBuilder, BaseRateLimiter, ContextTypes, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 from telegram.warnings import PTBUserWarning
 
 from bot.jobs import start_jobs
 from bot.runtime import Runtime
-from bot.services.notices import rate_of
+from bot.services import notify
 from bot.telegram.answered import AnsweredQueries
 from bot.telegram.application import (
     ConfirmAfterHandled,
@@ -30,7 +30,7 @@ from bot.telegram.application import (
 )
 from bot.telegram.delivery import Delivery
 from bot.telegram.outgoing import Renderer
-from bot.telegram.ratelimit import GridRateLimiter
+from bot.telegram.ratelimit import GridRateLimiter, Timeline
 from bot.telegram.webhook import run_webhook
 from handlers import (
     cancel,
@@ -132,7 +132,7 @@ def build_application(
     """Assemble gridbot's Application.
 
     ``request`` replaces the HTTP client (the offline stand-in in tests and the demo);
-    ``rate_limiter`` replaces the default :class:`AIORateLimiter`.
+    ``rate_limiter`` replaces :func:`production_rate_limiter`.
     """
     # Opt in now to python-telegram-bot 23's behaviour: durations (RetryAfter.retry_after
     # and the like) are timedeltas. The code handles both; this silences the deprecation
@@ -155,13 +155,7 @@ def build_application(
         )
         .context_types(ContextTypes(context=GridContext))
         .persistence(SQLitePersistence(runtime.db))
-        .rate_limiter(
-            AnsweredQueries(
-                rate_limiter
-                # notices.paid_broadcast: up to 1000 a second (paid in Telegram Stars above 30)
-                or production_rate_limiter(overall_max_rate=rate_of(config.notices.paid_broadcast))
-            )
-        )
+        .rate_limiter(AnsweredQueries(rate_limiter or production_rate_limiter()))
         .post_init(on_startup)
         .update_queue(queue)
         # Updates of different chats at once, each chat's in order (bot/telegram/application.py).
@@ -191,24 +185,23 @@ def build_application(
     for module in RENDERER_MODULES:
         renderers.update(module.RENDERERS)
     app.delivery = Delivery(runtime, app.bot, renderers)
+    # The notifier marks a transaction that queued messages; its commit wakes delivery.
+    runtime.db.on_commit(notify.QUEUED, app.outbox_written)
     return app
 
 
-def production_rate_limiter(time_scale: float = 1.0, overall_max_rate: int = 30) -> AIORateLimiter:
+def production_rate_limiter(
+    time_scale: float = 1.0, *, time: Timeline | None = None
+) -> GridRateLimiter:
     """Telegram's flood limits, enforced before Telegram has to (see bot/telegram/ratelimit.py).
 
-    At most 30 messages in any second overall (a sliding window, which makes up for a
-    late wake-up instead of losing it), and 19.9 a minute per group with
-    python-telegram-bot's leaky bucket of one. ``time_scale`` speeds the limits up for
-    benchmarks whose stand-in runs on scaled time.
+    At most 30 messages in any second overall, 1000 for those sent with
+    ``allow_paid_broadcast`` (notices.paid_broadcast), and 20 in any minute into one
+    group: sliding windows, which make up for a late wake-up instead of losing it; two
+    retries on a 429. ``time_scale`` speeds the limits up for benchmarks whose stand-in
+    runs on scaled time; ``time`` is where the limiter waits (the tests' skipped time).
     """
-    return GridRateLimiter(
-        overall_max_rate=overall_max_rate,
-        time_scale=time_scale,
-        group_max_rate=1,
-        group_time_period=60 / (19.9 * time_scale),
-        max_retries=2,
-    )
+    return GridRateLimiter(max_retries=2, time_scale=time_scale, time=time)
 
 
 async def on_startup(app: Any) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -55,6 +55,10 @@ class Queryable(Protocol):
         """Return the first column of the first row, or None."""
         ...
 
+    def mark(self, topic: str) -> None:
+        """Say that what was written concerns ``topic``: its hooks run once it is committed."""
+        ...
+
 
 class Transaction:
     """A write transaction in progress (BEGIN IMMEDIATE ... COMMIT).
@@ -64,31 +68,28 @@ class Transaction:
     each extra await is a thread hop that costs as much as the statement itself.
     """
 
-    def __init__(self, conn: aiosqlite.Connection, database: Database | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
-        self._database = database
+        # The topics marked (see mark()): told to the Database's hooks on commit.
+        self.marks: set[str] = set()
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted rowid (or 0)."""
         cursor = await self._conn.execute(sql, params)
-        self._note(sql)
         return cursor.lastrowid or 0
 
     async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return how many rows it changed."""
         cursor = await self._conn.execute(sql, params)
-        self._note(sql)
         return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set."""
         await self._conn.executemany(sql, rows)
-        self._note(sql)
 
     async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
         """Return the first row of a query, or None."""
         rows = await self._conn.execute_fetchall(sql, params)
-        self._note(sql)
         for row in rows:
             return row
         return None
@@ -96,7 +97,6 @@ class Transaction:
     async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
         """Return every row of a query."""
         rows = await self._conn.execute_fetchall(sql, params)
-        self._note(sql)
         return list(rows)
 
     async def fetchval(self, sql: str, params: Params = ()) -> Any:
@@ -104,12 +104,9 @@ class Transaction:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
-    def _note(self, sql: str) -> None:
-        if self._database is not None and sql.lstrip()[:6].upper() in _WRITES:
-            self._database.note_write(sql)
-
-
-_WRITES = {"INSERT", "UPDATE", "DELETE", "REPLAC"}
+    def mark(self, topic: str) -> None:
+        """Say that this transaction wrote something for ``topic``; told on commit only."""
+        self.marks.add(topic)
 
 
 class Database:
@@ -123,9 +120,8 @@ class Database:
         # The task inside transaction(): lets us fail fast, instead of deadlocking,
         # when code in a transaction reads through the Database instead of the Transaction.
         self._owner: asyncio.Task[Any] | None = None
-        # How many writes touched each table, by the first word after INTO/UPDATE/FROM:
-        # lets the delivery worker see cheaply whether anything was queued.
-        self.writes: dict[str, int] = {}
+        # topic -> what to call when a commit wrote something for it (see on_commit()).
+        self._hooks: dict[str, list[Callable[[], None]]] = {}
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -182,16 +178,18 @@ class Database:
         async with self._lock:
             conn = self.conn
             self._owner = asyncio.current_task()
+            tx = Transaction(conn)
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:
-                    yield Transaction(conn, self)
+                    yield tx
                 except BaseException:
                     await conn.execute("ROLLBACK")
                     raise
                 await conn.execute("COMMIT")
             finally:
                 self._owner = None
+        self._committed(tx.marks)
 
     def _check_not_owner(self) -> None:
         if self._owner is not None and self._owner is asyncio.current_task():
@@ -201,7 +199,7 @@ class Database:
         """Run one statement on its own (SQLite makes it atomic); return the last rowid."""
         self._check_not_owner()
         async with self._lock:
-            return await Transaction(self.conn, self).execute(sql, params)
+            return await Transaction(self.conn).execute(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set, in one transaction."""
@@ -225,17 +223,22 @@ class Database:
         row = await self.fetchone(sql, params)
         return None if row is None else row[0]
 
-    def note_write(self, sql: str) -> None:
-        """Count a write to the table ``sql`` names (see :attr:`writes`)."""
-        words = sql.split()
-        upper = [w.upper() for w in words[:6]]
-        for keyword in ("INTO", "UPDATE", "FROM"):
-            if keyword in upper:
-                index = upper.index(keyword) + 1
-                if index < len(words):
-                    table = words[index].strip("(").lower()
-                    self.writes[table] = self.writes.get(table, 0) + 1
-                return
+    def on_commit(self, topic: str, hook: Callable[[], None]) -> None:
+        """Call ``hook`` after every commit that wrote something marked ``topic``.
+
+        The composition root registers them (the outbox's wakes the delivery worker);
+        storage knows no more of them than their topic's name. A hook must not fail.
+        """
+        self._hooks.setdefault(topic, []).append(hook)
+
+    def mark(self, topic: str) -> None:
+        """Say that a statement run on its own wrote for ``topic``: committed, so told now."""
+        self._committed({topic})
+
+    def _committed(self, topics: Iterable[str]) -> None:
+        for topic in topics:
+            for hook in self._hooks.get(topic, ()):
+                hook()
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script as it is (used by migrations)."""

@@ -98,6 +98,46 @@ async def due(q: Queryable, now: str, limit: int) -> list[OutboxRow]:
     return [_row(r) for r in rows]
 
 
+async def save_progress(q: Queryable, row_id: int, result: dict[str, Any]) -> None:
+    """Record the parts of a row sent so far (a retry does not send them again)."""
+    await q.execute("UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(result), row_id))
+
+
+async def finish(
+    q: Queryable, row_id: int, status: str, now: str, result: dict[str, Any] | None
+) -> None:
+    """Close a row as ``status`` (sent, cancelled) at ``now``, counting the attempt."""
+    await q.execute(
+        "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
+        " WHERE id = ?",
+        (status, now, None if result is None else json.dumps(result), row_id),
+    )
+
+
+async def retry_later(
+    q: Queryable,
+    row_id: int,
+    attempts: int,
+    next_try: str,
+    error: str,
+    result: dict[str, Any] | None,
+) -> None:
+    """Keep a row pending until ``next_try``, with its attempts, error and progress."""
+    await q.execute(
+        "UPDATE outbox SET attempts = ?, next_try_at = ?, last_error = ?, result = ? WHERE id = ?",
+        (attempts, next_try, error[:500], None if result is None else json.dumps(result), row_id),
+    )
+
+
+async def fail(q: Queryable, row_id: int, error: str, result: dict[str, Any] | None) -> None:
+    """Give a row up as failed (listed by ``python -m bot outbox``), its progress kept."""
+    await q.execute(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
+        " result = coalesce(?, result) WHERE id = ?",
+        (error[:500], None if result is None else json.dumps(result), row_id),
+    )
+
+
 async def hold(q: Queryable, row_id: int, error: str, result: dict[str, Any] | None) -> None:
     """Keep a row pending for a member who blocked the bot, its progress saved."""
     await q.execute(

@@ -14,3 +14,26 @@ async def newest_message_ids(q: Queryable) -> dict[int, int]:
     """Per chat, the highest message id the bot keeps to edit later (alerts, cards)."""
     rows = await q.fetchall("SELECT chat_id, max(message_id) FROM message_refs GROUP BY chat_id")
     return {int(r[0]): int(r[1]) for r in rows}
+
+
+async def was_handled(q: Queryable, update_id: int) -> bool:
+    """Whether the update ``update_id`` is remembered as handled."""
+    row = await q.fetchone("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,))
+    return row is not None
+
+
+async def mark_handled(q: Queryable, update_id: int, now: str, error: str | None = None) -> None:
+    """Remember an update as handled at ``now`` (with the error it failed with, if any).
+
+    A second mark of the same update changes nothing: the first is kept.
+    """
+    await q.execute(
+        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at, error) VALUES (?, ?, ?)",
+        (update_id, now, None if error is None else error[:500]),
+    )
+
+
+async def forget_before(q: Queryable, cutoff: str) -> int:
+    """Forget the updates handled before ``cutoff``; return how many."""
+    await q.execute("DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,))
+    return int(await q.fetchval("SELECT changes()"))

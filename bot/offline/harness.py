@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, BaseRateLimiter
+from telegram.ext import BaseRateLimiter
 
 from bot.clock import Clock, FakeClock
 from bot.config import Config
-from bot.main import build_application, start_offline, stop_offline
+from bot.main import build_application, production_rate_limiter, start_offline, stop_offline
 from bot.offline.standin import FakeTelegram, Limits, StandInRequest, UserClient
 from bot.offline.standin.records import JSON
 from bot.runtime import Runtime
@@ -29,6 +29,7 @@ from bot.services.grid import Role
 from bot.services.invites import create_invite
 from bot.services.members import Member
 from bot.telegram.application import GridApplication, job_queue_of
+from bot.telegram.ratelimit import SkippedTime
 from storage import updates as update_repo
 from storage.db import Database
 
@@ -53,11 +54,20 @@ class OfflineBot:
         api: FakeTelegram | None = None,
         clock: Clock | None = None,
         rate_limiter: BaseRateLimiter[Any] | None = None,
+        limiter_time: SkippedTime | None = None,
     ) -> None:
         self.config = config
-        # Flood limits are off unless a test brings its own stand-in: functional tests
-        # send faster than 30 messages a second, and flood handling has its own tests.
-        self.api = api or FakeTelegram(limits=Limits(global_per_second=None, group_per_minute=None))
+        # The production rate limiter runs on time that passes only when it waits (a
+        # wait moves it on at once): the limits are kept as in production, at no cost
+        # in the tests' run time. Benchmarks bring their own limiter on scaled time; a
+        # test bringing its own stand-in gives it ``limiter_time.now`` as its clock.
+        self.limiter_time = limiter_time or SkippedTime()
+        # The stand-in's flood limits are off unless a test brings its own stand-in
+        # (flood handling has its own tests); its clock is the limiter's all the same.
+        self.api = api or FakeTelegram(
+            limits=Limits(global_per_second=None, group_per_minute=None),
+            clock=self.limiter_time.now,
+        )
         self.clock = clock or FakeClock()
         self.rate_limiter = rate_limiter
         self._app: GridApplication | None = None
@@ -81,11 +91,8 @@ class OfflineBot:
             db=Database(self.config.database.path, self.config.database.busy_timeout_ms),
             clock=self.clock,
         )
-        # By default throttling is left to the stand-in, which enforces Telegram's limits;
-        # benchmarks pass the production limiter, scaled to the stand-in's clock.
-        limiter = self.rate_limiter or AIORateLimiter(
-            overall_max_rate=0, group_max_rate=0, max_retries=0
-        )
+        # A new limiter for each Application, as in production after a restart.
+        limiter = self.rate_limiter or production_rate_limiter(time=self.limiter_time)
         return build_application(runtime, request=StandInRequest(self.api), rate_limiter=limiter)
 
     async def start(self) -> OfflineBot:

@@ -17,7 +17,7 @@ from bot.clock import Clock
 from bot.services.cases import MEMBER_BLOCKED
 from bot.services.cases.routing import responsible_admins
 from bot.services.invites import InviteUsed, check_invite
-from bot.services.notify import notify_member
+from bot.services.notify import notify_member, queued
 from bot.services.roster import PhoneMismatch, check_join
 from bot.services.typed_text import ZWJ, clean_text
 from storage import areas as area_repo
@@ -184,6 +184,7 @@ async def reachable_again(db: Database, clock: Clock, member: Member) -> int | N
     now = to_db(clock.now())
     async with db.transaction() as tx:
         await member_repo.set_unreachable(tx, member.id, None)
+        queued(tx)
         return await outbox.release_held(tx, member.id, now)
 
 
@@ -207,6 +208,7 @@ async def reactivate(db: Database, clock: Clock, member_id: int) -> Member | Non
         await member_repo.set_active(tx, member_id, True)
         await member_repo.set_unreachable(tx, member_id, None)
         await outbox.release_held(tx, member_id, to_db(clock.now()))
+        queued(tx)
         return await member_repo.get(tx, member_id)
 
 

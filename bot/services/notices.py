@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from bot.clock import Clock
 from bot.services.duties import HOUSEHOLDS
 from bot.services.grid import ADMIN_ROLE_AT_LEVEL, LEADER_ROLES, Role, is_admin
-from bot.services.notify import TELEGRAM, notify_member
+from bot.services.notify import TELEGRAM, notify_member, queued
 from bot.services.permissions import Action, may
 from storage import areas as area_repo
 from storage import duty_logs
@@ -278,6 +278,7 @@ async def send(db: Database, clock: Clock, sender: Member, draft: Draft, *, rate
             rows.append((member.id, member.area_id, levels[0], levels[1], levels[2]))
         await repo.add_deliveries(tx, notice_id, rows)
         await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(now), rate * FEED_AHEAD_SECONDS)
+        queued(tx)
         notice = await repo.get(tx, notice_id)
     assert notice is not None
     return Sent(notice, created=True)
@@ -318,6 +319,7 @@ async def resume(
         await repo.feed(
             tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), rate * FEED_AHEAD_SECONDS
         )
+        queued(tx)
         resumed = await repo.get(tx, notice_id)
     assert resumed is not None
     return resumed
@@ -427,6 +429,7 @@ async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> A
             # Topped up once half the rows ahead have gone: fewer, bigger hand-outs.
             elif room >= rate * FEED_AHEAD_SECONDS // 2 and counts.unfed + counts.cancelled:
                 fed = await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), room)
+                queued(tx)
         deleted_count = await repo.deleted(tx, notice_id) if notice.status == "recalled" else 0
     return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
 

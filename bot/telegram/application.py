@@ -31,6 +31,7 @@ from telegram.request import BaseRequest, RequestData
 
 from bot.runtime import Runtime
 from bot.telegram.delivery import Delivery
+from storage import updates as update_repo
 from storage.migrate import migrate
 from storage.persistence import SQLitePersistence
 from storage.times import to_db
@@ -54,7 +55,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         # that and not in the set is new without asking the database.
         self._handled: set[int] = set()
         self._handled_before_start = 0
-        self._outbox_writes = 0
+        # Set by outbox_written() when a commit queued messages: delivery is kicked after
+        # the update in hand (see kick_delivery()).
+        self._outbox_queued = False
         # Set by the composition root once the bot exists.
         self.delivery: Delivery | None = None
         # Long polling: confirm every handled update to Telegram when stopping (see stop()).
@@ -71,9 +74,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             self._owns_db = True
         try:
             await migrate(db)
-            self._handled_before_start = int(
-                await db.fetchval("SELECT coalesce(max(update_id), 0) FROM processed_updates")
-            )
+            self._handled_before_start = await update_repo.last_handled(db)
             await super().initialize()
         except BaseException:
             if self._owns_db:  # its worker thread would keep the process alive
@@ -138,14 +139,20 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
 
+    def outbox_written(self) -> None:
+        """A commit queued messages in the outbox (the hook the composition root registers).
+
+        Delivery starts once the update in hand is handled and saved, not in the middle of
+        it: the update's own replies go first, and the pass does not contend with it.
+        """
+        self._outbox_queued = True
+
     def kick_delivery(self) -> None:
         """Start delivery if anything was queued in the outbox since the last look."""
-        if self.delivery is not None:
+        if self.delivery is not None and self._outbox_queued:
             # Whatever the update queued (alerts, replies to others) leaves at once.
-            writes = self.runtime.db.writes.get("outbox", 0)
-            if writes != self._outbox_writes:
-                self._outbox_writes = writes
-                self.delivery.kick()
+            self._outbox_queued = False
+            self.delivery.kick()
 
     async def _record_failure(self, update: object, error: Exception) -> None:
         await self.record_failed_update(update_id_of(update), error)
@@ -158,10 +165,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return
         try:
             async with self.runtime.db.transaction() as tx:
-                await tx.execute(
-                    "INSERT OR IGNORE INTO processed_updates (update_id, processed_at, error)"
-                    " VALUES (?, ?, ?)",
-                    (update_id, to_db(self.runtime.clock.now()), repr(error)[:500]),
+                await update_repo.mark_handled(
+                    tx, update_id, to_db(self.runtime.clock.now()), repr(error)
                 )
             self._handled.add(update_id)
         except Exception:
@@ -198,11 +203,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
                 if pending and isinstance(persistence, SQLitePersistence):
                     await persistence.write_pending(tx)
                 if update_id is not None:
-                    await tx.execute(
-                        "INSERT OR IGNORE INTO processed_updates (update_id, processed_at)"
-                        " VALUES (?, ?)",
-                        (update_id, to_db(self.runtime.clock.now())),
-                    )
+                    await update_repo.mark_handled(tx, update_id, to_db(self.runtime.clock.now()))
         except sqlite3.OperationalError:
             # Locked past the busy timeout. What was collected is written with the next
             # update; at worst a redelivery of this one is handled again, and the services
@@ -219,18 +220,13 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return True
         if update_id > self._handled_before_start:
             return False
-        row = await self.runtime.db.fetchone(
-            "SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)
-        )
-        return row is not None
+        return await update_repo.was_handled(self.runtime.db, update_id)
 
     async def forget_old_updates(self) -> int:
         """Drop remembered update ids older than :data:`SEEN_UPDATES_KEPT`."""
         cutoff = to_db(self.runtime.clock.now() - SEEN_UPDATES_KEPT)
         async with self.runtime.db.transaction() as tx:
-            return await tx.execute_rowcount(
-                "DELETE FROM processed_updates WHERE processed_at < ?", (cutoff,)
-            )
+            return await update_repo.forget_before(tx, cutoff)
 
 
 # SQLite's INTEGER is 64-bit signed; Telegram's update ids are positive and far smaller.

@@ -32,7 +32,6 @@ copy not kept then shows out-of-date buttons, which are refused by their version
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -40,13 +39,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from telegram import Bot, InputMediaPhoto
+from telegram import InputMediaPhoto
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
+from telegram.ext import ExtBot
 
 from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import Outgoing, Renderers
+from bot.telegram.ratelimit import Retries
 from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
 from storage.outbox import OutboxRow
@@ -56,6 +57,10 @@ log = logging.getLogger(__name__)
 
 
 BATCH = 100
+# The rate limiter's retries on a 429, for the outbox's sends: none. The row is tried
+# again after retry_after by the outbox itself, without holding up the pass (and the
+# limiter still holds every request for that long).
+NO_RETRIES = Retries(0)
 # Waits between tries of a write that records a send (a locked database), in seconds:
 # about a minute in all, past which the pass fails and the part may be sent again.
 MARK_RETRY_WAITS = (0.05, 0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30)
@@ -88,7 +93,7 @@ class DeliveryReport:
 class Delivery:
     """Sends due outbox rows through the bot; one pass at a time."""
 
-    def __init__(self, runtime: Runtime, bot: Bot, renderers: Renderers) -> None:
+    def __init__(self, runtime: Runtime, bot: ExtBot[Any], renderers: Renderers) -> None:
         self.runtime = runtime
         self.bot = bot
         self.renderers = renderers
@@ -192,7 +197,9 @@ class Delivery:
     ) -> None:
         """Send the parts not sent yet, recording each as it succeeds."""
         # The ids of the parts besides the text are kept too (a recalled notice deletes them).
-        extra: dict[str, Any] = {"allow_paid_broadcast": True} if outgoing.paid_broadcast else {}
+        extra: dict[str, Any] = {"rate_limit_args": NO_RETRIES}
+        if outgoing.paid_broadcast:
+            extra["allow_paid_broadcast"] = True
         parts: list[int] = list(progress.get("part_message_ids", []))
         if outgoing.photos and "photos" not in progress:
             if len(outgoing.photos) == 1:
@@ -239,7 +246,7 @@ class Delivery:
             if outgoing.location:
                 await self._save_progress(row, progress)
         if outgoing.location and "location" not in progress:
-            await self.bot.send_location(chat_id, *outgoing.location)
+            await self.bot.send_location(chat_id, *outgoing.location, rate_limit_args=NO_RETRIES)
             progress["location"] = True
 
     async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
@@ -255,6 +262,7 @@ class Delivery:
                 chat_id=chat_id,
                 message_id=message_id,
                 reply_markup=outgoing.reply_markup,
+                rate_limit_args=NO_RETRIES,
             )
         except BadRequest as error:
             text = error.message.lower()
@@ -268,11 +276,7 @@ class Delivery:
         return "edited"
 
     async def _save_progress(self, row: OutboxRow, progress: dict[str, Any]) -> None:
-        await _until_written(
-            lambda: self.runtime.db.execute(
-                "UPDATE outbox SET result = ? WHERE id = ?", (json.dumps(progress), row.id)
-            )
-        )
+        await _until_written(lambda: outbox.save_progress(self.runtime.db, row.id, progress))
 
     # ------------------------------------------------------------------ outcomes
 
@@ -280,15 +284,8 @@ class Delivery:
         # After Telegram took the message, the mark is what must get through: retried
         # on a locked database, never the send (that would deliver it twice).
         await _until_written(
-            lambda: self.runtime.db.execute(
-                "UPDATE outbox SET status = ?, sent_at = ?, result = ?, attempts = attempts + 1"
-                " WHERE id = ?",
-                (
-                    status,
-                    to_db(self.runtime.clock.now()),
-                    None if result is None else json.dumps(result),
-                    row.id,
-                ),
+            lambda: outbox.finish(
+                self.runtime.db, row.id, status, to_db(self.runtime.clock.now()), result
             )
         )
 
@@ -312,16 +309,8 @@ class Delivery:
                 settings.backoff_seconds * 2 ** max(attempts - 1, 0), settings.max_backoff_seconds
             )
         next_try: datetime = self.runtime.clock.now() + timedelta(seconds=max(after_seconds, 1))
-        await self.runtime.db.execute(
-            "UPDATE outbox SET attempts = ?, next_try_at = ?, last_error = ?, result = ?"
-            " WHERE id = ?",
-            (
-                attempts,
-                to_db(next_try),
-                error[:500],
-                json.dumps(progress) if progress else None,
-                row.id,
-            ),
+        await outbox.retry_later(
+            self.runtime.db, row.id, attempts, to_db(next_try), error, progress or None
         )
         report.retried += 1
         log.info("outbox row %s (%s): %s; retry at %s", row.id, row.kind, error, next_try)
@@ -333,11 +322,7 @@ class Delivery:
         report: DeliveryReport,
         progress: dict[str, Any] | None = None,
     ) -> None:
-        await self.runtime.db.execute(
-            "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?,"
-            " result = coalesce(?, result) WHERE id = ?",
-            (error[:500], None if progress is None else json.dumps(progress), row.id),
-        )
+        await outbox.fail(self.runtime.db, row.id, error, progress)
         report.failed += 1
         log.error("outbox row %s (%s) to %s failed: %s", row.id, row.kind, row.recipient, error)
 

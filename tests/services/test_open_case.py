@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.offline.harness import OfflineBot
+from bot.services import areas as area_service
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, ReportRefused, open_case
@@ -60,7 +61,10 @@ async def test_alert_goes_up_when_the_community_has_no_admin(gridbot: OfflineBot
     )
     rows = await outbox.of_kind(gridbot.db, "case.new")
     assert [r.member_id for r in rows] == [town.member.id]
-    assert opened.case.community_id != opened.case.reporter_id
+    # Only the alert goes up: the case stays the village's, which handles it.
+    village = await area_service.resolve(gridbot.db, "刘舒庄村")
+    assert opened.case.community_id == village.id
+    assert opened.case.responsible_area_id == village.id
 
 
 async def test_admins_do_not_report_and_bad_reports_are_refused(gridbot: OfflineBot) -> None:

@@ -42,6 +42,27 @@ async def test_reading_through_the_database_inside_a_transaction_fails_fast(db: 
             await db.fetchone("SELECT 1")
 
 
+async def test_a_commit_tells_the_hooks_of_what_it_marked(db: Database) -> None:
+    told: list[str] = []
+    db.on_commit("outbox.queued", lambda: told.append("outbox"))
+    db.on_commit("other", lambda: told.append("other"))
+    async with db.transaction() as tx:
+        tx.mark("outbox.queued")
+        tx.mark("outbox.queued")  # one commit, told once
+        assert told == []  # not before the commit: nothing is there yet for others
+    assert told == ["outbox"]
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            tx.mark("outbox.queued")
+            raise RuntimeError("rolled back")
+    assert told == ["outbox"]  # nothing committed, nobody told
+    async with db.transaction():
+        pass
+    assert told == ["outbox"]  # a commit that marked nothing tells nobody
+    db.mark("other")  # a statement run on its own is committed already
+    assert told == ["outbox", "other"]
+
+
 async def test_foreign_keys_are_enforced(db: Database) -> None:
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(

@@ -181,3 +181,27 @@ async def test_cancelled_and_pending_survive_restart(gridbot: OfflineBot) -> Non
     assert (await outbox.get(gridbot.db, kept)).status == "sent"  # type: ignore[union-attr]
     assert (await outbox.get(gridbot.db, dropped)).status == "cancelled"  # type: ignore[union-attr]
     assert client.texts() == ["hello 8 (zh-CN)"]
+
+
+async def test_what_the_notifier_queued_leaves_after_the_next_update(gridbot: OfflineBot) -> None:
+    """The notifier's mark on the commit wakes delivery; a row written otherwise waits."""
+    member_id, client = await setup(gridbot)
+    someone = gridbot.user("路人")
+    row = await members.get(gridbot.db, member_id)
+    assert row is not None
+    # Written by the repository alone (no notifier, no mark): nothing wakes delivery.
+    await outbox.enqueue(
+        gridbot.db,
+        channel="telegram",
+        recipient=str(row.tg_user_id),
+        member_id=member_id,
+        kind="test.hello",
+        payload={"n": 1},
+        now=to_db(gridbot.clock.now()),
+    )
+    await someone.send("/help")
+    assert client.texts() == []
+    # Through the notifier: the commit's hook wakes delivery once an update is handled.
+    await queue(gridbot, member_id, n=2)
+    await someone.send("/help")
+    assert client.texts() == ["hello 1 (zh-CN)", "hello 2 (zh-CN)"]
