@@ -6,19 +6,13 @@ import asyncio
 
 import pytest
 
-from bot.offline.harness import OfflineBot, Person
+from bot.offline.harness import OfflineBot
 from bot.services import cases
 from bot.services.cases import CaseRefused, Refusal
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
-from tests.handlers.test_case_handling import people, report, resolve, status
-
-
-async def escalate_by_hand(admin: Person, reason: str = "需要街道协调") -> None:
-    await admin.client.press("⬆️ 升级")
-    await admin.client.press("⬆️ 确认升级")
-    await admin.client.send(reason)
+from tests.helpers.cases import escalate_by_hand, people, report, resolve, status
 
 
 async def test_two_admins_at_once_one_wins_and_the_other_is_told(gridbot: OfflineBot) -> None:

@@ -13,8 +13,7 @@ from bot.services.digest import compose
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
 from storage.times import to_db
-from tests.handlers.test_case_guards import escalate_by_hand
-from tests.handlers.test_case_handling import people, report, resolve, status
+from tests.helpers.cases import escalate_by_hand, people, report, resolve, status
 
 
 def card_of(person: Person) -> str:

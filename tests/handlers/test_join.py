@@ -6,25 +6,8 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot
-from bot.services.areas import resolve
 from bot.services.grid import Role
-from bot.services.invites import create_invite
-
-
-async def make_invite(gridbot: OfflineBot, role: Role, area: str, ttl_days: int = 14) -> str:
-    place = await resolve(gridbot.db, area)
-    invite = await create_invite(
-        gridbot.db, gridbot.clock, role=role, area=place, by=None, ttl_days=ttl_days
-    )
-    return invite.code
-
-
-async def member_row(gridbot: OfflineBot, tg_user_id: int) -> dict[str, object] | None:
-    row = await gridbot.db.fetchone(
-        "SELECT m.*, a.path FROM members m JOIN areas a ON a.id = m.area_id WHERE tg_user_id = ?",
-        (tg_user_id,),
-    )
-    return None if row is None else dict(row)
+from tests.helpers.people import make_invite, member_row
 
 
 async def test_join_with_invite_end_to_end(gridbot: OfflineBot) -> None:

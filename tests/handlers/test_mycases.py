@@ -9,7 +9,7 @@ from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
 from storage import cases as case_repo
-from tests.handlers.test_report_flow import admin, leader
+from tests.helpers.people import admin, leader
 
 
 async def file_cases(gridbot: OfflineBot, member_name: str, area: str, n: int) -> list[int]:

@@ -28,7 +28,7 @@ from bot.services.grid import Role
 from bot.services.invites import create_invite
 from storage.db import Database
 from storage.migrate import migrate
-from tests.cli.test_run import TOKEN, BotProcess, until, write_config
+from tests.helpers.process import TOKEN, BotProcess, until, write_config
 
 SEED = 12
 KILLS = 3

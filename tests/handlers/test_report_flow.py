@@ -11,16 +11,9 @@ from bot.offline.harness import OfflineBot, Person
 from bot.offline.standin import UserClient
 from bot.services.grid import Role
 from storage import outbox
+from tests.helpers.people import admin, leader
 
 BUILDING = "运河区/光明街道/滨河社区/滨河龙韵西区1号楼"
-
-
-async def leader(gridbot: OfflineBot) -> Person:
-    return await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-
-
-async def admin(gridbot: OfflineBot) -> Person:
-    return await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
 
 
 async def area_id(gridbot: OfflineBot, name: str) -> int:

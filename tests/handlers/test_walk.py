@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from tests.handlers.test_case_handling import people, report
+from tests.helpers.cases import people, report
 
 
 async def test_village_groups_are_offered_in_the_order_of_the_area_file(

@@ -47,7 +47,7 @@ from bot.services.invites import create_invite
 from bot.services.reporting import Report, open_case
 from storage.db import Database
 from storage.migrate import migrate
-from tests.cli.test_run import TOKEN, BotProcess, until, write_config
+from tests.helpers.process import TOKEN, BotProcess, until, write_config
 
 SEED = 6
 KILLS = 6
