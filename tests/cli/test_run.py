@@ -17,52 +17,34 @@ from pathlib import Path
 import httpx
 import pytest
 
-from bot.clock import SystemClock
-from bot.config import load_config
-from bot.offline.harness import DEMO_AREAS
 from bot.offline.standin import Deliver, FakeTelegram, UserClient
 from bot.offline.standin.http import StandInServer
 from bot.offline.standin.records import JSON
-from bot.services import areas as area_service
-from bot.services import members as member_service
 from bot.services.grid import Role
-from bot.services.invites import create_invite
 from storage.db import Database
-from storage.migrate import migrate
-from tests.helpers.process import DEADLINE, TOKEN, BotProcess, free_port, write_config
+from tests.helpers.process import (
+    DEADLINE,
+    TOKEN,
+    BotProcess,
+    district_file,
+    enrol,
+    free_port,
+    write_config,
+)
 
 LEADER_ID, ADMIN_ID = 20_001, 20_002
 
 
 async def prepare_database(path: Path, api: FakeTelegram) -> None:
     """The demo district, a building leader and a community admin, straight into the file."""
-    clock = SystemClock()
-    config = load_config(None, environ={})
-    db = await Database(path).open()
-    try:
-        await migrate(db)
-        text = DEMO_AREAS.read_text(encoding="utf-8")
-        await area_service.import_areas(db, area_service.parse_area_file(text), clock)
+    async with district_file(path) as db:
         for user_id, name, role, area in (
             (LEADER_ID, "张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼"),
             (ADMIN_ID, "李敏", Role.COMMUNITY_ADMIN, "滨河社区"),
         ):
             user = api.add_user(user_id, name, phone=f"+86138{user_id:08d}")
-            place = await area_service.resolve(db, area)
-            invite = await create_invite(db, clock, role=role, area=place, by=None, ttl_days=1)
-            await member_service.register(
-                db,
-                clock,
-                code=invite.code,
-                tg_user_id=user_id,
-                name=user.full_name,
-                phone=user.phone,
-                language="zh-CN",
-                grid_code=config.grid.code,
-                tz=config.tz,
-            )
-    finally:
-        await db.close()
+            assert user.phone is not None
+            await enrol(db, user_id, user.full_name, role, area, user.phone)
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.offline.harness import OfflineBot, Person
 from bot.services.categories import Category
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
+from bot.services.reporting import Opened, Report, open_case
 
 
 async def people(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
@@ -14,6 +14,15 @@ async def people(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     other = await gridbot.member("赵刚", Role.COMMUNITY_ADMIN, "滨河社区")
     return leader, admin, other
+
+
+async def open_report(gridbot: OfflineBot, reporter: Person, report: Report, *, key: str) -> Opened:
+    """Open ``report`` as ``reporter``'s case, as 提交 in /report does; the alerts are queued,
+    not yet delivered (``gridbot.run_due_jobs()`` delivers them)."""
+    assert reporter.member is not None
+    return await open_case(
+        gridbot.db, gridbot.clock, gridbot.config, reporter.member, report, idempotency_key=key
+    )
 
 
 async def report(
@@ -26,14 +35,11 @@ async def report(
     key: str = "d1",
 ) -> int:
     """Open a case for ``leader`` (as the report flow does), deliver its alerts; its id."""
-    assert leader.member is not None
-    opened = await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
+    opened = await open_report(
+        gridbot,
+        leader,
         Report(category=category, subcategory=kind, description="垃圾堆在楼下", urgent=urgent),
-        idempotency_key=key,
+        key=key,
     )
     await gridbot.run_due_jobs()
     return opened.case.id

@@ -8,11 +8,21 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from bot.clock import SystemClock
 from bot.config import load_config
+from bot.offline.harness import DEMO_AREAS
 from bot.offline.standin.http import StandInServer
+from bot.services import areas as area_service
+from bot.services import members as member_service
+from bot.services.grid import Role
+from bot.services.invites import create_invite
+from bot.services.members import Member
+from storage.db import Database
+from storage.migrate import migrate
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "7000000001:RUN-subprocess-test-token-000000"
@@ -129,3 +139,36 @@ def write_config(
     )
     load_config(path, need_token=True, environ={})  # the test's own mistakes show here
     return path
+
+
+@asynccontextmanager
+async def district_file(path: Path) -> AsyncIterator[Database]:
+    """The bot's database file, migrated, with the demo district's areas, for a test to fill
+    before the bot runs on it; closed at the end."""
+    db = await Database(path).open()
+    try:
+        await migrate(db)
+        text = await asyncio.to_thread(DEMO_AREAS.read_text, encoding="utf-8")
+        await area_service.import_areas(db, area_service.parse_area_file(text), SystemClock())
+        yield db
+    finally:
+        await db.close()
+
+
+async def enrol(db: Database, user_id: int, name: str, role: Role, area: str, phone: str) -> Member:
+    """Register the Telegram user ``user_id`` as a member, as joining by an invite does."""
+    clock = SystemClock()
+    config = load_config(None, environ={})
+    place = await area_service.resolve(db, area)
+    invite = await create_invite(db, clock, role=role, area=place, by=None, ttl_days=1)
+    return await member_service.register(
+        db,
+        clock,
+        code=invite.code,
+        tg_user_id=user_id,
+        name=name,
+        phone=phone,
+        language="zh-CN",
+        grid_code=config.grid.code,
+        tz=config.tz,
+    )
