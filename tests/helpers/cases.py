@@ -62,3 +62,13 @@ async def escalate_by_hand(admin: Person, reason: str = "需要街道协调") ->
     await admin.client.press("⬆️ 升级")
     await admin.client.press("⬆️ 确认升级")
     await admin.client.send(reason)
+
+
+async def report_by_menu(gridbot: OfflineBot, leader: Person, text: str = "垃圾没人清运") -> None:
+    """``leader`` reports garbage through 📝 上报问题 and 提交, and the alerts are delivered."""
+    await leader.client.send("📝 上报问题")
+    await leader.client.press("环境卫生")
+    await leader.client.press("垃圾堆积")
+    await leader.client.send(text)
+    await leader.client.press("✅ 提交")
+    await gridbot.run_due_jobs()
