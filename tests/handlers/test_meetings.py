@@ -196,7 +196,9 @@ async def test_check_in_during_the_meeting_and_attendance_rate(
     assert await meetings.attendance_rate(gridbot.db, clock, leader.member) == (1, 1)
     assert await meetings.attendance_rate(gridbot.db, clock, assistant.member) == (0, 1)
     await leader.client.send("/meetings")
-    assert "1/1" in leader.client.texts()[-2] or "1/1" in "".join(leader.client.texts()[-3:])
+    # the answer to /meetings (a summary, then one card per meeting) shows the leader's rate
+    said = [text for text in leader.client.texts()[-3:] if "出勤" in text]
+    assert len(said) == 1 and "出勤（签到/应到）：1/1" in said[0], said
 
 
 async def test_a_cancelled_occurrence_is_not_reminded_and_those_expected_are_told(
