@@ -33,8 +33,9 @@ async def test_nothing_yet(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await user.send("/mycases")
     assert "您还没有上报过问题" in user.last_text
+    mark = user.mark()
     await user.send("📋 我的上报")
-    assert "您还没有上报过问题" in user.last_text
+    assert user.texts(mark) and "您还没有上报过问题" in user.last_text
 
 
 async def test_a_report_made_in_the_bot_shows_in_mycases(gridbot: OfflineBot) -> None:
