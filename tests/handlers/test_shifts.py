@@ -7,6 +7,7 @@ from datetime import timedelta
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
+from tests.helpers.people import admin_leader_assistant
 from tests.helpers.shifts import STARTS, setup
 
 
@@ -149,9 +150,7 @@ async def test_an_assigned_member_withdraws_from_the_notice_and_gets_no_reminder
 
 
 async def test_post_names_are_escaped_once(gridbot: OfflineBot, clock: FakeClock) -> None:
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    other = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
+    admin, leader, other = await admin_leader_assistant(gridbot)
     client = admin.client
     await client.send("/shifts")
     await client.press("➕ 新建岗位")

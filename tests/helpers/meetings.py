@@ -7,9 +7,9 @@ from datetime import UTC, datetime, time, timedelta
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot, Person
 from bot.services import meetings
-from bot.services.grid import Role
 from bot.services.meetings import SeriesDraft
 from bot.services.schedule import WEEKLY, Rule
+from tests.helpers.people import admin_leader_assistant
 
 LEADERS = ["building_leader", "building_assistant"]
 REMINDER = "会议提醒"
@@ -24,10 +24,7 @@ HOUR_BEFORE = FIRST - timedelta(hours=1)
 
 async def people(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
     """The admin who holds the meeting and two who are expected: (admin, leader, assistant)."""
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    assistant = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
-    return admin, leader, assistant
+    return await admin_leader_assistant(gridbot)
 
 
 async def weekly(

@@ -18,6 +18,14 @@ async def admin(gridbot: OfflineBot) -> Person:
     return await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
 
 
+async def admin_leader_assistant(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
+    """Of 滨河社区: 李敏 (community admin), 张思凯 (leader, 1号楼), 王芳 (assistant, 2号楼)."""
+    first = await admin(gridbot)  # in this order: ids and work ids follow it
+    second = await leader(gridbot)
+    third = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
+    return first, second, third
+
+
 async def make_invite(gridbot: OfflineBot, role: Role, area: str, ttl_days: int = 14) -> str:
     """The code of a new invite for ``role`` in ``area``."""
     place = await resolve(gridbot.db, area)

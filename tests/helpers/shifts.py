@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from bot.offline.harness import OfflineBot, Person
-from bot.services.grid import Role
+from tests.helpers.people import admin_leader_assistant
 
 # The clock starts on 2026-06-13 09:00 in Shanghai. The shift below runs 2026-06-14
 # 08:00-12:00 local = 00:00-04:00 UTC; its reminder is an hour before (23:00 UTC the
@@ -15,9 +15,7 @@ STARTS = datetime(2026, 6, 14, 0, 0, tzinfo=UTC)
 
 async def setup(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
     """The post 东门卡口 and its shift, with bad answers on the way: (admin, leader, other)."""
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    other = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
+    admin, leader, other = await admin_leader_assistant(gridbot)
     client = admin.client
     await client.send("/shifts")
     await client.press("➕ 新建岗位")
