@@ -6,19 +6,13 @@ import asyncio
 
 import pytest
 
-from bot.offline.harness import OfflineBot, Person
+from bot.offline.harness import OfflineBot
 from bot.services import cases
 from bot.services.cases import CaseRefused, Refusal
 from bot.services.categories import Category
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
-from tests.handlers.test_case_handling import people, report, resolve, status
-
-
-async def escalate_by_hand(admin: Person, reason: str = "需要街道协调") -> None:
-    await admin.client.press("⬆️ 升级")
-    await admin.client.press("⬆️ 确认升级")
-    await admin.client.send(reason)
+from bot.services.reporting import Report
+from tests.helpers.cases import escalate_by_hand, open_report, people, report, resolve, status
 
 
 async def test_two_admins_at_once_one_wins_and_the_other_is_told(gridbot: OfflineBot) -> None:
@@ -236,18 +230,16 @@ async def test_a_withheld_name_is_seen_only_by_the_reporters_own_community(
     leader, admin, _other = await people(gridbot)
     street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
     assert leader.member is not None
-    await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
+    await open_report(
+        gridbot,
+        leader,
         Report(
             category=Category.OPINION,
             subcategory="property",
             description="物业费收支不公开",
             anonymous=True,
         ),
-        idempotency_key="anon",
+        key="anon",
     )
     await gridbot.run_due_jobs()
     own = next(m for m in admin.client.messages if m.kind == "text").text

@@ -2,43 +2,9 @@
 
 from __future__ import annotations
 
-from bot.offline.harness import OfflineBot, Person
-from bot.services.categories import Category
+from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
-
-
-async def people(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    other = await gridbot.member("赵刚", Role.COMMUNITY_ADMIN, "滨河社区")
-    return leader, admin, other
-
-
-async def report(
-    gridbot: OfflineBot,
-    leader: Person,
-    *,
-    category: Category = Category.SANITATION,
-    kind: str = "garbage",
-    urgent: bool = False,
-    key: str = "d1",
-) -> int:
-    assert leader.member is not None
-    opened = await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
-        Report(category=category, subcategory=kind, description="垃圾堆在楼下", urgent=urgent),
-        idempotency_key=key,
-    )
-    await gridbot.run_due_jobs()
-    return opened.case.id
-
-
-async def status(gridbot: OfflineBot, case_id: int) -> str:
-    return str(await gridbot.db.fetchval("SELECT status FROM cases WHERE id = ?", (case_id,)))
+from tests.helpers.cases import people, report, resolve, status
 
 
 async def test_whole_lifecycle(gridbot: OfflineBot) -> None:
@@ -120,12 +86,6 @@ async def test_cancel_in_a_typed_step_changes_nothing(gridbot: OfflineBot) -> No
     await admin.client.send("/cancel")
     assert "已取消" in admin.client.last_text
     assert await status(gridbot, case_id) == "new"
-
-
-async def resolve(gridbot: OfflineBot, admin: Person, text: str = "已清运") -> None:
-    await admin.client.press("🏁 办结")
-    await admin.client.send(text)
-    await admin.client.press("跳过")
 
 
 async def test_reporter_says_not_fixed_and_it_reopens(gridbot: OfflineBot) -> None:

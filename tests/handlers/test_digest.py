@@ -12,8 +12,9 @@ from bot.config import ConfigError, load_config
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
+from bot.services.reporting import Report
 from storage.times import to_db
+from tests.helpers.cases import open_report
 
 
 async def add_case(
@@ -169,17 +170,15 @@ async def test_each_case_has_a_button_that_opens_it(gridbot: OfflineBot, clock: 
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     assert leader.member is not None
-    opened = await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
+    opened = await open_report(
+        gridbot,
+        leader,
         Report(
             category=Category.SANITATION,
             subcategory="stairwell",
             description="三单元楼道里堆了很多纸箱和旧家具，\n很久没人清理了 <b>",
         ),
-        idempotency_key="d",
+        key="d",
     )
     clock.set(DIGEST_TIME)
     await gridbot.run_due_jobs()

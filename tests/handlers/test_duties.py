@@ -10,7 +10,7 @@ from bot.offline.harness import OfflineBot
 from bot.services import areas as area_service
 from bot.services import duties
 from bot.services.grid import Role
-from tests.handlers.test_report_flow import admin, leader
+from tests.helpers.people import admin, leader
 
 
 async def test_outreach_in_three_taps(gridbot: OfflineBot) -> None:

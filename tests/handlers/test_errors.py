@@ -13,9 +13,10 @@ from bot.config import Config
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
+from bot.services.reporting import Report
 from handlers.common.callbacks import pack
 from tests.conftest import ErrorLog
+from tests.helpers.cases import open_report
 
 
 async def test_unexpected_error_is_logged_and_the_user_told_without_details(
@@ -81,13 +82,11 @@ async def test_a_press_answered_before_the_error_is_not_answered_again(
     leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     assert leader.member is not None
-    await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
+    await open_report(
+        gridbot,
+        leader,
         Report(category=Category.SANITATION, subcategory="garbage", description="垃圾"),
-        idempotency_key="e1",
+        key="e1",
     )
     await gridbot.run_due_jobs()
     # The handler answers the press, then its edit fails: the error comes after the answer.

@@ -10,13 +10,20 @@ import zipfile
 from datetime import datetime
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from bot import cli
 from bot.config import Config
 from bot.offline.harness import OfflineBot
 from bot.services import exports
-from tests.handlers.test_stats import District, district  # noqa: F401  (the fixture)
+from tests.helpers.stats import District
+
+
+@pytest.fixture
+async def district(gridbot: OfflineBot) -> District:
+    """The statistics district (tests/helpers/stats.py), set up."""
+    return await District(gridbot).setup()
 
 
 def workbook(content: bytes):  # type: ignore[no-untyped-def]
@@ -33,7 +40,7 @@ async def export_month(client, fmt_label: str = "Excel 表格（xlsx）") -> Non
 
 async def test_street_admin_exports_the_month_to_excel(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     ids = await district.month()
     street = district.street.client
@@ -75,7 +82,7 @@ async def test_street_admin_exports_the_month_to_excel(
 
 async def test_a_community_admin_sees_its_phones_and_the_notes_of_cases_it_handles(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     ids = await district.month()
     admin = district.admin.client
@@ -97,7 +104,7 @@ async def test_a_community_admin_sees_its_phones_and_the_notes_of_cases_it_handl
 
 async def test_csv_is_a_zip_of_utf8_files_with_a_bom(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     await district.month()
     street = district.street.client
@@ -115,7 +122,7 @@ async def test_csv_is_a_zip_of_utf8_files_with_a_bom(
 
 async def test_nothing_to_export_sends_no_file(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     street = district.street.client
     await street.send("/export 2026-05-01 2026-05-31")
@@ -148,7 +155,7 @@ def test_a_big_file_is_zipped_then_split(tmp_path: Path) -> None:
 
 async def test_the_cli_writes_the_file(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
     config: Config,
     tmp_path: Path,
 ) -> None:
@@ -185,7 +192,7 @@ async def test_the_cli_writes_the_file(
 
 async def test_a_settled_dispute_carries_its_mediation_record(
     gridbot: OfflineBot,
-    district: District,  # noqa: F811
+    district: District,
 ) -> None:
     from bot.services import cases as case_service
     from bot.services.cases import MediationRecord

@@ -14,8 +14,9 @@ from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.members import MAX_NAME
 from bot.services.notify import notify_member
-from bot.services.reporting import Report, open_case
+from bot.services.reporting import Report
 from storage.times import to_db
+from tests.helpers.cases import open_report
 
 SHOW_ALL = "📄 查看全文"
 
@@ -29,11 +30,9 @@ def long_text(mark: str, size: int) -> str:
 async def full_report(gridbot: OfflineBot, leader: Person) -> int:
     assert leader.member is not None
     limit = gridbot.config.reports.description_max_chars
-    opened = await open_case(
-        gridbot.db,
-        gridbot.clock,
-        gridbot.config,
-        leader.member,
+    opened = await open_report(
+        gridbot,
+        leader,
         Report(
             category=Category.DISPUTE,
             subcategory="neighbours",
@@ -41,7 +40,7 @@ async def full_report(gridbot: OfflineBot, leader: Person) -> int:
             description=long_text("描述完", limit),
             place_text=long_text("地点完", 200),
         ),
-        idempotency_key="full",
+        key="full",
     )
     await gridbot.run_due_jobs()
     return opened.case.id

@@ -23,8 +23,10 @@ async def test_stranger_gets_start_help_and_a_note_on_joining(gridbot: OfflineBo
         stranger.send("/invite"),
     ):
         gridbot.clock.advance(minutes=1)
+        mark = stranger.mark()
         await act
-        assert "还没有加入网格" in stranger.last_text
+        told = stranger.texts(mark)  # each is answered anew, not the last answer read again
+        assert len(told) == 1 and "还没有加入网格" in told[0], told
 
 
 async def test_stranger_leaves_no_trace(gridbot: OfflineBot) -> None:

@@ -13,9 +13,8 @@ import json
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
-from tests.handlers.test_join import make_invite, member_row
-from tests.handlers.test_report_flow import admin, leader
-from tests.handlers.test_text_question import excusing
+from tests.helpers.meetings import excusing
+from tests.helpers.people import admin, leader, make_invite, member_row
 
 FAMILY = "👨\u200d👩\u200d👧"
 HOSTILE = "楼道\u202e堆物\x00\u200b漏水\u2066"

@@ -6,25 +6,8 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot
-from bot.services.areas import resolve
 from bot.services.grid import Role
-from bot.services.invites import create_invite
-
-
-async def make_invite(gridbot: OfflineBot, role: Role, area: str, ttl_days: int = 14) -> str:
-    place = await resolve(gridbot.db, area)
-    invite = await create_invite(
-        gridbot.db, gridbot.clock, role=role, area=place, by=None, ttl_days=ttl_days
-    )
-    return invite.code
-
-
-async def member_row(gridbot: OfflineBot, tg_user_id: int) -> dict[str, object] | None:
-    row = await gridbot.db.fetchone(
-        "SELECT m.*, a.path FROM members m JOIN areas a ON a.id = m.area_id WHERE tg_user_id = ?",
-        (tg_user_id,),
-    )
-    return None if row is None else dict(row)
+from tests.helpers.people import make_invite, member_row
 
 
 async def test_join_with_invite_end_to_end(gridbot: OfflineBot) -> None:
@@ -84,8 +67,9 @@ async def test_someone_elses_contact_is_refused(gridbot: OfflineBot) -> None:
     await user.send("甲某")
     await user.send_contact("+8613900000000", "乙", user_id=999)
     assert "本人" in user.last_text
+    mark = user.mark()
     await user.send_contact("+8613900000001", "丙")  # a contact without a user id
-    assert "本人" in user.last_text
+    assert user.texts(mark) and "本人" in user.last_text
     assert await member_row(gridbot, user.user.id) is None
     await user.share_contact()
     assert await member_row(gridbot, user.user.id) is not None
@@ -99,13 +83,15 @@ async def test_wrong_kinds_of_input_get_the_question_again(gridbot: OfflineBot) 
     assert "姓名" in user.texts()[-2] and "确认您的姓名" in user.last_text
     await user.send("x" * 40)
     assert "太长" in user.texts()[-2]
+    mark = user.mark()
     await user.send_photo()
-    assert "姓名" in user.last_text
+    assert user.texts(mark) and "姓名" in user.last_text  # asked again, not the old question
     await user.send("甲某")
     await user.send("13800000000")  # typed, not shared
     assert "分享我的手机号" in user.last_text
+    mark = user.mark()
     await user.send_location(38.3, 116.8)
-    assert "分享我的手机号" in user.last_text
+    assert user.texts(mark) and "分享我的手机号" in user.last_text
     await user.share_contact()
     assert "加入成功" in user.last_text
 
@@ -121,8 +107,9 @@ async def test_used_expired_and_unknown_codes(gridbot: OfflineBot, clock: FakeCl
     assert "已经被使用过" in second.last_text
     await second.send("/start AAAAAAAAAAAAAAAAAAAAAA")
     assert "无效" in second.last_text
+    mark = second.mark()
     await second.send("/start <b>&")
-    assert "无效" in second.last_text
+    assert second.texts(mark) and "无效" in second.last_text
     expiring = await make_invite(gridbot, Role.BUILDING_LEADER, "欣园小区2号楼", ttl_days=1)
     clock.advance(timedelta(days=1, seconds=1))
     await second.send(f"/start {expiring}")

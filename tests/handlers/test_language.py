@@ -44,7 +44,7 @@ async def test_guest_language_is_kept_until_they_join(gridbot: OfflineBot) -> No
     await gridbot.restart()
     await guest.send("/help")
     assert "How to join" in guest.last_text
-    from tests.handlers.test_join import make_invite
+    from tests.helpers.people import make_invite
 
     code = await make_invite(gridbot, Role.BUILDING_LEADER, "欣园小区1号楼")
     await guest.send(f"/start {code}")

@@ -9,7 +9,7 @@ from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot, Person
 from bot.services import meetings
 from bot.services.grid import Role
-from tests.handlers.test_meetings import (
+from tests.helpers.meetings import (
     DAY_BEFORE,
     FIRST,
     HOUR_BEFORE,

@@ -7,9 +7,10 @@ from datetime import timedelta
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from bot.services.reporting import Report, open_case
+from bot.services.reporting import Report
 from storage import cases as case_repo
-from tests.handlers.test_report_flow import admin, leader
+from tests.helpers.cases import open_report
+from tests.helpers.people import admin, leader
 
 
 async def file_cases(gridbot: OfflineBot, member_name: str, area: str, n: int) -> list[int]:
@@ -17,13 +18,11 @@ async def file_cases(gridbot: OfflineBot, member_name: str, area: str, n: int) -
     assert person.member is not None
     ids = []
     for i in range(n):
-        opened = await open_case(
-            gridbot.db,
-            gridbot.clock,
-            gridbot.config,
-            person.member,
+        opened = await open_report(
+            gridbot,
+            person,
             Report(category=Category.SANITATION, subcategory="garbage", description=f"第{i + 1}件"),
-            idempotency_key=f"{member_name}:{i}",
+            key=f"{member_name}:{i}",
         )
         ids.append(opened.case.id)
         gridbot.clock.advance(timedelta(hours=1))
@@ -34,8 +33,9 @@ async def test_nothing_yet(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await user.send("/mycases")
     assert "您还没有上报过问题" in user.last_text
+    mark = user.mark()
     await user.send("📋 我的上报")
-    assert "您还没有上报过问题" in user.last_text
+    assert user.texts(mark) and "您还没有上报过问题" in user.last_text
 
 
 async def test_a_report_made_in_the_bot_shows_in_mycases(gridbot: OfflineBot) -> None:

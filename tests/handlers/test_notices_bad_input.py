@@ -8,7 +8,7 @@ from bot.offline.harness import OfflineBot
 from bot.services import notices as service
 from bot.services.grid import Role
 from bot.services.notices import Draft, NoticeError
-from tests.handlers.test_notices import compose, town_admin, village_people
+from tests.helpers.notices import compose, town_admin, village_people
 
 
 async def _to_body(user: object) -> None:

@@ -10,25 +10,19 @@ kill between Telegram accepting a message and the outbox marking it), the target
 
 from __future__ import annotations
 
-import asyncio
 import random
 import signal
 from collections import Counter
 from pathlib import Path
 
 from bot.clock import SystemClock
-from bot.config import load_config
-from bot.offline.harness import DEMO_AREAS
 from bot.offline.standin import FakeTelegram
 from bot.offline.standin.http import StandInServer
 from bot.services import areas as area_service
-from bot.services import members as member_service
 from bot.services import notices as service
 from bot.services.grid import Role
-from bot.services.invites import create_invite
 from storage.db import Database
-from storage.migrate import migrate
-from tests.cli.test_run import TOKEN, BotProcess, until, write_config
+from tests.helpers.process import TOKEN, BotProcess, district_file, enrol, until, write_config
 
 SEED = 12
 KILLS = 3
@@ -42,12 +36,7 @@ DEADLINE = 90.0
 async def prepare(path: Path, api: FakeTelegram) -> None:
     """The district, the town's admin, RECIPIENTS group leaders, and the notice sent."""
     clock = SystemClock()
-    config = load_config(None, environ={})
-    db = await Database(path).open()
-    try:
-        await migrate(db)
-        text = await asyncio.to_thread(DEMO_AREAS.read_text, encoding="utf-8")
-        await area_service.import_areas(db, area_service.parse_area_file(text), clock)
+    async with district_file(path) as db:
         people = []
         groups = ("第一村民小组", "第二村民小组", "第三村民小组")
         for n in range(RECIPIENTS + 1):
@@ -55,20 +44,8 @@ async def prepare(path: Path, api: FakeTelegram) -> None:
             role = Role.STREET_ADMIN if n == 0 else Role.GROUP_LEADER
             area = "南陈屯镇" if n == 0 else f"刘舒庄村/{groups[n % 3]}"
             user = api.add_user(user_id, f"组长{n}")
-            place = await area_service.resolve(db, area)
-            invite = await create_invite(db, clock, role=role, area=place, by=None, ttl_days=1)
             people.append(
-                await member_service.register(
-                    db,
-                    clock,
-                    code=invite.code,
-                    tg_user_id=user_id,
-                    name=user.full_name,
-                    phone=f"+86138{user_id:08d}",
-                    language="zh-CN",
-                    grid_code=config.grid.code,
-                    tz=config.tz,
-                )
+                await enrol(db, user_id, user.full_name, role, area, f"+86138{user_id:08d}")
             )
         village = await area_service.resolve(db, "刘舒庄村")
         draft = service.Draft(
@@ -79,8 +56,6 @@ async def prepare(path: Path, api: FakeTelegram) -> None:
             roles=(Role.GROUP_LEADER.value,),
         )
         await service.send(db, clock, people[0], draft, rate=30)
-    finally:
-        await db.close()
 
 
 async def test_sigkill_mid_broadcast_loses_no_row(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from bot.offline.harness import OfflineBot
 from tests.conftest import ErrorLog
-from tests.handlers.test_notices import compose, town_admin, village_people
+from tests.helpers.notices import compose, town_admin, village_people
 
 
 async def test_pause_and_resume_send_each_recipient_once(gridbot: OfflineBot) -> None:

@@ -12,7 +12,7 @@ from bot.config import Config
 from bot.offline.harness import OfflineBot, Person
 from bot.offline.standin import UserClient
 from storage import outbox
-from tests.handlers.test_report_flow import admin, leader
+from tests.helpers.people import admin, leader
 
 Action = Callable[[UserClient], Awaitable[object]]
 

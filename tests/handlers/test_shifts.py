@@ -2,38 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from bot.clock import FakeClock
-from bot.offline.harness import OfflineBot, Person
+from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
-
-# The clock starts on 2026-06-13 09:00 in Shanghai. The shift below runs 2026-06-14
-# 08:00-12:00 local = 00:00-04:00 UTC; its reminder is an hour before (23:00 UTC the
-# day before), its unstaffed alert twelve hours before (12:00 UTC on 2026-06-13).
-STARTS = datetime(2026, 6, 14, 0, 0, tzinfo=UTC)
-
-
-async def setup(gridbot: OfflineBot) -> tuple[Person, Person, Person]:
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    other = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
-    client = admin.client
-    await client.send("/shifts")
-    await client.press("➕ 新建岗位")
-    await client.send_sticker()
-    assert "请直接输入文字" in client.last_text
-    await client.send("东门卡口")
-    assert "岗位「东门卡口」已建好" in client.last_text
-    await client.send("/shifts")
-    await client.press("➕ 班次：东门卡口")
-    await client.send("明天早上")
-    assert "没看懂" in client.last_text
-    await client.send("2026-06-12 08:00-12:00")
-    assert "已经过去" in client.last_text
-    await client.send("2026-06-14 08:00-12:00 2")
-    assert "班次已添加" in client.last_text and "已排 0/2 人" in client.last_text
-    return admin, leader, other
+from tests.helpers.people import admin_leader_assistant
+from tests.helpers.shifts import STARTS, setup
 
 
 async def test_sign_up_assignment_and_reminders(gridbot: OfflineBot, clock: FakeClock) -> None:
@@ -175,9 +150,7 @@ async def test_an_assigned_member_withdraws_from_the_notice_and_gets_no_reminder
 
 
 async def test_post_names_are_escaped_once(gridbot: OfflineBot, clock: FakeClock) -> None:
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    other = await gridbot.member("王芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区2号楼")
+    admin, leader, other = await admin_leader_assistant(gridbot)
     client = admin.client
     await client.send("/shifts")
     await client.press("➕ 新建岗位")

@@ -11,8 +11,8 @@ import json
 
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot, Person
-from tests.handlers.test_meetings import DAY_BEFORE, at, first_id, people, weekly
-from tests.handlers.test_shifts import setup
+from tests.helpers.meetings import excusing, first_id
+from tests.helpers.shifts import setup
 
 
 async def store(gridbot: OfflineBot, person: Person) -> dict[str, object]:
@@ -25,16 +25,6 @@ async def store(gridbot: OfflineBot, person: Person) -> dict[str, object]:
 async def running(gridbot: OfflineBot) -> list[str]:
     rows = await gridbot.db.fetchall("SELECT name FROM ptb_conversations")
     return [row[0] for row in rows]
-
-
-async def excusing(gridbot: OfflineBot, clock: FakeClock) -> Person:
-    """An assistant who pressed 请假 on the day-before reminder and is being asked why."""
-    admin, _leader, assistant = await people(gridbot)
-    await weekly(gridbot, admin)
-    await at(gridbot, clock, DAY_BEFORE)
-    await assistant.client.press("📝 请假")
-    assert "请输入请假事由" in assistant.client.last_text
-    return assistant
 
 
 async def test_an_answer_too_long_is_refused_and_the_question_stays(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
-from tests.handlers.test_case_handling import people, report, status
+from tests.helpers.cases import people, report, status
 
 TODO = "📌 我的待办"
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
 from bot.services.grid import Role
-from tests.handlers.test_case_handling import people, report
+from tests.helpers.cases import people, report, report_by_menu
 
 
 async def test_village_groups_are_offered_in_the_order_of_the_area_file(
@@ -48,12 +48,7 @@ async def test_the_reporter_who_answered_not_fixed_has_no_answer_buttons_left(
 ) -> None:
     leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    await leader.client.send("📝 上报问题")
-    await leader.client.press("环境卫生")
-    await leader.client.press("垃圾堆积")
-    await leader.client.send("垃圾没人清运")
-    await leader.client.press("✅ 提交")
-    await gridbot.run_due_jobs()
+    await report_by_menu(gridbot, leader)
     await admin.client.press("✅ 受理")
     await admin.client.press("🏁 办结")
     await admin.client.send("已清运")
@@ -71,12 +66,7 @@ async def test_a_card_opened_from_todo_is_current_after_a_typed_step(gridbot: Of
     leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     helper = await gridbot.member("刘芳", Role.BUILDING_ASSISTANT, "滨河龙韵西区1号楼")
-    await leader.client.send("📝 上报问题")
-    await leader.client.press("环境卫生")
-    await leader.client.press("垃圾堆积")
-    await leader.client.send("垃圾没人清运")
-    await leader.client.press("✅ 提交")
-    await gridbot.run_due_jobs()
+    await report_by_menu(gridbot, leader)
     await admin.client.press("✅ 受理")
     await admin.client.press("👤 指派")
     await admin.client.press("刘芳")

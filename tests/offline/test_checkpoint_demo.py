@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.offline.test_demo import play
+from tests.helpers.demo import play
 
 
 def test_checkpoint_script(tmp_path: Path) -> None:

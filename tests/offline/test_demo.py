@@ -10,22 +10,8 @@ from pathlib import Path
 
 from bot.config import load_config
 from bot.i18n import t
-from bot.offline.demo.runner import PERSONAS, Demo, run_demo
-
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPTS = ROOT / "bot" / "offline" / "demo" / "scripts"
-
-
-def play(script: str | Path, tmp_path: Path) -> str:
-    out = io.StringIO()
-    status = run_demo(
-        load_config(None, environ={}),
-        db_path=str(tmp_path / "demo.sqlite3"),
-        script=str(SCRIPTS / script),
-        out=out,
-    )
-    assert status == 0
-    return out.getvalue()
+from bot.offline.demo.runner import PERSONAS, Demo
+from tests.helpers.demo import ROOT, SCRIPTS, play
 
 
 def play_lines(lines: str, tmp_path: Path, name: str = "script.txt") -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.offline.test_demo import play
+from tests.helpers.demo import play
 
 
 def test_notice_script(tmp_path: Path) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from tests.offline.test_demo import play
+from tests.helpers.demo import play
 
 
 def test_stats_script(tmp_path: Path) -> None:

@@ -234,3 +234,43 @@ def test_importing_gridbot_changes_no_process_wide_state() -> None:
 
 async def test_building_the_application_opts_in_to_timedeltas(gridbot: OfflineBot) -> None:
     assert os.environ.get("PTB_TIMEDELTA") == "1"
+
+
+def test_no_test_module_imports_another_test_module() -> None:
+    """Shared test helpers live in tests/helpers (or fixtures in a conftest), so that a test
+    module can be moved, renamed or run alone without breaking another."""
+    bad: dict[str, set[str]] = {}
+    checked = 0
+    for path in modules("tests"):
+        checked += 1
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                found.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                if node.level:  # a relative import: "from .test_x import y"
+                    found.add("." * node.level + (node.module or ""))
+                    found.update(f".{alias.name}" for alias in node.names if not node.module)
+                elif node.module:
+                    found.add(node.module)
+                    found.update(f"{node.module}.{alias.name}" for alias in node.names)
+        uses = {m for m in found if is_test_module(m)}
+        if uses:
+            bad[path.relative_to(ROOT).as_posix()] = uses
+    assert checked > 50
+    assert not bad, f"test modules imported by other test modules: {bad}"
+
+
+def is_test_module(name: str) -> bool:
+    """Whether an imported name is (in) a test module rather than a helper or a conftest."""
+    return any(part.startswith("test_") for part in name.lstrip(".").split("."))
+
+
+def test_the_test_import_check_finds_what_it_looks_for() -> None:
+    assert is_test_module("tests.handlers.test_join")
+    assert is_test_module("tests.handlers.test_join.make_invite")
+    assert is_test_module(".test_demo")
+    assert not is_test_module("tests.helpers.people")
+    assert not is_test_module("tests.conftest")
+    assert not is_test_module("tests.helpers.process.TOKEN")

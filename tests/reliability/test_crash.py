@@ -36,18 +36,15 @@ import pytest
 
 from bot.clock import SystemClock
 from bot.config import load_config
-from bot.offline.harness import DEMO_AREAS
 from bot.offline.standin import FakeTelegram, UserClient
 from bot.offline.standin.http import StandInServer
 from bot.services import areas as area_service
-from bot.services import members as member_service
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.invites import create_invite
 from bot.services.reporting import Report, open_case
 from storage.db import Database
-from storage.migrate import migrate
-from tests.cli.test_run import TOKEN, BotProcess, until, write_config
+from tests.helpers.process import TOKEN, BotProcess, district_file, enrol, until, write_config
 
 SEED = 6
 KILLS = 6
@@ -66,11 +63,7 @@ async def prepare(path: Path, api: FakeTelegram) -> list[str]:
     """The district, a leader with ALERTS cases opened, their admin, and invites; the codes."""
     clock = SystemClock()
     config = load_config(None, environ={})
-    db = await Database(path).open()
-    try:
-        await migrate(db)
-        text = await asyncio.to_thread(DEMO_AREAS.read_text, encoding="utf-8")
-        await area_service.import_areas(db, area_service.parse_area_file(text), clock)
+    async with district_file(path) as db:
         people = {}
         for user_id, name, role, area in (
             (LEADER_ID, "张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼"),
@@ -79,19 +72,8 @@ async def prepare(path: Path, api: FakeTelegram) -> list[str]:
             (20_004, "赵强", Role.BUILDING_LEADER, "滨河龙韵西区2号楼"),
         ):
             user = api.add_user(user_id, name, phone=f"+86138{user_id:08d}")
-            place = await area_service.resolve(db, area)
-            invite = await create_invite(db, clock, role=role, area=place, by=None, ttl_days=1)
-            people[user_id] = await member_service.register(
-                db,
-                clock,
-                code=invite.code,
-                tg_user_id=user_id,
-                name=user.full_name,
-                phone=user.phone,
-                language="zh-CN",
-                grid_code=config.grid.code,
-                tz=config.tz,
-            )
+            assert user.phone is not None
+            people[user_id] = await enrol(db, user_id, user.full_name, role, area, user.phone)
         for n in range(ALERTS):
             await open_case(
                 db,
@@ -109,8 +91,6 @@ async def prepare(path: Path, api: FakeTelegram) -> list[str]:
             )
             codes.append(invite.code)
         return codes
-    finally:
-        await db.close()
 
 
 @pytest.fixture

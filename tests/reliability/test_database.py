@@ -23,9 +23,9 @@ from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
 from storage.db import Database
 from storage.migrate import migrate
-from tests.cli.test_run import DEADLINE, BotProcess, free_port, write_config
 from tests.conftest import ErrorLog
-from tests.handlers.test_join import make_invite
+from tests.helpers.people import make_invite
+from tests.helpers.process import DEADLINE, BotProcess, free_port, write_config
 
 HOLD_LOCK = """
 import sqlite3, sys

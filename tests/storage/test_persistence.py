@@ -12,7 +12,7 @@ from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
 from storage.db import Database
 from storage.persistence import SQLitePersistence
-from tests.handlers.test_join import make_invite
+from tests.helpers.people import make_invite
 
 
 async def test_conversation_state_is_in_sqlite_after_every_step(gridbot: OfflineBot) -> None:

@@ -8,7 +8,7 @@ from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
 from storage import outbox
 from tests.conftest import ErrorLog
-from tests.handlers.test_case_handling import people, report, status
+from tests.helpers.cases import people, report, status
 
 
 async def alerts(gridbot: OfflineBot) -> list[str]:

@@ -81,6 +81,7 @@ async def test_every_returned_message_is_valid_bot_api_json(
 ) -> None:
     await alice.send("/buttons")
     await alice.send_photo("看看")
+    assert len(alice.history) >= 2  # at least the answer to /buttons and the photo's
     for stored in alice.history:
         message = Message.de_json(stored.data, app.bot)
         assert message.message_id == stored.message_id
