@@ -18,7 +18,6 @@ group (its least-privileged audience), never with the presser's rights.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,7 +40,18 @@ from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, R
 from bot.services.categories import Category
 from bot.services.members import Member
 from handlers.common.access import require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack
+from handlers.common.callbacks import (
+    NUMBER,
+    BadCallback,
+    answer_stale,
+    any_of,
+    exact,
+    fields,
+    is_for,
+    number,
+    pack,
+    pattern,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
@@ -69,10 +79,10 @@ TYPED_FIELDS = ("text", "resolution", "parties", "facts", "agreement", "fulfilme
 
 def parse(data: str | None, prefix: str) -> tuple[int, int, str, str | None]:
     """(case id, version, action, argument) of a case button; BadCallback if malformed."""
-    parts = (data or "").split(":")
-    if len(parts) not in (4, 5) or parts[0] != prefix:
+    parts = fields(data, prefix)
+    if len(parts) not in (3, 4):
         raise BadCallback(data or "")
-    return number(parts[1]), number(parts[2]), parts[3], parts[4] if len(parts) == 5 else None
+    return number(parts[0]), number(parts[1]), parts[2], parts[3] if len(parts) == 4 else None
 
 
 async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
@@ -325,7 +335,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
     lang = member.language
     runtime = context.runtime
     try:
-        if (query.data or "").startswith(REPORTER):
+        if is_for(query.data, REPORTER):
             case_id, version, action, arg = parse(query.data, REPORTER)
             case = await cases.check_reporter(runtime.db, member, case_id, version)
             kind, state, ask = "not_fixed", NOT_FIXED, "handling.ask.reopen_reason"
@@ -648,9 +658,11 @@ wrong_photo = explain("handling.ask.photo_please")
 # /cancel: drop what was being typed; the case does not change.
 cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
 
-INPUT_PATTERN = (
-    rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other|escalate:yes|sendback|return)"
-    rf"|{REPORTER}:\d+:\d+:not_fixed)$"
+INPUT_PATTERN = any_of(
+    *(exact(ADMIN, NUMBER, NUMBER, a) for a in ("resolve", "note", "sendback", "return")),
+    exact(ADMIN, NUMBER, NUMBER, "reason", "other"),
+    exact(ADMIN, NUMBER, NUMBER, "escalate", "yes"),
+    exact(REPORTER, NUMBER, NUMBER, "not_fixed"),
 )
 
 
@@ -671,7 +683,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             RESOLUTION: typed(resolution_typed),
             PHOTO: [
                 MessageHandler(filters.PHOTO, photo_sent),
-                CallbackQueryHandler(photo_skipped, pattern=rf"^{ADMIN}:\d+:\d+:skip$"),
+                CallbackQueryHandler(photo_skipped, pattern=exact(ADMIN, NUMBER, NUMBER, "skip")),
                 MessageHandler(other, wrong_photo),
             ],
             PARTIES: typed(_mediation_step("parties", FACTS, "handling.ask.facts")),
@@ -689,6 +701,6 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     )
     return [
         conversation,
-        CallbackQueryHandler(admin_button, pattern=re.compile(rf"^{ADMIN}:")),
-        CallbackQueryHandler(reporter_button, pattern=re.compile(rf"^{REPORTER}:")),
+        CallbackQueryHandler(admin_button, pattern=pattern(ADMIN)),
+        CallbackQueryHandler(reporter_button, pattern=pattern(REPORTER)),
     ]

@@ -22,6 +22,7 @@ from handlers.common.access import require_button, require_leader
 from handlers.common.callbacks import (
     BadCallback,
     answer_stale,
+    fields,
     new_flow_id,
     number,
     pack,
@@ -78,9 +79,9 @@ async def outreach_button(update: Update, context: GridContext) -> None:
     query, member = pressed
     lang = member.language
     runtime = context.runtime
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 3:
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 2:
             key, action = unpack(query.data, PREFIX, 2)
             if action != "back":
                 raise BadCallback(query.data)
@@ -89,7 +90,7 @@ async def outreach_button(update: Update, context: GridContext) -> None:
                 t(lang, "outreach.choose_topic"), reply_markup=_topics(lang, key)
             )
             return
-        if len(parts) == 4:
+        if len(parts) == 3:
             key, action, topic = unpack(query.data, PREFIX, 3)
             if action != "t" or topic not in TOPICS:
                 raise BadCallback(query.data)

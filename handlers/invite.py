@@ -33,6 +33,7 @@ from handlers.common.area_picker import area_keyboard, candidates_keyboard
 from handlers.common.callbacks import (
     BadCallback,
     answer_stale,
+    fields,
     new_flow_id,
     number,
     pack,
@@ -146,8 +147,7 @@ async def area_button(update: Update, context: GridContext) -> int:
     lang = admin.language
     db = context.runtime.db
     try:
-        parts = (query.data or "").split(":")
-        if len(parts) == 5:
+        if len(fields(query.data, PREFIX)) == 4:
             flow, action, area_text, page_text = unpack(query.data, PREFIX, 4)
             page = number(page_text)
         else:

@@ -38,7 +38,15 @@ from bot.services.schedule import (
     parse_offsets,
 )
 from handlers.common.access import require_admin, require_button, require_text
-from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    exact,
+    new_flow_id,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
@@ -493,7 +501,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     }
     create = flow_conversation(
         name="meeting_create",
-        entry_points=[CallbackQueryHandler(create_begin, pattern=f"^{PREFIX}:new$")],
+        entry_points=[CallbackQueryHandler(create_begin, pattern=exact(PREFIX, "new"))],
         states=states,
         fallbacks=[CommandHandler("cancel", create_cancel)],
     )

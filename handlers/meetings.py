@@ -37,7 +37,15 @@ from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    is_for,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
@@ -534,9 +542,9 @@ async def _mark(query: Any, state: str, lang: str, answered: str | None = None) 
         return
     markup = message.reply_markup
     buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
-    answer_data = (f"{PREFIX}:a:", f"{PREFIX}:x:")
     only_answers = bool(buttons) and all(
-        str(b.callback_data).startswith(answer_data) for b in buttons
+        is_for(str(b.callback_data), PREFIX, "a") or is_for(str(b.callback_data), PREFIX, "x")
+        for b in buttons
     )
     if answered is not None and only_answers:
         _action, value = unpack(str(buttons[0].callback_data), PREFIX, 2)
@@ -585,7 +593,7 @@ def _text_flow(
     """A conversation that asks one question about an occurrence and acts on the typed answer."""
     return text_question(
         name=name,
-        entry=f"^{PREFIX}:{action}:",
+        entry=pattern(PREFIX, action),
         store_key=f"{DRAFT}_{name}",
         gate=require_admin if admin_only else require_member,
         answer_gate=require_member,  # the service checks an admin's right again

@@ -22,7 +22,15 @@ from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
 from bot.telegram.texts_fit import fit
 from handlers.common.access import require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    fields,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.common.show_all import PREFIX as SHOW_ALL
@@ -165,13 +173,13 @@ async def button(update: Update, context: GridContext) -> None:
         return
     query, member = pressed
     lang = member.language
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 3 and parts[1] == "p":
-            text, markup = await _page(context, member, number(parts[2]))
-        elif len(parts) == 4 and parts[1] == "c":
-            page = number(parts[3])
-            found = await my_cases.timeline(context.runtime.db, member, number(parts[2]))
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 2 and parts[0] == "p":
+            text, markup = await _page(context, member, number(parts[1]))
+        elif len(parts) == 3 and parts[0] == "c":
+            page = number(parts[2])
+            found = await my_cases.timeline(context.runtime.db, member, number(parts[1]))
             if found is None:  # not this member's case: a forged button
                 raise BadCallback(query.data)
             fitted = fit(_timeline(context, lang, found))
@@ -221,5 +229,5 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mycases", show, filters=filters.ChatType.PRIVATE),
         MessageHandler(label_filter("mycases"), show),
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
-        CallbackQueryHandler(whole, pattern=f"^{SHOW_ALL}:{TIMELINE}:"),
+        CallbackQueryHandler(whole, pattern=pattern(SHOW_ALL, TIMELINE)),
     ]

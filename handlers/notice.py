@@ -46,7 +46,16 @@ from bot.services.notices import Counts, Draft, Notice, NoticeError, Progress
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    exact,
+    fields,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
@@ -346,7 +355,7 @@ async def _list_view(runtime: Runtime, admin: Member) -> tuple[str, InlineKeyboa
         )
     if not recent:
         lines.append(t(lang, "notices.list_empty"))
-    rows.append([InlineKeyboardButton(t(lang, "notices.btn_new"), callback_data=NEW)])
+    rows.append([InlineKeyboardButton(t(lang, "notices.btn_new"), callback_data=pack(NEW))])
     return "\n\n".join(lines), InlineKeyboardMarkup(rows)
 
 
@@ -620,6 +629,14 @@ async def _stale_compose(query: Any, context: GridContext, lang: str, flow: str 
         await answer_stale(query, lang)
 
 
+def _compose_parts(data: str | None) -> list[str]:
+    """The parts of a compose button after its prefix (none if it is not one)."""
+    try:
+        return fields(data, COMPOSE)
+    except BadCallback:
+        return []
+
+
 async def compose_button(update: Update, context: GridContext) -> int | None:
     """Every button of the compose flow, by its action."""
     pressed = await require_button(update, context, require_admin)
@@ -627,13 +644,13 @@ async def compose_button(update: Update, context: GridContext) -> int | None:
         return ConversationHandler.END
     query, admin = pressed
     lang = admin.language
-    parts = (query.data or "").split(":")
-    flow = parts[1] if len(parts) > 2 else None
+    parts = _compose_parts(query.data)
+    flow = parts[0] if len(parts) > 1 else None
     draft = _draft(context, flow) if flow else None
     if draft is None:
         await _stale_compose(query, context, lang, flow)
         return None
-    action, args = parts[2], parts[3:]
+    action, args = parts[1], parts[2:]
     try:
         handler = _ACTIONS[action]
     except KeyError:
@@ -1065,8 +1082,8 @@ async def stale_compose_button(update: Update, context: GridContext) -> None:
     query = update.callback_query
     assert query is not None
     lang = await context.lang(update)
-    parts = (query.data or "").split(":")
-    await _stale_compose(query, context, lang, parts[1] if len(parts) > 2 else None)
+    parts = _compose_parts(query.data)
+    await _stale_compose(query, context, lang, parts[0] if len(parts) > 1 else None)
 
 
 # ---------------------------------------------------------------------- receiving
@@ -1087,9 +1104,8 @@ async def receive_button(update: Update, context: GridContext) -> None:
     query, member = pressed
     lang = member.language
     runtime = context.runtime
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 4:
+        if len(fields(query.data, RECEIVE)) == 3:
             notice_text_id, action, count = unpack(query.data, RECEIVE, 3)
             households = number(count)
             if action != "h" or households not in HOUSEHOLDS:
@@ -1439,7 +1455,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     attachments = private & (filters.PHOTO | filters.Document.ALL | filters.VOICE)
     conversation = flow_conversation(
         name="notice",
-        entry_points=[CallbackQueryHandler(begin, pattern=f"^{NEW}$")],
+        entry_points=[CallbackQueryHandler(begin, pattern=exact(NEW))],
         states={
             TITLE: [
                 MessageHandler(text, title_typed),

@@ -71,7 +71,15 @@ from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_leader
-from handlers.common.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    fields,
+    new_flow_id,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.flows import end_flow, flow_conversation
 from handlers.common.menu import any_label, label_filter
@@ -596,9 +604,12 @@ async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
 
 async def _stale_text(context: GridContext, member: Member, data: str | None) -> str:
     """What a stale button is told: that its report was filed, if it was a submit."""
-    parts = (data or "").split(":")
-    if len(parts) == 4 and parts[2:] == ["sum", "ok"]:
-        case = await report_flow.case_of_draft(context.runtime.db, member, parts[1])
+    try:
+        parts = fields(data, PREFIX)
+    except BadCallback:
+        parts = []
+    if len(parts) == 3 and parts[1:] == ["sum", "ok"]:
+        case = await report_flow.case_of_draft(context.runtime.db, member, parts[0])
         if case is not None:
             return t(member.language, "report.already_filed", number=case.number)
     return t(member.language, "common.stale_button")

@@ -29,7 +29,15 @@ from bot.services.members import Member
 from bot.services.shifts import Shift, ShiftError
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    fields,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
@@ -199,15 +207,15 @@ async def on_button(update: Update, context: GridContext) -> None:
     lang = member.language
     runtime = context.runtime
     try:
-        parts = (query.data or "").split(":")
-        if len(parts) == 4:
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 3:
             action, shift_text, member_text = unpack(query.data, PREFIX, 3)
             other = number(member_text)
         else:
             action, shift_text = unpack(query.data, PREFIX, 2)
             other = 0
         shift_id = number(shift_text)
-        if action not in ("up", "wd", "pick", "as") or (action == "as") != (len(parts) == 4):
+        if action not in ("up", "wd", "pick", "as") or (action == "as") != (len(parts) == 3):
             raise BadCallback(query.data)
     except BadCallback:
         await answer_stale(query, lang)
@@ -269,7 +277,7 @@ def _admin_text_flow(
     """A conversation that asks an admin one thing and acts on the typed answer."""
     return text_question(
         name=name,
-        entry=f"^{PREFIX}:{entry}(:|$)",
+        entry=pattern(PREFIX, entry),
         store_key=f"shift_{name}",
         gate=require_admin,
         begin=begin,
