@@ -615,10 +615,10 @@ async def _show_areas(
 
 def _picked_id(data: object, chosen: set[int]) -> int | None:
     """The area id of a pick button if that area is chosen (to mark it ☑)."""
-    if not isinstance(data, str) or ":pick:" not in data:
+    parts = _compose_parts(data if isinstance(data, str) else None)
+    if len(parts) != 3 or parts[1] != "pick" or not parts[2].isdigit():
         return None
-    tail = data.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() and int(tail) in chosen else None
+    return int(parts[2]) if int(parts[2]) in chosen else None
 
 
 async def _stale_compose(query: Any, context: GridContext, lang: str, flow: str | None) -> None:

@@ -52,6 +52,11 @@ def pack(*parts: str | int) -> str:
     return data
 
 
+def versioned(data: str | None) -> bool:
+    """Whether ``data`` is of this version (made by :func:`pack` since ``v1``)."""
+    return bool(data) and str(data).split(_SEP, 1)[0] == VERSION
+
+
 def fields(data: str | None, prefix: str) -> list[str]:
     """All the parts of ``data`` after ``prefix`` (any number); :class:`BadCallback` if
     ``data`` is not of this version or not ``prefix``'s."""

@@ -210,7 +210,9 @@ async def test_wrong_kinds_of_message_in_the_resolve_steps(gridbot: OfflineBot) 
     await admin.client.send("已清运")
     await admin.client.send("这是文字")
     assert "请发送一张照片" in admin.client.last_text
-    await admin.client.press_data(f"v1:ca:{case_id}:9:skip")  # a skip of another version still skips
+    await admin.client.press_data(
+        f"v1:ca:{case_id}:9:skip"
+    )  # a skip of another version still skips
     assert await status(gridbot, case_id) == "resolved"
 
 

@@ -87,7 +87,9 @@ async def test_whole_lifecycle(gridbot: OfflineBot) -> None:
     assert kinds == ["created", "accepted", "assigned", "resolved", "confirmed", "rated"]
     copy = next(m for m in other.client.messages if m.kind == "text")
     assert "已结案" in copy.text and "满意" in copy.text
-    assert copy.inline_keyboard == [[{"text": "📝 备注", "callback_data": f"v1:ca:{case_id}:5:note"}]]
+    assert copy.inline_keyboard == [
+        [{"text": "📝 备注", "callback_data": f"v1:ca:{case_id}:5:note"}]
+    ]
 
 
 async def test_reject_with_a_reason_button_and_with_a_typed_one(gridbot: OfflineBot) -> None:

@@ -56,7 +56,13 @@ async def test_outreach_pressed_twice_is_logged_once(gridbot: OfflineBot) -> Non
 async def test_forged_outreach_buttons_and_wrong_people(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await user.send("📢 政策宣讲")
-    for data in ("v1:dut:abc:t:bogus", "v1:dut:abc:h:legal:7", "v1:dut:abc:h:nope:5", "v1:dut:abc:x", "v1:dut"):
+    for data in (
+        "v1:dut:abc:t:bogus",
+        "v1:dut:abc:h:legal:7",
+        "v1:dut:abc:h:nope:5",
+        "v1:dut:abc:x",
+        "v1:dut",
+    ):
         await user.press_data(data)
         assert "按钮已失效" in (user.last_answer.text or ""), data  # type: ignore[union-attr]
     boss = (await admin(gridbot)).client

@@ -36,7 +36,7 @@ async def test_unexpected_error_is_logged_and_the_user_told_without_details(
     logged = errors.take()
     assert len(logged) == 1
     assert logged[0].startswith("error while handling an update")
-    assert json.loads(logged[0].split(": ", 1)[1])["callback_query"]["data"].startswith("inv:")
+    assert json.loads(logged[0].split(": ", 1)[1])["callback_query"]["data"].startswith("v1:inv:")
 
 
 @pytest.fixture

@@ -47,7 +47,11 @@ async def test_a_held_meeting_cannot_be_cancelled_or_moved(
     assert "取消本次" not in str(during.buttons) and "改期" not in str(during.buttons)
     assert "🗒 纪要" in str(during.buttons)
     clock.advance(hours=3)  # over now
-    for data in (f"v1:mt:k:{occurrence_id}", f"v1:mt:ky:{occurrence_id}", f"v1:mt:v:{occurrence_id}"):
+    for data in (
+        f"v1:mt:k:{occurrence_id}",
+        f"v1:mt:ky:{occurrence_id}",
+        f"v1:mt:v:{occurrence_id}",
+    ):
         await admin.client.press_data(data)
         answer = admin.client.last_answer
         assert answer is not None and answer.show_alert and "已经开过了" in str(answer.text)
