@@ -360,7 +360,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
         "version": case.version,
         "kind": kind,
         "number": case.number,
-        "dispute": case.category == Category.DISPUTE.value,
+        "dispute": case.category == Category.DISPUTE,
     }
     await _say(update, context, t(lang, ask, number=case.number))
     return state

@@ -18,6 +18,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import t
 from bot.services import cases
+from bot.services.case_lifecycle import Status
 from bot.services.categories import Category
 from bot.services.members import Member
 from bot.telegram.texts_fit import fit
@@ -29,7 +30,7 @@ from handlers.messages.case_cards import ADMIN
 
 PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
 PER_PAGE = 8
-STATUSES = ("new", "accepted", "in_progress", "resolved")
+STATUSES = (Status.NEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED)
 ALL = "-"
 DONE = "done"  # the finished cases: closed and rejected
 

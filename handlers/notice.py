@@ -42,7 +42,7 @@ from bot.services.duties import HOUSEHOLDS
 from bot.services.grid import is_leader
 from bot.services.members import Member
 from bot.services.my_cases import local_time
-from bot.services.notices import Counts, Draft, Notice, NoticeError, Progress
+from bot.services.notices import Counts, Draft, Notice, NoticeError, NoticeStatus, Progress
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from handlers.common.access import require_admin, require_button, require_member, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
@@ -162,15 +162,15 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
     ).rstrip(" ·")
     final = False
     rows: list[list[InlineKeyboardButton]] = []
-    if notice.status == "sending":
+    if notice.status == NoticeStatus.SENDING:
         state = t(lang, "notices.state_sending")
         rows.append(
             [_control(lang, notice.id, "pause"), _control(lang, notice.id, "recall")],
         )
-    elif notice.status == "paused":
+    elif notice.status == NoticeStatus.PAUSED:
         state = t(lang, "notices.state_paused")
         rows.append([_control(lang, notice.id, "resume"), _control(lang, notice.id, "recall")])
-    elif notice.status == "done":
+    elif notice.status == NoticeStatus.DONE:
         state = t(lang, "notices.state_done")
         rows.append([_view_button(lang, notice.id), _control(lang, notice.id, "recall")])
         final = True
@@ -232,7 +232,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     """The notice to one recipient; None while it is paused or once recalled."""
     notice_id = int(row.payload["notice_id"])
     found = await service.status_of(runtime.db, notice_id)
-    if found is None or found[0] in ("paused", "recalled"):
+    if found is None or found[0] in (NoticeStatus.PAUSED, NoticeStatus.RECALLED):
         return None  # cancelled: a resume hands it out again, a recall never
     key = (runtime.config.database.path, notice_id, found[1], lang)
     made = _RENDERED.get(key)
@@ -259,7 +259,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
 async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The reminder before the deadline; None if the member confirmed meanwhile."""
     notice = await service.get(runtime.db, int(row.payload["notice_id"]))
-    if notice is None or notice.status == "recalled" or row.member_id is None:
+    if notice is None or notice.status == NoticeStatus.RECALLED or row.member_id is None:
         return None
     got = await service.delivery_of(runtime.db, notice.id, row.member_id)
     author = await service.author_of(runtime.db, notice)
@@ -277,7 +277,7 @@ async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoi
 async def render_unconfirmed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The author's list of who has not confirmed, before the deadline."""
     notice = await service.get(runtime.db, int(row.payload["notice_id"]))
-    if notice is None or notice.status == "recalled":
+    if notice is None or notice.status == NoticeStatus.RECALLED:
         return None
     people, total = await service.unconfirmed_names(runtime.db, notice.id, 200)
     text = t(
@@ -1279,7 +1279,7 @@ async def sweep(context: GridContext) -> None:
     rate = service.rate_of(runtime.config.notices.paid_broadcast)
     fed = 0
     for notice in await service.unfinished(runtime.db):
-        if notice.status == "recalled":
+        if notice.status == NoticeStatus.RECALLED:
             await _delete_some(context, notice, int(rate * runtime.config.notices.progress_seconds))
         advanced = await service.advance(runtime.db, runtime.clock, notice.id, rate=rate)
         if advanced is not None:

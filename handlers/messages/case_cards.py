@@ -21,7 +21,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import t
 from bot.runtime import Runtime
 from bot.services import cases
-from bot.services.case_lifecycle import Act, Who
+from bot.services.case_lifecycle import Act, Status, Who
 from bot.services.cases import Card, Viewer
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
@@ -33,13 +33,13 @@ from handlers.common.show_all import CARD, TIMELINE, with_show_all
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
 
-STATUS_ICON = {
-    "new": "🆕",
-    "accepted": "✅",
-    "in_progress": "🔧",
-    "resolved": "🏁",
-    "closed": "📁",
-    "rejected": "🚫",
+STATUS_ICON: dict[str, str] = {
+    Status.NEW: "🆕",
+    Status.ACCEPTED: "✅",
+    Status.IN_PROGRESS: "🔧",
+    Status.RESOLVED: "🏁",
+    Status.CLOSED: "📁",
+    Status.REJECTED: "🚫",
 }
 
 
@@ -112,7 +112,7 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
     if due is not None:
         shown = cases.local_time(due, runtime.config.tz)
         late = t(lang, "handling.card.overdue") if cases.is_overdue(case, to_db_now) else ""
-        stage = "accept" if case.status == "new" else "resolve"
+        stage = "accept" if case.status == Status.NEW else "resolve"
         lines.append(t(lang, f"handling.card.due_{stage}", due=shown) + late)
     if case.resolution:
         lines.append(t(lang, "handling.card.resolution", text=case.resolution))
@@ -125,7 +125,7 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
                 fulfilment=card.mediation.fulfilment,
             )
         )
-    if case.status == "rejected" and case.reject_reason:
+    if case.status == Status.REJECTED and case.reject_reason:
         reason, _, detail = case.reject_reason.partition(": ")
         lines.append(
             t(lang, "handling.card.rejected", reason=detail or t(lang, f"handling.reason.{reason}"))
@@ -138,7 +138,7 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
 
 def _assigned_to_you(card: Card, lang: str, viewer: Viewer) -> list[str]:
     """A line telling the assignee the case is theirs to do."""
-    if Who.ASSIGNEE in viewer.parts and card.view.case.status == "in_progress":
+    if Who.ASSIGNEE in viewer.parts and card.view.case.status == Status.IN_PROGRESS:
         return [t(lang, "handling.card.yours")]
     return []
 
@@ -303,7 +303,7 @@ NOTICE_EVENTS = frozenset(
 async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """The assignee's reminder that a case's limit is near (only while it is still theirs)."""
     case = await cases.get(runtime.db, int(row.payload["case_id"]))
-    if case is None or case.status != "in_progress" or case.assignee_id != row.member_id:
+    if case is None or case.status != Status.IN_PROGRESS or case.assignee_id != row.member_id:
         return None
     due = cases.overdue_since(case)
     return Outgoing(
@@ -383,7 +383,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
             )
         )
     if event in ("resolved", "verify_reminder"):
-        if case.status != "resolved":
+        if case.status != Status.RESOLVED:
             return None  # answered or closed meanwhile: nothing to ask any more
         key = (
             "handling.reporter.resolved"
