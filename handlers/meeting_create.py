@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import t
+from bot.i18n import join_list, t
 from bot.services import meetings
 from bot.services.grid import Role
 from bot.services.meetings import MeetingError, SeriesDraft
@@ -189,7 +189,7 @@ def _offsets_text(lang: str, offsets: list[int]) -> str:
             parts.append(t(lang, "meetings.hours", n=minutes // 60))
         else:
             parts.append(t(lang, "meetings.minutes_n", n=minutes))
-    return "、".join(parts)
+    return join_list(lang, parts)
 
 
 def _rule_text(lang: str, draft: dict[str, Any]) -> str:
@@ -227,7 +227,7 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
         title=draft["title"],
         rule=_rule_text(lang, draft),
         place=draft.get("place", ""),
-        roles="、".join(t(lang, f"role.{r}") for r in draft["roles"]),
+        roles=join_list(lang, (t(lang, f"role.{r}") for r in draft["roles"])),
         offsets=_offsets_text(lang, draft["offsets"]),
         first=when(lang, tz, first) if first else "-",
     )

@@ -29,7 +29,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, join_list, t
 from bot.runtime import Runtime
 from bot.services import meetings
 from bot.services.grid import is_admin
@@ -88,7 +88,7 @@ FULL_CHUNK = 3500
 
 
 def _names(lang: str, members: list[Member]) -> tuple[str, bool]:
-    shown = "、".join(m.name for m in members[:MAX_NAMES]) or "-"
+    shown = join_list(lang, (m.name for m in members[:MAX_NAMES])) or "-"
     cut = len(members) > MAX_NAMES
     if cut:
         shown += t(lang, "meetings.and_more", n=len(members) - MAX_NAMES)

@@ -33,7 +33,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, join_list, t
 from bot.runtime import Runtime
 from bot.services import areas
 from bot.services import notices as service
@@ -308,7 +308,7 @@ def _names(lang: str, people: list[tuple[str, str]], total: int, budget: int) ->
             break
         shown.append(item)
         used += len(item) + 1
-    text = t(lang, "notices.list_sep").join(shown) or "-"
+    text = join_list(lang, shown) or "-"
     if total > len(shown):
         text += t(lang, "notices.and_more", n=_count(total - len(shown)))
     return text
@@ -474,7 +474,7 @@ def _attachments(lang: str, draft: dict[str, Any]) -> str:
         parts.append(t(lang, "notices.att_document", name=draft["document"][1]))
     if draft.get("voice"):
         parts.append(t(lang, "notices.att_voice"))
-    return t(lang, "notices.list_sep").join(parts) or t(lang, "notices.att_none")
+    return join_list(lang, parts) or t(lang, "notices.att_none")
 
 
 async def _ask_attachments(update: Update, admin: Member, draft: dict[str, Any]) -> None:
@@ -941,9 +941,7 @@ async def _preview(
         card=Html(card),
         attachments=_attachments(lang, draft),
         areas=Html(await _chosen_text(context, lang, draft)),
-        roles=t(lang, "notices.list_sep").join(
-            t(lang, f"notices.role.{r}") for r in draft.get("roles", [])
-        ),
+        roles=join_list(lang, (t(lang, f"notices.role.{r}") for r in draft.get("roles", []))),
         footer=Html(footer),
     )
     await _reply(update, text, InlineKeyboardMarkup(rows))

@@ -21,7 +21,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, t
+from bot.i18n import Html, join_list, t
 from bot.runtime import Runtime
 from bot.services import shifts
 from bot.services.grid import is_admin
@@ -68,7 +68,7 @@ def shift_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
 async def admin_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
     """A shift as its admin sees it: the line and who signed up (or was put on it)."""
     people = await shifts.roster(runtime.db, shift)
-    names = "、".join(p.name for p in people)
+    names = join_list(lang, (p.name for p in people))
     return Html(
         shift_line(lang, runtime, shift)
         + "\n"
@@ -163,7 +163,7 @@ async def show(update: Update, context: GridContext) -> None:
         rows += [
             [_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))] for p in posts
         ]
-        names = "、".join(p.name for p in posts) or "-"
+        names = join_list(lang, (p.name for p in posts)) or "-"
         await message.reply_text(
             t(lang, "shifts.admin_head", posts=names, count=len(upcoming)),
             reply_markup=InlineKeyboardMarkup(rows),

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import t
+from bot.i18n import join_list, t
 from bot.runtime import Runtime
 from bot.services import cases
 from bot.services.case_lifecycle import Act, Status, Who
@@ -158,7 +158,7 @@ def _handling(card: Card, lang: str) -> list[str]:
     """Who handles the case, and who supervises it (督办)."""
     lines = [t(lang, "handling.card.area", area=card.responsible.path)]
     if card.supervisors and card.view.case.status in cases.OPEN:
-        names = "、".join(a.name for a in card.supervisors)
+        names = join_list(lang, (a.name for a in card.supervisors))
         lines.append(t(lang, "handling.card.supervised", areas=names))
     return lines
 
