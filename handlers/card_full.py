@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.i18n import t
 from bot.services import cases
 from bot.services.cases import CaseRefused
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pattern, unpack
 from handlers.common.context import GridContext
@@ -40,7 +41,7 @@ async def show_whole_card(update: Update, context: GridContext) -> None:
         await answer_stale(query, lang)
         return
     except CaseRefused as refused:
-        await query.answer(t(lang, f"handling.refused.{refused.reason.value}"), show_alert=True)
+        await query.answer(t(lang, keys.REFUSED(refused.reason.value)), show_alert=True)
         return
     in_group = chat.type != "private"
     text = await whole_card(

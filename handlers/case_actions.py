@@ -39,6 +39,7 @@ from bot.services.case_lifecycle import Act
 from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.categories import Category
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
 from handlers.common.callbacks import (
     NUMBER,
@@ -87,7 +88,7 @@ def parse(data: str | None, prefix: str) -> tuple[int, int, str, str | None]:
 
 async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
     query = update.callback_query
-    text = t(lang, f"handling.refused.{refused.reason.value}")
+    text = t(lang, keys.REFUSED(refused.reason.value))
     if query is not None:
         await query.answer(text, show_alert=True)
     elif update.effective_message is not None:
@@ -241,7 +242,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
 
 def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
     rows = [
-        [(t(lang, f"handling.reason.{r.value}"), pack(ADMIN, case_id, version, "reason", r.value))]
+        [(t(lang, keys.REJECT_REASON(r.value)), pack(ADMIN, case_id, version, "reason", r.value))]
         for r in RejectReason
     ]
     rows.append([(t(lang, "handling.button.back"), pack(ADMIN, case_id, version, "back"))])
@@ -251,7 +252,7 @@ def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
 def _assignees(case_id: int, version: int, lang: str, people: list[Member]) -> InlineKeyboardMarkup:
     shown = people[:ASSIGNEES_SHOWN]
     buttons = [
-        (f"{p.name} · {t(lang, f'role.{p.role}')}", pack(ADMIN, case_id, version, "to", p.id))
+        (f"{p.name} · {t(lang, keys.ROLE(p.role))}", pack(ADMIN, case_id, version, "to", p.id))
         for p in shown
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -275,7 +276,7 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         elif action == "rate" and arg in {r.value for r in Rating}:
             rating = Rating(arg)
             case = await cases.rate(runtime.db, runtime.clock, member, case_id, version, rating)
-            done = t(lang, "handling.done.rated", rating=t(lang, f"rating.{rating.value}"))
+            done = t(lang, "handling.done.rated", rating=t(lang, keys.RATING(rating.value)))
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
@@ -410,9 +411,9 @@ async def _kept(
         await _say(update, context, t(lang, "handling.refused.missing"))
     else:
         kind, name, area = await cases.last_change(runtime.db, case)
-        key = f"handling.kept.{kind}" if has(f"handling.kept.{kind}") else "handling.kept.other"
+        key = keys.KEPT(kind) if has(keys.KEPT(kind)) else "handling.kept.other"
         what = t(
-            lang, key, name=name or "-", area=area or "-", status=t(lang, f"status.{case.status}")
+            lang, key, name=name or "-", area=area or "-", status=t(lang, keys.STATUS(case.status))
         )
         stored = False
         if typed and await cases.may_note(runtime.db, member, case.id):

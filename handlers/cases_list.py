@@ -22,6 +22,7 @@ from bot.services.case_lifecycle import Status
 from bot.services.categories import Category
 from bot.services.members import Member
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -80,8 +81,8 @@ async def listing(
             overdue="⚠️ " if cases.is_overdue(case, now) else "",
             supervised=t(lang, "handling.list.supervised") if cases.is_supervised(case) else "",
             number=case.number,
-            status=t(lang, f"status.{case.status}"),
-            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+            status=t(lang, keys.STATUS(case.status)),
+            kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         )
         rows.append(
             [InlineKeyboardButton(label, callback_data=pack(ADMIN, case.id, case.version, "open"))]
@@ -115,7 +116,7 @@ async def listing(
         ]
         + [
             InlineKeyboardButton(
-                mark(t(lang, f"status.{x}"), status == x), callback_data=pack(PREFIX, x, c, 0)
+                mark(t(lang, keys.STATUS(x)), status == x), callback_data=pack(PREFIX, x, c, 0)
             )
             for x in STATUSES
         ]
@@ -132,7 +133,7 @@ async def listing(
         )
     ] + [
         InlineKeyboardButton(
-            mark(t(lang, f"category.{x.value}"), category == x.value),
+            mark(t(lang, keys.CATEGORY(x.value)), category == x.value),
             callback_data=pack(PREFIX, s, x.value, 0),
         )
         for x in Category

@@ -18,6 +18,7 @@ from bot.i18n import t
 from bot.services import duties
 from bot.services.duties import HOUSEHOLDS, TOPICS, DutyRefused
 from bot.services.my_cases import local_time
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_leader
 from handlers.common.callbacks import (
     BadCallback,
@@ -38,7 +39,7 @@ PREFIX = "dut"
 def _topics(lang: str, key: str) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            t(lang, f"outreach.topic.{topic}"), callback_data=pack(PREFIX, key, "t", topic)
+            t(lang, keys.TOPIC(topic)), callback_data=pack(PREFIX, key, "t", topic)
         )
         for topic in TOPICS
     ]
@@ -96,7 +97,7 @@ async def outreach_button(update: Update, context: GridContext) -> None:
                 raise BadCallback(query.data)
             await query.answer()
             await query.edit_message_text(
-                t(lang, "outreach.choose_households", topic=t(lang, f"outreach.topic.{topic}")),
+                t(lang, "outreach.choose_households", topic=t(lang, keys.TOPIC(topic))),
                 reply_markup=_households(lang, key, topic),
             )
             return
@@ -122,7 +123,7 @@ async def outreach_button(update: Update, context: GridContext) -> None:
         t(
             lang,
             "outreach.logged",
-            topic=t(lang, f"outreach.topic.{topic}"),
+            topic=t(lang, keys.TOPIC(topic)),
             households=households,
             time=local_time(logged.log.at, runtime.config.tz),
         )

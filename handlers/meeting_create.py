@@ -37,6 +37,7 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.callbacks import (
     BadCallback,
@@ -116,7 +117,7 @@ async def _ask_rule(context: GridContext, admin: Member, flow: str) -> int:
 
 async def _ask_weekday(context: GridContext, admin: Member, flow: str) -> int:
     lang = admin.language
-    days = [_b(lang, flow, f"meetings.weekday.{d}", "wd", d) for d in range(7)]
+    days = [_b(lang, flow, keys.WEEKDAY(d), "wd", d) for d in range(7)]
     await context.bot.send_message(
         admin.tg_user_id,
         t(lang, "meetings.ask_weekday"),
@@ -152,7 +153,7 @@ async def _ask_roles(
                 "role",
                 role,
                 mark="✅" if role in chosen else "⬜",
-                role=t(lang, f"role.{role}"),
+                role=t(lang, keys.ROLE(role)),
             )
         ]
         for role in ROLE_CHOICES
@@ -199,7 +200,7 @@ def _rule_text(lang: str, draft: dict[str, Any]) -> str:
         return t(
             lang,
             "meetings.rule_text_weekly",
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
+            weekday=t(lang, keys.WEEKDAY(draft["weekday"])),
             time=at,
         )
     if rule == MONTHLY_NTH:
@@ -207,7 +208,7 @@ def _rule_text(lang: str, draft: dict[str, Any]) -> str:
             lang,
             "meetings.rule_text_nth",
             nth=draft["nth"],
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
+            weekday=t(lang, keys.WEEKDAY(draft["weekday"])),
             time=at,
         )
     if rule == MONTHLY_DAY:
@@ -227,7 +228,7 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
         title=draft["title"],
         rule=_rule_text(lang, draft),
         place=draft.get("place", ""),
-        roles=join_list(lang, (t(lang, f"role.{r}") for r in draft["roles"])),
+        roles=join_list(lang, (t(lang, keys.ROLE(r)) for r in draft["roles"])),
         offsets=_offsets_text(lang, draft["offsets"]),
         first=when(lang, tz, first) if first else "-",
     )

@@ -36,6 +36,7 @@ from bot.services.grid import is_admin
 from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_member
 from handlers.common.callbacks import (
     BadCallback,
@@ -62,7 +63,7 @@ DRAFT = "meeting"  # prefix of the one-question flows' keys in the user's store
 def when(lang: str, tz: ZoneInfo, moment: datetime) -> str:
     """A moment in local time, with the weekday: '2026-06-16 (周二) 19:30'."""
     local = moment.astimezone(tz)
-    weekday = t(lang, f"meetings.weekday.{local.weekday()}")
+    weekday = t(lang, keys.WEEKDAY(local.weekday()))
     return f"{local:%Y-%m-%d} ({weekday}) {local:%H:%M}"
 
 
@@ -213,7 +214,7 @@ def _ask(lang: str, answered: str | None) -> Html:
     """What a reminder or notice asks: will you come, or (answered) your answer, to change."""
     if answered is None:
         return Html(t(lang, "meetings.ask_attend"))
-    state = Html(t(lang, f"meetings.state_{answered}"))
+    state = Html(t(lang, keys.MEETING_STATE(answered)))
     return Html(t(lang, "meetings.ask_answered", answer=state))
 
 
@@ -372,7 +373,7 @@ async def show(update: Update, context: GridContext) -> None:
         if current.cancelled:
             lines.append(t(lang, "meetings.state_cancelled"))
         elif got is not None and got.answer is not None:
-            lines.append(t(lang, f"meetings.state_{got.answer}"))
+            lines.append(t(lang, keys.MEETING_STATE(got.answer)))
         if got is not None and got.checked_in_at is not None:
             lines.append(t(lang, "meetings.state_checked_in"))
         rows: list[list[InlineKeyboardButton]] = []
@@ -403,7 +404,7 @@ def _admin_rows(
 ) -> list[list[InlineKeyboardButton]]:
     def button(key: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            t(lang, f"meetings.btn_{key}"), callback_data=pack(PREFIX, action, occurrence_id)
+            t(lang, keys.MEETING_BUTTON(key)), callback_data=pack(PREFIX, action, occurrence_id)
         )
 
     # A meeting that has begun is kept as it was: no moving or cancelling it, only its
@@ -638,7 +639,7 @@ async def _change(context: GridContext, member: Member, occ: int, text: str) -> 
     await schedule_next(context)
     return t(
         member.language,
-        f"meetings.series_changed_{what}",
+        keys.SERIES_CHANGED(what),
         when=when(member.language, tz, following.starts),
         place=following.place,
     )

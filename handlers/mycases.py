@@ -21,6 +21,7 @@ from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
 from handlers.common.callbacks import (
     BadCallback,
@@ -70,8 +71,8 @@ async def _page(
                 "mycases.line",
                 index=index,
                 number=case.number,
-                category=t(lang, f"category.{case.category}"),
-                status=t(lang, f"status.{case.status}"),
+                category=t(lang, keys.CATEGORY(case.category)),
+                status=t(lang, keys.STATUS(case.status)),
                 age=_age(context, lang, case.created_at),
             )
         )
@@ -106,11 +107,11 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
     elif entry.actor == SYSTEM:
         actor = t(lang, "mycases.system")
     else:
-        actor = t(lang, f"role.{entry.actor}")
-    if has(f"mycases.event.{entry.kind}"):
-        what = t(lang, f"mycases.event.{entry.kind}")
+        actor = t(lang, keys.ROLE(entry.actor))
+    if has(keys.TIMELINE_EVENT(entry.kind)):
+        what = t(lang, keys.TIMELINE_EVENT(entry.kind))
     elif entry.to_status is not None:
-        what = t(lang, "mycases.event.other", status=t(lang, f"status.{entry.to_status}"))
+        what = t(lang, "mycases.event.other", status=t(lang, keys.STATUS(entry.to_status)))
     else:
         what = t(lang, "mycases.event.updated")
     detail = next(
@@ -124,10 +125,10 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
     # Case handling stores codes for reasons and ratings: show their names.
     if entry.kind == "rejected" and entry.data.get("text"):
         detail = str(entry.data["text"])
-    elif entry.kind == "rejected" and has(f"handling.reason.{detail}"):
-        detail = t(lang, f"handling.reason.{detail}")
-    elif entry.kind == "rated" and has(f"rating.{detail}"):
-        detail = t(lang, f"rating.{detail}")
+    elif entry.kind == "rejected" and has(keys.REJECT_REASON(detail)):
+        detail = t(lang, keys.REJECT_REASON(detail))
+    elif entry.kind == "rated" and has(keys.RATING(detail)):
+        detail = t(lang, keys.RATING(detail))
     at = _local(context, entry.at)
     if detail is None:
         return t(lang, "mycases.entry", at=at, actor=actor, what=what)
@@ -141,9 +142,9 @@ def _timeline(context: GridContext, lang: str, found: Timeline, *, whole: bool =
         lang,
         "mycases.case",
         number=case.number,
-        category=t(lang, f"category.{case.category}"),
-        kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
-        status=t(lang, f"status.{case.status}"),
+        category=t(lang, keys.CATEGORY(case.category)),
+        kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
+        status=t(lang, keys.STATUS(case.status)),
         description=case.description or t(lang, "mycases.voice"),
         place=found.view.place_path or case.place_text or found.view.coordinates or "-",
     )

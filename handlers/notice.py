@@ -44,6 +44,7 @@ from bot.services.members import Member
 from bot.services.my_cases import local_time
 from bot.services.notices import Counts, Draft, Notice, NoticeError, NoticeStatus, Progress
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_member, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
 from handlers.common.callbacks import (
@@ -196,7 +197,7 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
 
 def _control(lang: str, notice_id: int, action: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(
-        t(lang, f"notices.btn_{action}"), callback_data=pack(CONTROL, notice_id, action)
+        t(lang, keys.NOTICE_BUTTON(action)), callback_data=pack(CONTROL, notice_id, action)
     )
 
 
@@ -341,7 +342,7 @@ async def _list_view(runtime: Runtime, admin: Member) -> tuple[str, InlineKeyboa
                 n=number_,
                 title=notice.title,
                 when=_when(runtime, notice.created_at),
-                state=t(lang, f"notices.status.{notice.status}"),
+                state=t(lang, keys.NOTICE_STATUS(notice.status)),
                 counts=_coverage_line(lang, item.counts, notice.confirm),
             )
         )
@@ -797,7 +798,7 @@ async def _show_roles(update: Update, admin: Member, draft: dict[str, Any], *, e
             draft["flow"],
             "role",
             role,
-            role=t(lang, f"notices.role.{role}"),
+            role=t(lang, keys.NOTICE_ROLE(role)),
         )
         for role in service.role_choices(admin)
     ]
@@ -857,7 +858,7 @@ async def _show_options(
             flow,
             "deadline",
             days,
-            label=t(lang, f"notices.deadline.{days}"),
+            label=t(lang, keys.NOTICE_DEADLINE(days)),
         )
         for days in service.DEADLINE_DAYS
     ]
@@ -941,7 +942,7 @@ async def _preview(
         card=Html(card),
         attachments=_attachments(lang, draft),
         areas=Html(await _chosen_text(context, lang, draft)),
-        roles=join_list(lang, (t(lang, f"notices.role.{r}") for r in draft.get("roles", []))),
+        roles=join_list(lang, (t(lang, keys.NOTICE_ROLE(r)) for r in draft.get("roles", []))),
         footer=Html(footer),
     )
     await _reply(update, text, InlineKeyboardMarkup(rows))
@@ -1016,7 +1017,7 @@ async def _edit(
     if not args:
         await query.answer()
         fields = ("title", "body", "attachments", "areas", "roles", "options")
-        buttons = [_btn(lang, f"notices.edit.{f}", flow, "edit", f) for f in fields]
+        buttons = [_btn(lang, keys.NOTICE_EDIT(f), flow, "edit", f) for f in fields]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
         rows.append([_btn(lang, "notices.btn_back", flow, "preview")])
         await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
@@ -1254,7 +1255,7 @@ async def control_button(update: Update, context: GridContext) -> None:
     except NoticeError as error:
         await query.answer(t(lang, error.code, **error.values), show_alert=True)
         return
-    await query.answer(t(lang, f"notices.done_{action}"))
+    await query.answer(t(lang, keys.NOTICE_DONE(action)))
     notice = await service.get(runtime.db, notice_id)
     if action == "back" and notice is not None:
         progress = await service.progress(
@@ -1418,15 +1419,15 @@ def coverage_view(
 def _csv(lang: str, runtime: Runtime, rows: list[service.ExportRow]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([t(lang, f"notices.csv.{c}") for c in service.EXPORT_COLUMNS])
+    writer.writerow([t(lang, keys.NOTICE_CSV(c)) for c in service.EXPORT_COLUMNS])
     for row in rows:
         writer.writerow(
             [
                 row.area_path,
                 row.name,
-                t(lang, f"role.{row.role}"),
+                t(lang, keys.ROLE(row.role)),
                 row.work_id,
-                t(lang, f"notices.csv_state.{row.state}"),
+                t(lang, keys.NOTICE_CSV_STATE(row.state)),
                 _when(runtime, row.read_at),
                 _when(runtime, row.relayed_at),
                 "" if row.households is None else row.households,

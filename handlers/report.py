@@ -70,6 +70,7 @@ from bot.services.report_draft import (
 from bot.services.report_flow import DRAFT_EXPIRED
 from bot.services.reporting import ReportRefused
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.access import require_leader
 from handlers.common.callbacks import (
     BadCallback,
@@ -173,17 +174,17 @@ async def _screen(
     lang = member.language
     flow = draft.flow
     limits = context.runtime.config.reports
-    category = t(lang, f"category.{draft.category}") if draft.category else ""
+    category = t(lang, keys.CATEGORY(draft.category)) if draft.category else ""
     back = [_button(t(lang, "report.button.back"), flow, "sum", "back")]
     match next_step(draft), draft.open_mode:
         case Step.CATEGORY, _:
-            buttons = [_button(t(lang, f"category.{c}"), flow, "cat", c.value) for c in Category]
+            buttons = [_button(t(lang, keys.CATEGORY(c)), flow, "cat", c.value) for c in Category]
             return t(lang, "report.choose_category"), InlineKeyboardMarkup(_rows(buttons))
         case Step.KIND, _:
             assert draft.category is not None
             kinds = SUBCATEGORIES[Category(draft.category)]
             buttons = [
-                _button(t(lang, f"subcategory.{draft.category}.{k}"), flow, "kind", k)
+                _button(t(lang, keys.SUBCATEGORY(draft.category, k)), flow, "kind", k)
                 for k in kinds
             ]
             key = (
@@ -220,7 +221,7 @@ async def _screen(
             return text, InlineKeyboardMarkup([back])
         case _, Mode.CHANGE:
             fields = [
-                _button(t(lang, f"report.field.{s}"), flow, "chg", s.value)
+                _button(t(lang, keys.REPORT_FIELD(s)), flow, "chg", s.value)
                 for s in changeable(draft)
             ]
             return t(lang, "report.choose_change"), InlineKeyboardMarkup([*_rows(fields), back])
@@ -234,7 +235,7 @@ def _summary_buttons(context: GridContext, lang: str, draft: Draft) -> InlineKey
     flow = draft.flow
 
     def button(key: str, value: str) -> InlineKeyboardButton:
-        return _button(t(lang, f"report.button.{key}"), flow, "sum", value)
+        return _button(t(lang, keys.REPORT_BUTTON(key)), flow, "sum", value)
 
     urgent = button("normal" if draft.urgent else "urgent", "urgent")
     extras = []
@@ -330,8 +331,8 @@ async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
         lang,
         "report.summary",
         place=await _place(context, member, draft),
-        category=t(lang, f"category.{draft.category}"),
-        kind=t(lang, f"subcategory.{draft.category}.{draft.kind}"),
+        category=t(lang, keys.CATEGORY(draft.category)),
+        kind=t(lang, keys.SUBCATEGORY(draft.category, draft.kind)),
         urgency=t(lang, "report.summary_urgent" if draft.urgent else "report.summary_normal"),
         description=Html(t(lang, "report.said_separator").join(said)),
         photos=photos,
@@ -569,7 +570,7 @@ async def interrupted(update: Update, context: GridContext) -> int:
     assert chat is not None
     what = t(lang, "report.expired_unknown")
     if draft.category is not None:
-        what = t(lang, f"category.{draft.category}")
+        what = t(lang, keys.CATEGORY(draft.category))
     await _retire_keyboard(context, chat.id, draft)
     sent = await context.bot.send_message(
         chat.id,
@@ -840,7 +841,7 @@ async def render_expired(runtime: Runtime, row: OutboxRow, language: str) -> Out
     """The message saying an unfinished report was ended."""
     category = row.payload.get("category")
     name = (
-        t(language, f"category.{category}") if category else t(language, "report.expired_unknown")
+        t(language, keys.CATEGORY(category)) if category else t(language, "report.expired_unknown")
     )
     return Outgoing(
         text=t(language, "report.expired", category=name, minutes=row.payload.get("minutes", ""))

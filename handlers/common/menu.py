@@ -16,6 +16,7 @@ from telegram.ext import filters
 from bot.i18n import LANGUAGES, t
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,7 @@ def items_for(member: Member) -> list[MenuItem]:
 
 def menu_keyboard(member: Member) -> ReplyKeyboardMarkup:
     """The menu keyboard for ``member``, in their language."""
-    labels = [t(member.language, f"menu.{item.key}") for item in items_for(member)]
+    labels = [t(member.language, keys.MENU(item.key)) for item in items_for(member)]
     rows = [
         [KeyboardButton(label) for label in labels[i : i + 2]] for i in range(0, len(labels), 2)
     ]
@@ -65,7 +66,7 @@ def menu_keyboard(member: Member) -> ReplyKeyboardMarkup:
 
 def labels(key: str) -> list[str]:
     """The label of menu item ``key`` in every language."""
-    return [t(language, f"menu.{key}") for language in LANGUAGES]
+    return [t(language, keys.MENU(key)) for language in LANGUAGES]
 
 
 def label_filter(key: str) -> filters.BaseFilter:

@@ -27,6 +27,7 @@ from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 from handlers.common.show_all import CARD, TIMELINE, with_show_all
 
@@ -77,14 +78,14 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
             icon=STATUS_ICON.get(case.status, ""),
             number=case.number,
             urgency=t(lang, "urgency.urgent" if case.urgent else "urgency.normal"),
-            status=t(lang, f"status.{case.status}"),
+            status=t(lang, keys.STATUS(case.status)),
         ),
         *_assigned_to_you(card, lang, viewer),
         t(
             lang,
             "handling.card.category",
-            category=t(lang, f"category.{case.category}"),
-            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+            category=t(lang, keys.CATEGORY(case.category)),
+            kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         ),
         *_parties(card, lang),
         t(
@@ -113,7 +114,7 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
         shown = cases.local_time(due, runtime.config.tz)
         late = t(lang, "handling.card.overdue") if cases.is_overdue(case, to_db_now) else ""
         stage = "accept" if case.status == Status.NEW else "resolve"
-        lines.append(t(lang, f"handling.card.due_{stage}", due=shown) + late)
+        lines.append(t(lang, keys.CARD_DUE(stage), due=shown) + late)
     if case.resolution:
         lines.append(t(lang, "handling.card.resolution", text=case.resolution))
     if card.mediation is not None:
@@ -128,10 +129,10 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
     if case.status == Status.REJECTED and case.reject_reason:
         reason, _, detail = case.reject_reason.partition(": ")
         lines.append(
-            t(lang, "handling.card.rejected", reason=detail or t(lang, f"handling.reason.{reason}"))
+            t(lang, "handling.card.rejected", reason=detail or t(lang, keys.REJECT_REASON(reason)))
         )
     if case.rating:
-        lines.append(t(lang, "handling.card.rating", rating=t(lang, f"rating.{case.rating}")))
+        lines.append(t(lang, "handling.card.rating", rating=t(lang, keys.RATING(case.rating))))
     lines.extend(_notes(card, lang, viewer))
     return "\n".join(lines)
 
@@ -197,7 +198,7 @@ def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup 
     def button(act: Act) -> InlineKeyboardButton:
         action = ACT_BUTTONS[act]
         return InlineKeyboardButton(
-            t(lang, f"handling.button.{action}"),
+            t(lang, keys.CASE_BUTTON(action)),
             callback_data=pack(ADMIN, case.id, case.version, action),
         )
 
@@ -283,7 +284,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outg
     case = card.view.case
     event = str(row.payload["event"])
     values = {k: v for k, v in row.payload.items() if k not in ("case_id", "event")}
-    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    kind = t(language, keys.SUBCATEGORY(case.category, case.subcategory))
     if event == "supervised":
         key = "supervised_by_time" if row.payload.get("by_time") else "supervised"
     elif event in NOTICE_EVENTS:
@@ -291,7 +292,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outg
     else:
         return None
     values.pop("by_time", None)
-    text = t(language, f"handling.notice.{key}", number=case.number, kind=kind, **values)
+    text = t(language, keys.CASE_NOTICE(key), number=case.number, kind=kind, **values)
     return Outgoing(text=text)
 
 
@@ -311,7 +312,7 @@ async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoi
             language,
             "handling.notice.todo_reminder",
             number=case.number,
-            kind=t(language, f"subcategory.{case.category}.{case.subcategory}"),
+            kind=t(language, keys.SUBCATEGORY(case.category, case.subcategory)),
             due=cases.local_time(due, runtime.config.tz) if due else "-",
         )
     )
@@ -322,7 +323,7 @@ def _rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMark
         [
             [
                 InlineKeyboardButton(
-                    t(lang, f"rating.{r.value}"),
+                    t(lang, keys.RATING(r.value)),
                     callback_data=pack(REPORTER, case_id, version, "rate", r.value),
                 )
                 for r in cases.Rating
@@ -354,10 +355,10 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
     if case is None:
         return None
     event = str(row.payload["event"])
-    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    kind = t(language, keys.SUBCATEGORY(case.category, case.subcategory))
     lang = language
     if event == "rejected":
-        reason = row.payload.get("text") or t(lang, f"handling.reason.{row.payload['reason']}")
+        reason = row.payload.get("text") or t(lang, keys.REJECT_REASON(row.payload["reason"]))
         return Outgoing(
             t(lang, "handling.reporter.rejected", number=case.number, kind=kind, reason=reason)
         )
@@ -375,7 +376,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
         return Outgoing(
             t(
                 lang,
-                f"handling.reporter.{event}",
+                keys.TO_REPORTER(event),
                 number=case.number,
                 kind=kind,
                 area=row.payload.get("area", row.payload.get("to_area", "")),
@@ -406,7 +407,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
             )
         markup = None if case.rating else _rating_buttons(case.id, case.version, lang)
         return Outgoing(text, reply_markup=markup)
-    return Outgoing(t(lang, f"handling.reporter.{event}", number=case.number, kind=kind))
+    return Outgoing(t(lang, keys.TO_REPORTER(event), number=case.number, kind=kind))
 
 
 async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
@@ -438,7 +439,7 @@ async def render_blocked(runtime: Runtime, row: OutboxRow, language: str) -> Out
             language,
             "handling.notice.blocked",
             name=member.name,
-            role=t(language, f"role.{member.role}"),
+            role=t(language, keys.ROLE(member.role)),
             area=member.area_path,
         )
     )

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import pytest
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Html, catalogue, placeholders, t
 from bot.offline.standin import HtmlError, parse_html
+from handlers.common import text_keys
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -72,3 +74,81 @@ def test_handlers_hold_no_user_texts() -> None:
     """User-facing text lives in the catalogues; handlers may not spell it out."""
     for path in sorted((ROOT / "handlers").glob("*.py")):
         assert _string_literals_with_cjk(path) == [], path.name
+
+
+# ---------------------------------------------------------------------- keys the code asks for
+
+CODE_FOLDERS = ("bot", "handlers")
+KEY_SHAPE = re.compile(r"^[a-z_]+(\.[a-z0-9_]+)+$")
+# Strings of a key's shape that are not keys: an outbox kind and a file name.
+NOT_KEYS = frozenset({"digest.daily", "invite.png"})
+
+
+def _code_files() -> list[Path]:
+    return [
+        path
+        for folder in CODE_FOLDERS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "standin" not in path.parts
+    ]
+
+
+def _tops() -> set[str]:
+    return {key.split(".")[0] for key in catalogue(DEFAULT_LANGUAGE)}
+
+
+def _key_literals() -> dict[str, str]:
+    """Every string in the code shaped like a catalogue key, with where it is."""
+    tops = _tops()
+    found: dict[str, str] = {}
+    for path in _code_files():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and KEY_SHAPE.match(node.value)
+                and node.value.split(".")[0] in tops
+                and node.value not in NOT_KEYS
+            ):
+                found.setdefault(node.value, f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_key_built_at_run_time_exists(language: str) -> None:
+    """Each family (status.*, category.*, ...) over all its values, in every language."""
+    assert len(text_keys.FAMILIES) >= 30
+    missing = [key for key in text_keys.all_keys() if key not in catalogue(language)]
+    assert missing == [], f"{language}: {missing}"
+
+
+def test_every_literal_key_in_the_code_exists() -> None:
+    """t(lang, "x.y"), has("x.y") and keys handed to helpers or raised by services."""
+    found = _key_literals()
+    assert len(found) > 300
+    missing = {key: where for key, where in found.items() if key not in catalogue(DEFAULT_LANGUAGE)}
+    assert missing == {}
+
+
+def test_no_key_is_built_by_hand() -> None:
+    """A key made of a prefix and a value goes through its family in text_keys."""
+    tops = _tops()
+    built: list[str] = []
+    for path in _code_files():
+        if path.name == "text_keys.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.JoinedStr) or not node.values:
+                continue
+            head = node.values[0]
+            text = str(head.value) if isinstance(head, ast.Constant) else ""
+            if "." in text and text.split(".")[0] in tops:
+                built.append(f"{path.relative_to(ROOT)}:{node.lineno}: {ast.unparse(node)}")
+    assert built == []
+
+
+def test_every_key_is_used() -> None:
+    """No text in the catalogues that nothing shows (dead keys go)."""
+    used = set(_key_literals()) | set(text_keys.all_keys())
+    unused = sorted(set(catalogue(DEFAULT_LANGUAGE)) - used)
+    assert unused == []
