@@ -658,10 +658,6 @@ def _sum(parts: list[Counts]) -> Counts:
     return Counts(*[sum(getattr(part, name) for part in parts) for name in fields])
 
 
-def _empty() -> Counts:
-    return Counts(0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-
 @dataclass(frozen=True)
 class Recent:
     """A notice in the sender's list, with its coverage."""
@@ -730,11 +726,6 @@ async def delivery_of(q: Queryable, notice_id: int, member_id: int) -> DeliveryR
 async def author_of(q: Queryable, notice: Notice) -> Member | None:
     """Who sent the notice."""
     return await member_repo.get(q, notice.author_id)
-
-
-async def area_of(q: Queryable, notice: Notice) -> Area | None:
-    """The sender's area (the notice's own)."""
-    return await area_repo.get(q, notice.area_id)
 
 
 async def unconfirmed_names(

@@ -49,11 +49,6 @@ def edit_key(case_id: int, recipient: str) -> str:
     return f"case:{case_id}:{recipient}"
 
 
-def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
-    """The text of a case's card for one holder, shortened to fit one message."""
-    return fit(whole_card_text(runtime, card, lang, viewer)).text
-
-
 def fitted_card(
     runtime: Runtime, card: Card, lang: str, viewer: Viewer
 ) -> tuple[str, InlineKeyboardMarkup | None]:
