@@ -92,13 +92,6 @@ def number(text: str) -> int:
     return int(text)
 
 
-def choice(text: str, allowed: frozenset[str] | set[str] | tuple[str, ...]) -> str:
-    """A part that must be one of ``allowed``; :class:`BadCallback` otherwise."""
-    if text not in allowed:
-        raise BadCallback(text)
-    return text
-
-
 def new_flow_id() -> str:
     """A short random id for one run of a conversation (6 hex characters)."""
     return secrets.token_hex(3)

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, Html, catalogue, placeholders, t
+from bot.offline.harness import OfflineBot
 from bot.offline.standin import HtmlError, parse_html
 from handlers.common import text_keys
+from handlers.common.flows import FlowConversation
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -152,3 +154,15 @@ def test_every_key_is_used() -> None:
     used = set(_key_literals()) | set(text_keys.all_keys())
     unused = sorted(set(catalogue(DEFAULT_LANGUAGE)) - used)
     assert unused == []
+
+
+async def test_every_conversation_has_its_name_in_the_catalogues(gridbot: OfflineBot) -> None:
+    """The busy guard names a running flow by flow.<name>: each conversation has one."""
+    names = {
+        handler.name
+        for handlers in gridbot.app.handlers.values()
+        for handler in handlers
+        if isinstance(handler, FlowConversation)
+    }
+    assert len(names) >= 10
+    assert {text_keys.FLOW(name) for name in names} <= set(text_keys.FLOW.keys())
