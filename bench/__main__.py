@@ -14,7 +14,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from bench import delivery, dispatch, durability, flood, notices, scale
+from bench import delivery, dispatch, durability, evaluation, flood, notices, scale
 from bench.report import Figure, machine, run, table
 
 
@@ -46,6 +46,7 @@ PARTS: tuple[Part, ...] = (
         lambda: notices.measure(),
         lambda: notices.measure(recipients=600, killed_recipients=100),
     ),
+    Part("evaluation", lambda: evaluation.measure(), lambda: evaluation.measure(quick=True)),
 )
 
 

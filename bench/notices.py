@@ -334,7 +334,7 @@ async def _prepare_killed(path: Path, api: FakeTelegram, recipients: int) -> lis
     try:
         await migrate(db)
         bot_areas = await asyncio.to_thread(
-            (ROOT / "bot" / "demo" / "district.csv").read_text, encoding="utf-8"
+            (ROOT / "bot" / "offline" / "demo" / "district.csv").read_text, encoding="utf-8"
         )
         from bot.services import areas as area_service
 

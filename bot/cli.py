@@ -2,9 +2,9 @@
 
 Commands for operators: run the bot, try it in the offline demo, create the area
 tree with the first admin's invite, make invites, list the tree, back up the
-database, check a config file. Every error is one line, in words: a bad config (naming
-the key), a bad request, or a database missing where one was expected end with exit
-status 2; a database that cannot be used (corrupt, from a newer gridbot) with status 1.
+database, check a config file. Every error is one line, in words, with exit status 2:
+a bad config (naming the key), a bad request, a database missing where one was expected,
+or one that cannot be used (corrupt, from a newer gridbot, locked); 1 only for an interrupt.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from bot import cli_evaluation
 from bot.clock import SystemClock
 from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.qr import deep_link, qr_png, qr_text
@@ -109,6 +110,7 @@ def _parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check-config", help="check a config file and say what is wrong")
     with_config(check)
+    cli_evaluation.add_parsers(sub, with_config)  # export, import-roster
     return parser
 
 
@@ -123,10 +125,10 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None) -> int:
         return EXIT_USAGE
     except DatabaseError as error:
         print(f"gridbot: database: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     except sqlite3.Error as error:  # locked past the busy timeout, a disk full, ...
         print(f"gridbot: database: {error}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
     except CommandFailed as error:
         print(f"gridbot: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -171,6 +173,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         return asyncio.run(_outbox(config, args.retry, out))
     if command == "members":
         return asyncio.run(_members(config, args, out))
+    if command in cli_evaluation.COMMANDS:
+        return cli_evaluation.dispatch(args, config, out)
     if command == "backup":
         target = Path(args.to)
         if target.exists():

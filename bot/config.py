@@ -256,6 +256,16 @@ class NoticesConfig:
 
 
 @dataclass(frozen=True)
+class StatsConfig:
+    """Evaluation (/stats): the weights of the combined score that ranks areas (红黑榜)."""
+
+    # Each rate (0-100 %) counts with its weight; the score is the weighted mean.
+    response_weight: int = field(default=30, metadata={"min": 0, "max": 100})  # 响应率
+    resolution_weight: int = field(default=35, metadata={"min": 0, "max": 100})  # 解决率
+    satisfaction_weight: int = field(default=35, metadata={"min": 0, "max": 100})  # 满意率
+
+
+@dataclass(frozen=True)
 class LoggingConfig:
     """What the bot writes to its log."""
 
@@ -278,6 +288,7 @@ class Config:
     meetings: MeetingsConfig = field(default_factory=MeetingsConfig)
     digest: DigestConfig = field(default_factory=DigestConfig)
     notices: NoticesConfig = field(default_factory=NoticesConfig)
+    stats: StatsConfig = field(default_factory=StatsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     @property
@@ -424,6 +435,9 @@ def _check(config: Config, *, need_token: bool) -> None:
         raise ConfigError("telegram.token", f"missing: set it in the file or in {TOKEN_ENV}")
     if token and not _TOKEN.match(token):
         raise ConfigError("telegram.token", "does not look like a bot token (123456:ABC...)")
+    weights = config.stats
+    if weights.response_weight + weights.resolution_weight + weights.satisfaction_weight == 0:
+        raise ConfigError("stats.response_weight", "the three weights cannot all be 0")
     if config.telegram.mode == "webhook":
         hook = config.telegram.webhook
         if not hook.url.startswith("https://"):

@@ -55,7 +55,9 @@ from handlers import (
     start,
     todo,
 )
+from handlers import export as export_handlers
 from handlers import help as help_command
+from handlers import stats as stats_handlers
 from handlers.common import errors
 from handlers.common import gate as update_gate
 from handlers.common.commands import register_default_commands
@@ -94,6 +96,9 @@ HANDLER_MODULES: tuple[Any, ...] = (
     todo,
     group_binding,
     card_full,
+    # /stats and /export; stats also takes two typed dates from an admin (a period).
+    stats_handlers,
+    export_handlers,
     duties,
     help_command,
     language,

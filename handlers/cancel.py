@@ -9,7 +9,7 @@ from telegram.ext import BaseHandler, CommandHandler
 
 from handlers.common.context import GridContext
 from handlers.common.flows import forget_flows
-from handlers.common.menu import menu_keyboard
+from handlers.common.menu import member_menu
 
 
 async def nothing_to_cancel(update: Update, context: GridContext) -> None:
@@ -24,7 +24,11 @@ async def nothing_to_cancel(update: Update, context: GridContext) -> None:
     member = await context.member(update)
     await message.reply_text(
         await context.text(update, "common.nothing_to_cancel"),
-        reply_markup=menu_keyboard(member) if member is not None else ReplyKeyboardRemove(),
+        reply_markup=(
+            await member_menu(context.runtime, member)
+            if member is not None
+            else ReplyKeyboardRemove()
+        ),
     )
 
 

@@ -17,6 +17,7 @@ group (its least-privileged audience), never with the presser's rights.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -56,6 +57,7 @@ from handlers.common.callbacks import (
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
+from handlers.common.menu import any_label
 from handlers.messages.case_cards import ADMIN, REPORTER, card_message
 
 DRAFT = "case_input"
@@ -363,6 +365,13 @@ async def begin_input(update: Update, context: GridContext) -> int:
         "number": case.number,
         "dispute": case.category == Category.DISPUTE,
     }
+    if kind != "not_fixed" and query.message is not None:
+        # The card pressed: shown as the case is then when the typing ends (a copy opened
+        # from /cases or /todo is not one the outbox keeps in step).
+        context.store[DRAFT]["card"] = query.message.message_id
+    if kind == "not_fixed" and query.message is not None:
+        # The question 问题解决了吗？ loses its buttons once the answer is in (see below).
+        context.store[DRAFT]["question"] = query.message.message_id
     await _say(update, context, t(lang, ask, number=case.number))
     return state
 
@@ -444,12 +453,36 @@ async def _finish(
             await _kept(update, context, member, draft)
         return ConversationHandler.END
     area = await cases.responsible_area(context.runtime.db, case)
+    await _redraw_card(update, context, member, draft, case.id)
     await _say(
         update,
         context,
         t(lang, done_key, number=case.number, area=area.name if area else "-"),
     )
     return ConversationHandler.END
+
+
+async def _redraw_card(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], case_id: int
+) -> None:
+    """Redraw the card whose button began the typed step, so its buttons are current."""
+    chat = update.effective_chat
+    card = draft.get("card")
+    if chat is None or not isinstance(card, int):
+        return
+    drawn = await card_message(
+        context.runtime,
+        case_id,
+        member.language,
+        member=_audience(update, member),
+        recipient=str(chat.id),
+    )
+    if drawn is None:
+        return
+    with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
+        await context.bot.edit_message_text(
+            drawn[0], chat_id=chat.id, message_id=card, reply_markup=drawn[1]
+        )
 
 
 @_text_step
@@ -478,6 +511,7 @@ async def note_typed(
         draft["text"] = text
         await _kept(update, context, member, draft)
         return ConversationHandler.END
+    await _redraw_card(update, context, member, draft, draft["case_id"])
     await _say(update, context, t(member.language, "handling.done.noted"))
     return ConversationHandler.END
 
@@ -503,7 +537,9 @@ async def escalate_typed(
             await _kept(update, context, member, draft)
         return ConversationHandler.END
     card = await cases.card(runtime.db, case.id)
-    upper = card.supervisors[-1].path if card is not None and card.supervisors else "-"
+    # Supervisors are listed from the top down: the level just added is the first.
+    upper = card.supervisors[0].path if card is not None and card.supervisors else "-"
+    await _redraw_card(update, context, member, draft, case.id)
     await _say(update, context, t(lang, "handling.done.escalated", number=case.number, area=upper))
     return ConversationHandler.END
 
@@ -546,7 +582,16 @@ async def not_fixed_typed(
         draft["version"],
         text,
     )
-    return await _finish(update, context, member, call, "handling.done.reopened")
+    question = draft.get("question")
+    ended = await _finish(update, context, member, call, "handling.done.reopened")
+    reopened = await cases.get(runtime.db, draft["case_id"])
+    chat = update.effective_chat
+    # Answered (the case is no longer waiting for it): 👍/👎 there would only be refused.
+    answered = reopened is not None and reopened.status != "resolved"
+    if isinstance(question, int) and chat is not None and answered:
+        with contextlib.suppress(BadRequest):  # gone or bare already: nothing to take away
+            await context.bot.edit_message_reply_markup(chat.id, question, reply_markup=None)
+    return ended
 
 
 @_text_step
@@ -567,6 +612,22 @@ async def resolution_typed(
     )
     await _say(update, context, t(member.language, "handling.ask.resolve_photo"), skip)
     return PHOTO
+
+
+@_text_step
+async def text_at_photo(
+    update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
+) -> int | None:
+    """More text where a photo is asked for: added to the result, never thrown away."""
+    joined = f"{draft.get('resolution', '')}\n{text}".strip()
+    if len(joined) > MAX_TEXT:
+        over = len(joined) - MAX_TEXT
+        too_long = t(member.language, "handling.ask.too_long", limit=MAX_TEXT, over=over)
+        await _say(update, context, too_long)
+        return None
+    draft["resolution"] = joined
+    await _say(update, context, t(member.language, "handling.ask.resolution_added"))
+    return None
 
 
 async def photo_sent(update: Update, context: GridContext) -> int | None:
@@ -657,7 +718,18 @@ def _mediation_step(field: str, next_state: int | None, next_ask: str | None) ->
 wrong_text = explain("handling.ask.text_please")
 wrong_photo = explain("handling.ask.photo_please")
 # /cancel: drop what was being typed; the case does not change.
-cancel = cancel_drop(DRAFT, "handling.ask.cancelled")
+_drop = cancel_drop(DRAFT, "handling.ask.cancelled")
+
+
+async def cancel(update: Update, context: GridContext) -> int:
+    """/cancel: the typed step ends, the case unchanged; the card pressed shows its
+    actions again (not the reasons or the confirmation it was opened on)."""
+    draft = _draft(context)
+    member = await require_member(update, context)
+    if draft is not None and member is not None and isinstance(draft.get("case_id"), int):
+        await _redraw_card(update, context, member, draft, draft["case_id"])
+    return await _drop(update, context)
+
 
 INPUT_PATTERN = any_of(
     *(exact(ADMIN, NUMBER, NUMBER, a) for a in ("resolve", "note", "sendback", "return")),
@@ -669,8 +741,10 @@ INPUT_PATTERN = any_of(
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The case_input conversation, then the one-press buttons of admins and reporters."""
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL
+    # A menu button pressed meanwhile is not what was asked for: it does what it does,
+    # and the question stays open (its answer can still come).
+    text = filters.TEXT & ~filters.COMMAND & ~any_label()
+    other = ~filters.COMMAND & ~filters.StatusUpdate.ALL & ~any_label()
 
     def typed(callback: Any) -> list[BaseHandler[Any, Any, Any]]:
         return [MessageHandler(text, callback), MessageHandler(other, wrong_text)]
@@ -685,6 +759,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             PHOTO: [
                 MessageHandler(filters.PHOTO, photo_sent),
                 CallbackQueryHandler(photo_skipped, pattern=exact(ADMIN, NUMBER, NUMBER, "skip")),
+                *typed(text_at_photo)[:1],  # the text handler alone: photos are asked for
                 MessageHandler(other, wrong_photo),
             ],
             PARTIES: typed(_mediation_step("parties", FACTS, "handling.ask.facts")),

@@ -71,7 +71,8 @@ async def listing(
             pages=pages,
         )
     else:
-        text = t(lang, "handling.list.empty", area=admin.area_path)
+        empty = "handling.list.empty_closed" if done else "handling.list.empty"
+        text = t(lang, empty, area=admin.area_path)
     now = cases.stamp(runtime.clock)
     rows: list[list[InlineKeyboardButton]] = []
     for case in found:

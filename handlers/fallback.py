@@ -12,7 +12,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, MessageHandler, filt
 
 from bot.i18n import t
 from handlers.common.context import GridContext
-from handlers.common.menu import menu_keyboard
+from handlers.common.menu import member_menu
 
 
 async def stale_button(update: Update, context: GridContext) -> None:
@@ -32,7 +32,9 @@ async def not_understood(update: Update, context: GridContext) -> None:
     if member is None:
         await message.reply_text(t(lang, "access.not_member"))
         return
-    await message.reply_text(t(lang, "common.not_understood"), reply_markup=menu_keyboard(member))
+    await message.reply_text(
+        t(lang, "common.not_understood"), reply_markup=await member_menu(context.runtime, member)
+    )
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -11,7 +11,7 @@ from bot.i18n import t
 from bot.services.grid import is_admin
 from handlers.common import text_keys as keys
 from handlers.common.context import GridContext
-from handlers.common.menu import label_filter, menu_keyboard
+from handlers.common.menu import label_filter, member_menu
 
 
 async def show_help(update: Update, context: GridContext) -> None:
@@ -27,7 +27,7 @@ async def show_help(update: Update, context: GridContext) -> None:
     key = "help.admin" if is_admin(member.role) else "help.leader"
     await message.reply_text(
         t(lang, key, role=t(lang, keys.ROLE(member.role)), area=member.area_path),
-        reply_markup=menu_keyboard(member),
+        reply_markup=await member_menu(context.runtime, member),
     )
 
 

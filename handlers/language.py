@@ -12,7 +12,7 @@ from bot.services import members
 from handlers.common.callbacks import BadCallback, pack, pattern, unpack
 from handlers.common.commands import register_member_commands
 from handlers.common.context import LANG_KEY, GridContext
-from handlers.common.menu import label_filter, menu_keyboard
+from handlers.common.menu import label_filter, member_menu
 
 PREFIX = "lang"
 
@@ -60,7 +60,9 @@ async def language_chosen(update: Update, context: GridContext) -> None:
     await query.edit_message_text(t(code, "lang.changed"))
     if member is not None and query.message is not None:
         await context.bot.send_message(
-            query.message.chat.id, t(code, "lang.menu_updated"), reply_markup=menu_keyboard(member)
+            query.message.chat.id,
+            t(code, "lang.menu_updated"),
+            reply_markup=await member_menu(context.runtime, member),
         )
         await register_member_commands(context.bot, member)
 

@@ -24,7 +24,7 @@ from telegram.ext import (
 
 from bot.i18n import join_list, t
 from bot.services import meetings
-from bot.services.grid import Role
+from bot.services.grid import AreaKind, Role
 from bot.services.meetings import MeetingError, SeriesDraft
 from bot.services.members import Member
 from bot.services.schedule import (
@@ -50,6 +50,7 @@ from handlers.common.callbacks import (
 )
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
+from handlers.common.date_examples import dated
 from handlers.common.flows import flow_conversation
 from handlers.common.menu import any_label
 from handlers.meetings import PREFIX, schedule_next, when
@@ -83,6 +84,12 @@ def _b(
     )
 
 
+def _default_title(admin: Member) -> str:
+    """The usual meeting of the admin's leaders: 村民小组长 in a village or town, else 楼门长."""
+    rural = admin.area_kind in (AreaKind.VILLAGE.value, AreaKind.TOWN.value)
+    return "meetings.default_title_village" if rural else "meetings.default_title"
+
+
 async def create_begin(update: Update, context: GridContext) -> int:
     """The admin's 新建例会 button: ask for the title, offering the usual one."""
     query = update.callback_query
@@ -94,7 +101,7 @@ async def create_begin(update: Update, context: GridContext) -> int:
         await query.answer()
     flow = new_flow_id()
     context.store[DRAFT] = {"flow": flow, "roles": list(DEFAULT_ROLES)}
-    keyboard = InlineKeyboardMarkup([[_b(lang, flow, "meetings.default_title", "title")]])
+    keyboard = InlineKeyboardMarkup([[_b(lang, flow, _default_title(admin), "title")]])
     await context.bot.send_message(
         admin.tg_user_id, t(lang, "meetings.ask_title"), reply_markup=keyboard
     )
@@ -310,7 +317,7 @@ async def create_button(update: Update, context: GridContext) -> int | None:
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)
     if action == "title":
-        draft["title"] = t(lang, "meetings.default_title")
+        draft["title"] = t(lang, _default_title(admin))
         return await _ask_rule(context, admin, flow)
     if action == "rule":
         draft["rule"] = value
@@ -327,7 +334,9 @@ async def create_button(update: Update, context: GridContext) -> int | None:
         if value == MONTHLY_DAY:
             await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_day"))
             return DAY
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
+        await context.bot.send_message(
+            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
+        )
         return DATE
     if action == "nth":
         draft["nth"] = int(value)
@@ -358,7 +367,9 @@ async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any
         draft.pop("time", None)
         draft.pop("date", None)
         await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.in_the_past"))
-        await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_date"))
+        await context.bot.send_message(
+            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
+        )
         return DATE
     await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_place"))
     return PLACE
@@ -393,7 +404,7 @@ async def create_typed(update: Update, context: GridContext) -> int | None:
     if state == DATE:
         day = parse_date(text)
         if day is None:
-            await message.reply_text(t(lang, "meetings.bad_date"))
+            await message.reply_text(dated(context.runtime, lang, "meetings.bad_date"))
             return None
         draft["date"] = day.isoformat()
         return await _ask_time(context, admin, flow)

@@ -48,6 +48,7 @@ from handlers.common.callbacks import (
     unpack,
 )
 from handlers.common.context import GridContext
+from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
 
@@ -577,7 +578,8 @@ def _occurrence_question(prompt: str, *, admin_only: bool) -> Begin:
         if action == "v" and current.started(context.runtime.clock.now()):
             raise MeetingError("meetings.already_held")  # a held meeting keeps its time
         lang = member.language
-        question = t(
+        question = dated(
+            context.runtime,
             lang,
             prompt,
             title=current.series.title,

@@ -36,6 +36,7 @@ from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.common.show_all import PREFIX as SHOW_ALL
 from handlers.common.show_all import TIMELINE, send_whole, show_all_button
+from handlers.messages import case_fields
 
 PREFIX = "my"
 SHOWN_EVENTS = 30  # the newest events shown; a long timeline says how many it left out
@@ -108,7 +109,14 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
         actor = t(lang, "mycases.system")
     else:
         actor = t(lang, keys.ROLE(entry.actor))
-    if has(keys.TIMELINE_EVENT(entry.kind)):
+    area = entry.area or t(lang, "mycases.above")
+    if entry.actor == SYSTEM and has(keys.AUTO_EVENT(entry.kind)):
+        # What the bot did by itself, said as what happened ("到时间…自动…"), no actor.
+        what = t(lang, keys.AUTO_EVENT(entry.kind), area=area)
+        return t(lang, "mycases.entry_auto", at=_local(context, entry.at), what=what)
+    if entry.area and has(keys.AREA_EVENT(entry.kind)):
+        what = t(lang, keys.AREA_EVENT(entry.kind), area=entry.area)
+    elif has(keys.TIMELINE_EVENT(entry.kind)):
         what = t(lang, keys.TIMELINE_EVENT(entry.kind))
     elif entry.to_status is not None:
         what = t(lang, "mycases.event.other", status=t(lang, keys.STATUS(entry.to_status)))
@@ -145,8 +153,8 @@ def _timeline(context: GridContext, lang: str, found: Timeline, *, whole: bool =
         category=t(lang, keys.CATEGORY(case.category)),
         kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         status=t(lang, keys.STATUS(case.status)),
-        description=case.description or t(lang, "mycases.voice"),
-        place=found.view.place_path or case.place_text or found.view.coordinates or "-",
+        description=case_fields.description(found.view, lang, voice_key="mycases.voice"),
+        place=case_fields.place(found.view, lang),
     )
     entries = found.entries
     lines = [head]

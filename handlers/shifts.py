@@ -39,6 +39,7 @@ from handlers.common.callbacks import (
     unpack,
 )
 from handlers.common.context import GridContext
+from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
 from handlers.common.text_question import Act, Begin, text_question
 
@@ -268,7 +269,7 @@ async def _begin_post(context: GridContext, admin: Member, data: str | None) -> 
 async def _begin_shift(context: GridContext, admin: Member, data: str | None) -> tuple[int, str]:
     _entry, post_text = unpack(data, PREFIX, 2)
     post = await shifts.post_for_admin(context.runtime.db, admin, number(post_text))
-    return post.id, t(admin.language, "shifts.ask_shift", post=post.name)
+    return post.id, dated(context.runtime, admin.language, "shifts.ask_shift", post=post.name)
 
 
 def _admin_text_flow(

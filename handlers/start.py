@@ -27,17 +27,17 @@ from telegram.ext import (
 )
 
 from bot.i18n import t
-from bot.services import members
+from bot.services import members, roster
 from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
-from bot.services.members import AlreadyMember, BadName
+from bot.services.members import AlreadyMember, BadName, PhoneMismatch
 from bot.services.typed_text import clean_text
 from handlers.common import text_keys as keys
 from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.common.commands import register_member_commands
 from handlers.common.context import LANG_KEY, GridContext
 from handlers.common.flows import flow_conversation
-from handlers.common.menu import menu_keyboard
+from handlers.common.menu import member_menu
 
 NAME, PHONE = range(2)
 DRAFT = "join"  # user_data key of the registration in progress
@@ -63,7 +63,7 @@ async def start(update: Update, context: GridContext) -> int:
                 role=t(lang, keys.ROLE(member.role)),
                 area=member.area_path,
             ),
-            reply_markup=menu_keyboard(member),
+            reply_markup=await member_menu(context.runtime, member),
         )
         return ConversationHandler.END
     if not code:
@@ -80,6 +80,9 @@ async def start(update: Update, context: GridContext) -> int:
     await message.reply_text(
         t(lang, "join.invited", role=t(lang, keys.ROLE(invite.role)), area=area.path),
     )
+    listed = await roster.entry(runtime.db, invite.id)
+    if listed is not None:  # made from a roster: the name is known, the phone is checked
+        return await _name_chosen(update, context, context.store[DRAFT], listed.name)
     await _ask_name(update, context, flow)
     return NAME
 
@@ -198,6 +201,10 @@ async def contact_shared(update: Update, context: GridContext) -> int:
             t(lang, keys.JOIN_INVITE(error.reason)), reply_markup=ReplyKeyboardRemove()
         )
         return ConversationHandler.END
+    except PhoneMismatch:
+        context.store.pop(DRAFT, None)
+        await message.reply_text(t(lang, "join.phone_mismatch"), reply_markup=ReplyKeyboardRemove())
+        return ConversationHandler.END
     except AlreadyMember as already:
         member = already.member
     context.store.pop(DRAFT, None)
@@ -212,7 +219,7 @@ async def contact_shared(update: Update, context: GridContext) -> int:
             area=member.area_path,
             work_id=member.work_id,
         ),
-        reply_markup=menu_keyboard(member),
+        reply_markup=await member_menu(context.runtime, member),
     )
     await register_member_commands(context.bot, member)
     return ConversationHandler.END

@@ -14,11 +14,12 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 
 from bot.i18n import t
 from bot.services import cases
+from bot.services.grid import is_admin
 from handlers.common import text_keys as keys
 from handlers.common.access import require_member
 from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
-from handlers.common.menu import label_filter
+from handlers.common.menu import label_filter, menu_keyboard
 from handlers.messages.case_cards import ADMIN
 
 
@@ -32,7 +33,10 @@ async def show(update: Update, context: GridContext) -> None:
     runtime = context.runtime
     mine = await cases.todo(runtime.db, member)
     if not mine:
-        await message.reply_text(t(lang, "handling.todo.empty"))
+        # Kind and useful: when something will come, and where an admin finds the rest;
+        # the menu is redrawn, so a 📌 left from an earlier assignment goes away.
+        empty = "handling.todo.empty_admin" if is_admin(member.role) else "handling.todo.empty"
+        await message.reply_text(t(lang, empty), reply_markup=menu_keyboard(member))
         return
     now = cases.stamp(runtime.clock)
     rows = []

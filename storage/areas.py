@@ -102,9 +102,13 @@ async def search(q: Queryable, text: str, limit: int = 10) -> list[Area]:
 
 
 async def children(q: Queryable, area_id: int) -> list[Area]:
-    """The areas directly below ``area_id``, by name."""
+    """The areas directly below ``area_id``, in the order they were created.
+
+    That is the order of the operator's area file (第一, 第二, 第三村民小组; 1号楼 … 10号楼),
+    which sorting by name would scramble (第一, 第三, 第二; 10号楼 before 2号楼).
+    """
     rows = await q.fetchall(
-        f"SELECT {_COLUMNS} FROM areas WHERE parent_id = ? ORDER BY name", (area_id,)
+        f"SELECT {_COLUMNS} FROM areas WHERE parent_id = ? ORDER BY id", (area_id,)
     )
     return [_area(r) for r in rows]
 

@@ -54,6 +54,7 @@ CASE_NOTICE = "case.notice"  # a short message to handlers: supervised, urged, r
 CASE_REPORTER = "case.reporter"  # what the reporter is told
 CASE_REVISIT = "case.revisit"  # 回访: the mediator is reminded to visit again
 CASE_TODO = "case.todo"  # the assignee is reminded that the limit is near
+CASE_VOICE = "case.voice"  # a voice message of the report after the first, under the alert
 MEMBER_BLOCKED = "member.blocked"  # an admin is told a member blocked the bot
 
 CLOSED = frozenset({Status.CLOSED, Status.REJECTED})
@@ -196,6 +197,7 @@ async def alert_level(tx: Transaction, case_id: int, area: Area, kind: str, now:
                 now=now,
                 dedupe_key=f"case:{case_id}:new:{admin.id}",
             )
+            await _more_voices(tx, case_id, address, admin, now)
     for chat_id in await repo.groups_of(tx, area.id):
         if await repo.add_watcher(tx, case_id, str(chat_id), None, area.id, now):
             await notify_address(
@@ -206,6 +208,27 @@ async def alert_level(tx: Transaction, case_id: int, area: Area, kind: str, now:
                 {"case_id": case_id},
                 now=now,
                 dedupe_key=f"case:{case_id}:new:g{chat_id}",
+            )
+            await _more_voices(tx, case_id, str(chat_id), None, now)
+
+
+async def _more_voices(
+    tx: Transaction, case_id: int, address: str, member: Member | None, now: str
+) -> None:
+    """Queue the report's voice messages after the first (kept in ``details["voices"]``)
+    to someone who gets the case's first alert: one message each, after the alert."""
+    case = await case_repo.get(tx, case_id)
+    voices = case.details.get("voices") if case is not None else None
+    if not isinstance(voices, list):
+        return
+    for index in range(len(voices)):
+        payload = {"case_id": case_id, "index": index}
+        key = f"case:{case_id}:voice{index}:{address}"
+        if member is not None:
+            await notify_member(tx, member, CASE_VOICE, payload, now=now, dedupe_key=key)
+        else:
+            await notify_address(
+                tx, TELEGRAM, address, CASE_VOICE, payload, now=now, dedupe_key=key
             )
 
 
@@ -486,6 +509,8 @@ async def assign(
                 now=now,
                 dedupe_key=f"case:{case.id}:e{event_id}:assignee",
             )
+            if fresh:
+                await _more_voices(tx, case.id, address_of(assignee), assignee, now)
     return moved
 
 

@@ -17,6 +17,7 @@ from bot.clock import Clock
 from bot.services.cases import MEMBER_BLOCKED
 from bot.services.invites import InviteUsed, check_invite
 from bot.services.notify import notify_member
+from bot.services.roster import PhoneMismatch, check_join
 from bot.services.routing import responsible_admins
 from bot.services.typed_text import ZWJ, clean_text
 from storage import areas as area_repo
@@ -32,6 +33,7 @@ __all__ = [
     "BadName",
     "Inactive",
     "Member",
+    "PhoneMismatch",
     "clean_name",
     "clean_phone",
     "current",
@@ -99,8 +101,9 @@ async def register(
     """Join with an invite: spend it and create the member, in one transaction.
 
     The member gets a work ID number (工作证号) such as ``YH-2026-00017``. Raises the
-    invite errors of :func:`bot.services.invites.check_invite`, :class:`AlreadyMember`
-    or :class:`BadName`.
+    invite errors of :func:`bot.services.invites.check_invite`, :class:`AlreadyMember`,
+    :class:`BadName`, or :class:`PhoneMismatch` when the invite was made from a roster for
+    another phone (a roster's invite also brings the roster's name and work ID number).
     """
     name = clean_name(name)
     now = clock.now()
@@ -109,8 +112,12 @@ async def register(
         if existing is not None:
             raise AlreadyMember(existing)
         invite, _area = await check_invite(tx, clock, code)
+        listed = await check_join(tx, invite.id, phone)
         year = now.astimezone(tz).year
         number = await counters.next_value(tx, f"work_id:{year}")
+        work_id = f"{grid_code}-{year}-{number:05d}"
+        if listed is not None:
+            name, work_id = listed.name, listed.work_id or work_id
         member_id = await member_repo.insert(
             tx,
             tg_user_id=tg_user_id,
@@ -118,7 +125,7 @@ async def register(
             phone=phone,
             role=invite.role,
             area_id=invite.area_id,
-            work_id=f"{grid_code}-{year}-{number:05d}",
+            work_id=work_id,
             language=language,
             invited_by=invite.created_by,
             now=to_db(now),

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
 from bot.services.case_view import CaseView, case_view
+from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import members as member_repo
 from storage.cases import Case
@@ -44,6 +45,7 @@ class TimelineEntry:
     to_status: str | None
     actor: str  # SELF, SYSTEM, or the role of the member who acted
     data: dict[str, Any]
+    area: str | None = None  # the name of the office the event names (督办, 接管, 退回)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ async def timeline(q: Queryable, member: Member, case_id: int) -> Timeline | Non
     if view is None or view.case.reporter_id != member.id:
         return None
     roles: dict[int, str] = {}
+    areas: dict[int, str | None] = {}
     entries: list[TimelineEntry] = []
     for event in await case_repo.events(q, case_id, include_internal=False):
         if event.actor_id is None:
@@ -80,6 +83,10 @@ async def timeline(q: Queryable, member: Member, case_id: int) -> Timeline | Non
                 someone = await member_repo.get(q, event.actor_id)
                 roles[event.actor_id] = someone.role if someone is not None else SYSTEM
             actor = roles[event.actor_id]
+        area_id = event.data.get("area")
+        if isinstance(area_id, int) and area_id not in areas:
+            found = await area_repo.get(q, area_id)
+            areas[area_id] = found.name if found is not None else None
         entries.append(
             TimelineEntry(
                 at=event.at,
@@ -87,6 +94,7 @@ async def timeline(q: Queryable, member: Member, case_id: int) -> Timeline | Non
                 to_status=event.to_status,
                 actor=actor,
                 data=event.data,
+                area=areas.get(area_id) if isinstance(area_id, int) else None,
             )
         )
     return Timeline(view=view, entries=entries)

@@ -36,6 +36,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("shifts", leaders=True, admins=True),
     Command("invite", admins=True),
     Command("notice", admins=True),
+    Command("stats", admins=True),
+    Command("export", admins=True),
     Command("help", everyone=True),
     Command("lang", everyone=True),
     Command("cancel", leaders=True, admins=True),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Iterable
 
-from bot.services import digest, duties, notices
+from bot.services import digest, duties, exports, notices, stats
 from bot.services.case_lifecycle import Status
 from bot.services.cases import Rating, Refusal, RejectReason
 from bot.services.categories import SUBCATEGORIES, Category
@@ -256,6 +256,19 @@ REPORT_BUTTON = KeyFamily(
     ),
 )
 REPORT_FIELD = KeyFamily("report.field.{}", lambda: ("category", "kind", "description"))
+
+
+# Figures and exports (/stats, /export).
+STATS_UNIT = KeyFamily("stats.{}", lambda: ("hours", "days"))
+STATS_PRESET = KeyFamily("stats.preset.{}", lambda: stats.PRESETS)
+STATS_SCOPE = KeyFamily("stats.{}", lambda: ("not_allowed", "too_low"))  # stats.ScopeError
+STATS_BAD_PERIOD = KeyFamily("stats.bad_{}", lambda: ("format", "reversed", "future"))
+EXPORT_FORMAT = KeyFamily("export.{}", lambda: exports.FORMATS)
+# The busy guard and the timeline say what the bot did by itself, and where.
+AUTO_EVENT = KeyFamily("mycases.auto.{}", lambda: ("supervised", "auto_closed"))
+AREA_EVENT = KeyFamily(
+    "mycases.event_area.{}", lambda: ("supervised", "urged", "taken_over", "sent_back")
+)
 
 
 def all_keys() -> list[str]:

@@ -33,6 +33,7 @@ from handlers.common.access import require_button, require_text
 from handlers.common.callbacks import BadCallback, answer_stale
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
+from handlers.common.date_examples import dated
 from handlers.common.flows import FlowConversation, flow_conversation
 from handlers.common.menu import any_label
 
@@ -106,7 +107,7 @@ def text_question(
         try:
             reply = await act(context, member, subject, text)
         except KeyedError as error:
-            await message.reply_text(t(member.language, error.key))
+            await message.reply_text(dated(context.runtime, member.language, error.key))
             if error.key in ask_again:
                 return None  # the same question again
             context.store.pop(store_key, None)

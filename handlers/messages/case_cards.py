@@ -30,6 +30,7 @@ from bot.telegram.texts_fit import fit
 from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 from handlers.common.show_all import CARD, TIMELINE, with_show_all
+from handlers.messages import case_fields
 
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
@@ -86,13 +87,9 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
         t(
             lang,
             "handling.card.description",
-            description=case.description or t(lang, "handling.card.voice"),
+            description=case_fields.description(card.view, lang, voice_key="handling.card.voice"),
         ),
-        t(
-            lang,
-            "handling.card.place",
-            place=card.view.place_path or case.place_text or card.view.coordinates or "-",
-        ),
+        t(lang, "handling.card.place", place=case_fields.place(card.view, lang)),
     ]
     if case.anonymous and not viewer.full_phone:
         # An opinion given in confidence: only the reporter's own community knows who.
@@ -250,6 +247,24 @@ async def _alert(
         edit_key=key,
         location=_pin(card),
     )
+
+
+async def render_voice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
+    """A voice message of the report after the first, with a line saying whose it is."""
+    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    voices = case.details.get("voices") if case is not None else None
+    index = int(row.payload["index"])
+    if case is None or not isinstance(voices, list) or not 0 <= index < len(voices):
+        return None
+    total = len(voices) + (1 if case.voice_file_id else 0)
+    text = t(
+        language,
+        "handling.card.more_voice",
+        number=case.number,
+        n=total - len(voices) + index + 1,
+        total=total,
+    )
+    return Outgoing(text=text, voice=str(voices[index]["file_id"]))
 
 
 def _pin(card: Card) -> tuple[float, float] | None:
@@ -412,6 +427,11 @@ async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Out
     record = await cases.mediation_of(runtime.db, case_id)
     if case is None or record is None:
         return None
+    # 📂 opens the whole case (its card, with whatever may still be done on it).
+    open_card = InlineKeyboardButton(
+        t(language, "handling.button.open"),
+        callback_data=pack(ADMIN, case.id, case.version, "open"),
+    )
     return Outgoing(
         t(
             language,
@@ -420,7 +440,8 @@ async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Out
             days=runtime.config.cases.revisit_days,
             parties=record.parties,
             agreement=record.agreement,
-        )
+        ),
+        reply_markup=InlineKeyboardMarkup([[open_card]]),
     )
 
 
@@ -466,6 +487,7 @@ RENDERERS: dict[str, Renderer] = {
     cases.CASE_NEW: render_new_case,
     cases.CASE_ALERT: render_new_case,
     cases.CASE_UPDATE: render_update,
+    cases.CASE_VOICE: render_voice,
     cases.CASE_NOTICE: fitting(render_notice, CARD),
     cases.CASE_REPORTER: fitting(render_reporter, TIMELINE),
     cases.CASE_REVISIT: fitting(render_revisit, CARD),

@@ -25,9 +25,10 @@ WORDS = 16  # characters of the description on a case's line
 BUTTONS_PER_ROW = 2
 
 
-def _words(text: str | None, lang: str) -> str:
-    if not text:
-        return t(lang, "digest.no_text")
+def _words(case: digest.Case, lang: str) -> str:
+    text = case.description
+    if not text:  # spoken, or shown in photos only (a report always has one of the three)
+        return t(lang, "digest.no_text" if case.voice_file_id else "digest.photos_only")
     flat = " ".join(text.split())
     return flat if len(flat) <= WORDS else flat[: WORDS - 1] + "…"
 
@@ -39,7 +40,7 @@ def _line(lang: str, case: digest.Case) -> str:
         number=case.number,
         category=t(lang, keys.CATEGORY(case.category)),
         kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
-        words=_words(case.description, lang),
+        words=_words(case, lang),
     )
 
 

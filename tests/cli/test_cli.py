@@ -345,7 +345,7 @@ def test_newer_database_is_refused_with_one_line(
     db.execute("INSERT INTO schema_migrations VALUES (999, 'future', 'x')")
     db.commit()
     db.close()
-    assert cli("areas", "--config", str(config_file))[0] == 1
+    assert cli("areas", "--config", str(config_file))[0] == 2
     err = capsys.readouterr().err.strip()
     assert "newer than this gridbot" in err
     assert len(err.splitlines()) == 1
@@ -381,5 +381,5 @@ def test_a_locked_database_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
         other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
         status, _ = cli("outbox", "--retry", "all", "--config", str(config))
         other.execute("ROLLBACK")
-    assert status == 1
+    assert status == 2
     assert one_line_error(capsys) == "gridbot: database: database is locked"

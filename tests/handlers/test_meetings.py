@@ -318,7 +318,9 @@ async def test_forged_and_foreign_buttons_change_nothing(gridbot: OfflineBot) ->
     # an admin of another community may not touch it
     other = await gridbot.member("赵刚", Role.COMMUNITY_ADMIN, "光明街社区")
     await other.client.press_data(f"v1:mt:k:{occurrence_id}")
-    assert other.client.last_answer is not None and "权限" in str(other.client.last_answer.text)
+    assert other.client.last_answer is not None and "不在您负责的范围内" in str(
+        other.client.last_answer.text
+    )
     # a member not expected (another community) cannot answer
     outsider = await gridbot.member("钱多", Role.BUILDING_LEADER, "欣园小区1号楼")
     await outsider.client.press_data(f"v1:mt:a:{occurrence_id}")

@@ -121,7 +121,7 @@ async def test_timeline_shows_events_but_not_internal_notes_nor_names(
     await user.press("1. YH-20260613-0001")
     text = user.last_text
     assert "06-13 10:30 社区（村）管理员：受理" in text
-    assert "06-13 10:40 系统：升级上报（超时未办结）" in text
+    assert "06-13 10:40 自动：请上级督办（超时未办结）" in text
     assert "此人爱投诉" not in text and "李敏" not in text
 
 

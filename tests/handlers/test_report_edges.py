@@ -453,7 +453,7 @@ async def test_a_report_the_member_may_no_longer_file_is_refused(gridbot: Offlin
         "UPDATE members SET area_id = (SELECT id FROM areas WHERE name = '滨河龙韵西区2号楼')"
     )
     await user.press("✅ 提交")
-    assert "无法提交这份上报" in user.last_text
+    assert "这份上报没能提交" in user.last_text
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
     assert await state_of(gridbot) is None

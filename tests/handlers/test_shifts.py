@@ -103,7 +103,7 @@ async def test_shift_buttons_are_checked(gridbot: OfflineBot) -> None:
     await outsider.client.send("/shifts")
     assert "执勤班次：0 个" in outsider.client.last_text
     await outsider.client.press_data("v1:sf:up:1")
-    assert outsider.client.last_answer is not None and "权限" in str(
+    assert outsider.client.last_answer is not None and "不在您负责的范围内" in str(
         outsider.client.last_answer.text
     )
     # an admin elsewhere cannot assign into it
