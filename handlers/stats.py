@@ -17,7 +17,7 @@ from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import StatsConfig
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, join_list, t
 from bot.services import areas as area_service
 from bot.services import stats
 from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
@@ -331,7 +331,7 @@ async def resolve_area(
     try:
         area = await area_service.resolve(runtime.db, text)
     except AreaAmbiguous as error:
-        listed = "、".join(a.path for a in error.candidates[:5])
+        listed = join_list(lang, (a.path for a in error.candidates[:5]))
         return None, t(lang, "stats.area_ambiguous", text=text, list=listed)
     except AreaNotFound:
         return None, t(lang, "stats.area_unknown", text=text)
