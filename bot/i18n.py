@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import string
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -80,6 +80,16 @@ def t(language: str | None, key: str, /, **values: object) -> str:
         for name, value in values.items()
     }
     return template.format_map(safe)
+
+
+def join_list(language: str | None, items: Iterable[str]) -> str:
+    """``items`` as one list in ``language`` (``甲、乙`` in Chinese, ``a, b`` in English).
+
+    Every list a user reads is joined here. The result is :class:`Html` if every item is.
+    """
+    parts = list(items)
+    joined = t(language, "list.separator").join(parts)
+    return Html(joined) if parts and all(isinstance(p, Html) for p in parts) else joined
 
 
 def has(key: str) -> bool:

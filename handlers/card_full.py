@@ -15,8 +15,9 @@ from telegram.ext import BaseHandler, CallbackQueryHandler
 from bot.i18n import t
 from bot.services import cases
 from bot.services.cases import CaseRefused
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button
-from handlers.common.callbacks import BadCallback, answer_stale, number, unpack
+from handlers.common.callbacks import BadCallback, answer_stale, number, pattern, unpack
 from handlers.common.context import GridContext
 from handlers.common.show_all import CARD, PREFIX, send_whole
 from handlers.messages.case_cards import whole_card
@@ -40,7 +41,7 @@ async def show_whole_card(update: Update, context: GridContext) -> None:
         await answer_stale(query, lang)
         return
     except CaseRefused as refused:
-        await query.answer(t(lang, f"handling.refused.{refused.reason.value}"), show_alert=True)
+        await query.answer(t(lang, keys.REFUSED(refused.reason.value)), show_alert=True)
         return
     in_group = chat.type != "private"
     text = await whole_card(
@@ -57,4 +58,4 @@ async def show_whole_card(update: Update, context: GridContext) -> None:
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     """The 📄 查看全文 button of case cards."""
-    return [CallbackQueryHandler(show_whole_card, pattern=f"^{PREFIX}:{CARD}:")]
+    return [CallbackQueryHandler(show_whole_card, pattern=pattern(PREFIX, CARD))]

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -41,8 +40,20 @@ from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, R
 from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack
+from handlers.common.callbacks import (
+    NUMBER,
+    BadCallback,
+    answer_stale,
+    any_of,
+    exact,
+    fields,
+    is_for,
+    number,
+    pack,
+    pattern,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
@@ -71,15 +82,15 @@ TYPED_FIELDS = ("text", "resolution", "parties", "facts", "agreement", "fulfilme
 
 def parse(data: str | None, prefix: str) -> tuple[int, int, str, str | None]:
     """(case id, version, action, argument) of a case button; BadCallback if malformed."""
-    parts = (data or "").split(":")
-    if len(parts) not in (4, 5) or parts[0] != prefix:
+    parts = fields(data, prefix)
+    if len(parts) not in (3, 4):
         raise BadCallback(data or "")
-    return number(parts[1]), number(parts[2]), parts[3], parts[4] if len(parts) == 5 else None
+    return number(parts[0]), number(parts[1]), parts[2], parts[3] if len(parts) == 4 else None
 
 
 async def _refused(update: Update, lang: str, refused: CaseRefused) -> None:
     query = update.callback_query
-    text = t(lang, f"handling.refused.{refused.reason.value}")
+    text = t(lang, keys.REFUSED(refused.reason.value))
     if query is not None:
         await query.answer(text, show_alert=True)
     elif update.effective_message is not None:
@@ -233,7 +244,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
 
 def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
     rows = [
-        [(t(lang, f"handling.reason.{r.value}"), pack(ADMIN, case_id, version, "reason", r.value))]
+        [(t(lang, keys.REJECT_REASON(r.value)), pack(ADMIN, case_id, version, "reason", r.value))]
         for r in RejectReason
     ]
     rows.append([(t(lang, "handling.button.back"), pack(ADMIN, case_id, version, "back"))])
@@ -243,7 +254,7 @@ def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
 def _assignees(case_id: int, version: int, lang: str, people: list[Member]) -> InlineKeyboardMarkup:
     shown = people[:ASSIGNEES_SHOWN]
     buttons = [
-        (f"{p.name} · {t(lang, f'role.{p.role}')}", pack(ADMIN, case_id, version, "to", p.id))
+        (f"{p.name} · {t(lang, keys.ROLE(p.role))}", pack(ADMIN, case_id, version, "to", p.id))
         for p in shown
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
@@ -267,7 +278,7 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         elif action == "rate" and arg in {r.value for r in Rating}:
             rating = Rating(arg)
             case = await cases.rate(runtime.db, runtime.clock, member, case_id, version, rating)
-            done = t(lang, "handling.done.rated", rating=t(lang, f"rating.{rating.value}"))
+            done = t(lang, "handling.done.rated", rating=t(lang, keys.RATING(rating.value)))
         else:
             raise BadCallback(query.data or "")
     except BadCallback:
@@ -327,7 +338,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
     lang = member.language
     runtime = context.runtime
     try:
-        if (query.data or "").startswith(REPORTER):
+        if is_for(query.data, REPORTER):
             case_id, version, action, arg = parse(query.data, REPORTER)
             case = await cases.check_reporter(runtime.db, member, case_id, version)
             kind, state, ask = "not_fixed", NOT_FIXED, "handling.ask.reopen_reason"
@@ -352,7 +363,7 @@ async def begin_input(update: Update, context: GridContext) -> int:
         "version": case.version,
         "kind": kind,
         "number": case.number,
-        "dispute": case.category == Category.DISPUTE.value,
+        "dispute": case.category == Category.DISPUTE,
     }
     if kind != "not_fixed" and query.message is not None:
         # The card pressed: shown as the case is then when the typing ends (a copy opened
@@ -409,9 +420,9 @@ async def _kept(
         await _say(update, context, t(lang, "handling.refused.missing"))
     else:
         kind, name, area = await cases.last_change(runtime.db, case)
-        key = f"handling.kept.{kind}" if has(f"handling.kept.{kind}") else "handling.kept.other"
+        key = keys.KEPT(kind) if has(keys.KEPT(kind)) else "handling.kept.other"
         what = t(
-            lang, key, name=name or "-", area=area or "-", status=t(lang, f"status.{case.status}")
+            lang, key, name=name or "-", area=area or "-", status=t(lang, keys.STATUS(case.status))
         )
         stored = False
         if typed and await cases.may_note(runtime.db, member, case.id):
@@ -720,9 +731,11 @@ async def cancel(update: Update, context: GridContext) -> int:
     return await _drop(update, context)
 
 
-INPUT_PATTERN = (
-    rf"^({ADMIN}:\d+:\d+:(resolve|note|reason:other|escalate:yes|sendback|return)"
-    rf"|{REPORTER}:\d+:\d+:not_fixed)$"
+INPUT_PATTERN = any_of(
+    *(exact(ADMIN, NUMBER, NUMBER, a) for a in ("resolve", "note", "sendback", "return")),
+    exact(ADMIN, NUMBER, NUMBER, "reason", "other"),
+    exact(ADMIN, NUMBER, NUMBER, "escalate", "yes"),
+    exact(REPORTER, NUMBER, NUMBER, "not_fixed"),
 )
 
 
@@ -745,7 +758,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             RESOLUTION: typed(resolution_typed),
             PHOTO: [
                 MessageHandler(filters.PHOTO, photo_sent),
-                CallbackQueryHandler(photo_skipped, pattern=rf"^{ADMIN}:\d+:\d+:skip$"),
+                CallbackQueryHandler(photo_skipped, pattern=exact(ADMIN, NUMBER, NUMBER, "skip")),
                 *typed(text_at_photo)[:1],  # the text handler alone: photos are asked for
                 MessageHandler(other, wrong_photo),
             ],
@@ -764,6 +777,6 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     )
     return [
         conversation,
-        CallbackQueryHandler(admin_button, pattern=re.compile(rf"^{ADMIN}:")),
-        CallbackQueryHandler(reporter_button, pattern=re.compile(rf"^{REPORTER}:")),
+        CallbackQueryHandler(admin_button, pattern=pattern(ADMIN)),
+        CallbackQueryHandler(reporter_button, pattern=pattern(REPORTER)),
     ]

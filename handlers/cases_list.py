@@ -18,9 +18,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Mess
 
 from bot.i18n import t
 from bot.services import cases
+from bot.services.cases.rules import Status
 from bot.services.categories import Category
 from bot.services.members import Member
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -29,7 +31,7 @@ from handlers.messages.case_cards import ADMIN
 
 PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
 PER_PAGE = 8
-STATUSES = ("new", "accepted", "in_progress", "resolved")
+STATUSES = (Status.NEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED)
 ALL = "-"
 DONE = "done"  # the finished cases: closed and rejected
 
@@ -80,8 +82,8 @@ async def listing(
             overdue="⚠️ " if cases.is_overdue(case, now) else "",
             supervised=t(lang, "handling.list.supervised") if cases.is_supervised(case) else "",
             number=case.number,
-            status=t(lang, f"status.{case.status}"),
-            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+            status=t(lang, keys.STATUS(case.status)),
+            kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         )
         rows.append(
             [InlineKeyboardButton(label, callback_data=pack(ADMIN, case.id, case.version, "open"))]
@@ -115,7 +117,7 @@ async def listing(
         ]
         + [
             InlineKeyboardButton(
-                mark(t(lang, f"status.{x}"), status == x), callback_data=pack(PREFIX, x, c, 0)
+                mark(t(lang, keys.STATUS(x)), status == x), callback_data=pack(PREFIX, x, c, 0)
             )
             for x in STATUSES
         ]
@@ -132,7 +134,7 @@ async def listing(
         )
     ] + [
         InlineKeyboardButton(
-            mark(t(lang, f"category.{x.value}"), category == x.value),
+            mark(t(lang, keys.CATEGORY(x.value)), category == x.value),
             callback_data=pack(PREFIX, s, x.value, 0),
         )
         for x in Category

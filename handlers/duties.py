@@ -18,10 +18,12 @@ from bot.i18n import t
 from bot.services import duties
 from bot.services.duties import HOUSEHOLDS, TOPICS, DutyRefused
 from bot.services.my_cases import local_time
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_leader
 from handlers.common.callbacks import (
     BadCallback,
     answer_stale,
+    fields,
     new_flow_id,
     number,
     pack,
@@ -37,7 +39,7 @@ PREFIX = "dut"
 def _topics(lang: str, key: str) -> InlineKeyboardMarkup:
     buttons = [
         InlineKeyboardButton(
-            t(lang, f"outreach.topic.{topic}"), callback_data=pack(PREFIX, key, "t", topic)
+            t(lang, keys.TOPIC(topic)), callback_data=pack(PREFIX, key, "t", topic)
         )
         for topic in TOPICS
     ]
@@ -78,9 +80,9 @@ async def outreach_button(update: Update, context: GridContext) -> None:
     query, member = pressed
     lang = member.language
     runtime = context.runtime
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 3:
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 2:
             key, action = unpack(query.data, PREFIX, 2)
             if action != "back":
                 raise BadCallback(query.data)
@@ -89,13 +91,13 @@ async def outreach_button(update: Update, context: GridContext) -> None:
                 t(lang, "outreach.choose_topic"), reply_markup=_topics(lang, key)
             )
             return
-        if len(parts) == 4:
+        if len(parts) == 3:
             key, action, topic = unpack(query.data, PREFIX, 3)
             if action != "t" or topic not in TOPICS:
                 raise BadCallback(query.data)
             await query.answer()
             await query.edit_message_text(
-                t(lang, "outreach.choose_households", topic=t(lang, f"outreach.topic.{topic}")),
+                t(lang, "outreach.choose_households", topic=t(lang, keys.TOPIC(topic))),
                 reply_markup=_households(lang, key, topic),
             )
             return
@@ -121,7 +123,7 @@ async def outreach_button(update: Update, context: GridContext) -> None:
         t(
             lang,
             "outreach.logged",
-            topic=t(lang, f"outreach.topic.{topic}"),
+            topic=t(lang, keys.TOPIC(topic)),
             households=households,
             time=local_time(logged.log.at, runtime.config.tz),
         )

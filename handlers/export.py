@@ -23,6 +23,7 @@ from bot.services.areas import Area
 from bot.services.grid import Role
 from bot.services.members import Member
 from bot.services.stats import Period, PeriodError, ScopeError
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -57,7 +58,7 @@ async def ask_format(message: Message, lang: str, area: Area, period: Period) ->
     """Offer the formats for exporting ``area`` over ``period``."""
     buttons = [
         InlineKeyboardButton(
-            t(lang, f"export.{fmt}"), callback_data=pack(PREFIX, area.id, period.key, fmt)
+            t(lang, keys.EXPORT_FORMAT(fmt)), callback_data=pack(PREFIX, area.id, period.key, fmt)
         )
         for fmt in exports.FORMATS
     ]
@@ -161,7 +162,9 @@ async def button(update: Update, context: GridContext) -> None:
     try:
         stats.check_scope(admin, area)
     except ScopeError as error:
-        await query.answer(t(lang, f"stats.{error.reason}", area=admin.area_path), show_alert=True)
+        await query.answer(
+            t(lang, keys.STATS_SCOPE(error.reason), area=admin.area_path), show_alert=True
+        )
         return
     assert isinstance(query.message, Message)
     if not fmt:

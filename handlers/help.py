@@ -9,6 +9,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler
 
 from bot.i18n import t
 from bot.services.grid import is_admin
+from handlers.common import text_keys as keys
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter, member_menu
 
@@ -25,7 +26,7 @@ async def show_help(update: Update, context: GridContext) -> None:
         return
     key = "help.admin" if is_admin(member.role) else "help.leader"
     await message.reply_text(
-        t(lang, key, role=t(lang, f"role.{member.role}"), area=member.area_path),
+        t(lang, key, role=t(lang, keys.ROLE(member.role)), area=member.area_path),
         reply_markup=await member_menu(context.runtime, member),
     )
 

@@ -28,11 +28,13 @@ from bot.services.invites import InviteNotAllowed, create_invite
 from bot.services.members import Member
 from bot.services.permissions import Action, may
 from bot.telegram.texts_fit import CAPTION_LIMIT, fit
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
 from handlers.common.callbacks import (
     BadCallback,
     answer_stale,
+    fields,
     new_flow_id,
     number,
     pack,
@@ -62,7 +64,7 @@ async def begin(update: Update, context: GridContext) -> int:
     roles = await invite_roles.offered_roles(context.runtime.db, admin)
     buttons = [
         InlineKeyboardButton(
-            t(lang, f"role.{role}"), callback_data=pack(PREFIX, flow, "role", role)
+            t(lang, keys.ROLE(role)), callback_data=pack(PREFIX, flow, "role", role)
         )
         for role in roles
     ]
@@ -129,7 +131,7 @@ async def _show_picker(
         fits=where.fits,
         leads_to_fit=where.leads_to_fit,
     )
-    text = t(lang, "invite.choose_area", role=t(lang, f"role.{role}"), path=current.path)
+    text = t(lang, "invite.choose_area", role=t(lang, keys.ROLE(role)), path=current.path)
     query = update.callback_query
     if edit and query is not None:
         await query.edit_message_text(text, reply_markup=keyboard)
@@ -146,8 +148,7 @@ async def area_button(update: Update, context: GridContext) -> int:
     lang = admin.language
     db = context.runtime.db
     try:
-        parts = (query.data or "").split(":")
-        if len(parts) == 5:
+        if len(fields(query.data, PREFIX)) == 4:
             flow, action, area_text, page_text = unpack(query.data, PREFIX, 4)
             page = number(page_text)
         else:
@@ -214,7 +215,7 @@ async def area_typed(update: Update, context: GridContext) -> int:
         return AREA
     if not fits(area):
         await message.reply_text(
-            t(lang, "invite.role_does_not_fit", role=t(lang, f"role.{role}"), path=area.path)
+            t(lang, "invite.role_does_not_fit", role=t(lang, keys.ROLE(role)), path=area.path)
         )
         await _show_picker(update, context, admin, draft, area, 0, edit=False)
         return AREA
@@ -251,7 +252,7 @@ async def _issue(
             t(
                 lang,
                 "invite.created",
-                role=t(lang, f"role.{role}"),
+                role=t(lang, keys.ROLE(role)),
                 area=area.path,
                 expires=expires,
                 link=link,
@@ -259,7 +260,7 @@ async def _issue(
             )
         ).text,
     )
-    caption = t(lang, "invite.qr_caption", role=t(lang, f"role.{role}"), area=area.path)
+    caption = t(lang, "invite.qr_caption", role=t(lang, keys.ROLE(role)), area=area.path)
     await context.bot.send_photo(
         chat.id,
         InputFile(qr_png(link), filename="invite.png"),

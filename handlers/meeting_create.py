@@ -22,7 +22,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import t
+from bot.i18n import join_list, t
 from bot.services import meetings
 from bot.services.grid import AreaKind, Role
 from bot.services.meetings import MeetingError, SeriesDraft
@@ -37,8 +37,17 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
-from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    exact,
+    new_flow_id,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.date_examples import dated
@@ -116,7 +125,7 @@ async def _ask_rule(context: GridContext, admin: Member, flow: str) -> int:
 
 async def _ask_weekday(context: GridContext, admin: Member, flow: str) -> int:
     lang = admin.language
-    days = [_b(lang, flow, f"meetings.weekday.{d}", "wd", d) for d in range(7)]
+    days = [_b(lang, flow, keys.WEEKDAY(d), "wd", d) for d in range(7)]
     await context.bot.send_message(
         admin.tg_user_id,
         t(lang, "meetings.ask_weekday"),
@@ -152,7 +161,7 @@ async def _ask_roles(
                 "role",
                 role,
                 mark="✅" if role in chosen else "⬜",
-                role=t(lang, f"role.{role}"),
+                role=t(lang, keys.ROLE(role)),
             )
         ]
         for role in ROLE_CHOICES
@@ -189,7 +198,7 @@ def _offsets_text(lang: str, offsets: list[int]) -> str:
             parts.append(t(lang, "meetings.hours", n=minutes // 60))
         else:
             parts.append(t(lang, "meetings.minutes_n", n=minutes))
-    return "、".join(parts)
+    return join_list(lang, parts)
 
 
 def _rule_text(lang: str, draft: dict[str, Any]) -> str:
@@ -199,7 +208,7 @@ def _rule_text(lang: str, draft: dict[str, Any]) -> str:
         return t(
             lang,
             "meetings.rule_text_weekly",
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
+            weekday=t(lang, keys.WEEKDAY(draft["weekday"])),
             time=at,
         )
     if rule == MONTHLY_NTH:
@@ -207,7 +216,7 @@ def _rule_text(lang: str, draft: dict[str, Any]) -> str:
             lang,
             "meetings.rule_text_nth",
             nth=draft["nth"],
-            weekday=t(lang, f"meetings.weekday.{draft['weekday']}"),
+            weekday=t(lang, keys.WEEKDAY(draft["weekday"])),
             time=at,
         )
     if rule == MONTHLY_DAY:
@@ -227,7 +236,7 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
         title=draft["title"],
         rule=_rule_text(lang, draft),
         place=draft.get("place", ""),
-        roles="、".join(t(lang, f"role.{r}") for r in draft["roles"]),
+        roles=join_list(lang, (t(lang, keys.ROLE(r)) for r in draft["roles"])),
         offsets=_offsets_text(lang, draft["offsets"]),
         first=when(lang, tz, first) if first else "-",
     )
@@ -505,7 +514,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     }
     create = flow_conversation(
         name="meeting_create",
-        entry_points=[CallbackQueryHandler(create_begin, pattern=f"^{PREFIX}:new$")],
+        entry_points=[CallbackQueryHandler(create_begin, pattern=exact(PREFIX, "new"))],
         states=states,
         fallbacks=[CommandHandler("cancel", create_cancel)],
     )

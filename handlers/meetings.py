@@ -33,8 +33,17 @@ from bot.services import meetings
 from bot.services.grid import is_admin
 from bot.services.meetings import MeetingError, OccurrenceView
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    is_for,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
@@ -129,7 +138,7 @@ async def show(update: Update, context: GridContext) -> None:
         if current.cancelled:
             lines.append(t(lang, "meetings.state_cancelled"))
         elif got is not None and got.answer is not None:
-            lines.append(t(lang, f"meetings.state_{got.answer}"))
+            lines.append(t(lang, keys.MEETING_STATE(got.answer)))
         if got is not None and got.checked_in_at is not None:
             lines.append(t(lang, "meetings.state_checked_in"))
         rows: list[list[InlineKeyboardButton]] = []
@@ -160,7 +169,7 @@ def _admin_rows(
 ) -> list[list[InlineKeyboardButton]]:
     def button(key: str, action: str) -> InlineKeyboardButton:
         return InlineKeyboardButton(
-            t(lang, f"meetings.btn_{key}"), callback_data=pack(PREFIX, action, occurrence_id)
+            t(lang, keys.MEETING_BUTTON(key)), callback_data=pack(PREFIX, action, occurrence_id)
         )
 
     # A meeting that has begun is kept as it was: no moving or cancelling it, only its
@@ -299,9 +308,9 @@ async def _mark(query: Any, state: str, lang: str, answered: str | None = None) 
         return
     markup = message.reply_markup
     buttons = [b for row in markup.inline_keyboard for b in row] if markup else []
-    answer_data = (f"{PREFIX}:a:", f"{PREFIX}:x:")
     only_answers = bool(buttons) and all(
-        str(b.callback_data).startswith(answer_data) for b in buttons
+        is_for(str(b.callback_data), PREFIX, "a") or is_for(str(b.callback_data), PREFIX, "x")
+        for b in buttons
     )
     if answered is not None and only_answers:
         _action, value = unpack(str(buttons[0].callback_data), PREFIX, 2)
@@ -351,7 +360,7 @@ def _text_flow(
     """A conversation that asks one question about an occurrence and acts on the typed answer."""
     return text_question(
         name=name,
-        entry=f"^{PREFIX}:{action}:",
+        entry=pattern(PREFIX, action),
         store_key=f"{DRAFT}_{name}",
         gate=require_admin if admin_only else require_member,
         answer_gate=require_member,  # the service checks an admin's right again
@@ -396,7 +405,7 @@ async def _change(context: GridContext, member: Member, occ: int, text: str) -> 
     await schedule_next(context)
     return t(
         member.language,
-        f"meetings.series_changed_{what}",
+        keys.SERIES_CHANGED(what),
         when=when(member.language, tz, following.starts),
         place=following.place,
     )

@@ -21,8 +21,17 @@ from bot.services import my_cases
 from bot.services.members import Member
 from bot.services.my_cases import SELF, SYSTEM, Timeline, TimelineEntry
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    fields,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.common.show_all import PREFIX as SHOW_ALL
@@ -63,8 +72,8 @@ async def _page(
                 "mycases.line",
                 index=index,
                 number=case.number,
-                category=t(lang, f"category.{case.category}"),
-                status=t(lang, f"status.{case.status}"),
+                category=t(lang, keys.CATEGORY(case.category)),
+                status=t(lang, keys.STATUS(case.status)),
                 age=_age(context, lang, case.created_at),
             )
         )
@@ -99,18 +108,18 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
     elif entry.actor == SYSTEM:
         actor = t(lang, "mycases.system")
     else:
-        actor = t(lang, f"role.{entry.actor}")
+        actor = t(lang, keys.ROLE(entry.actor))
     area = entry.area or t(lang, "mycases.above")
-    if entry.actor == SYSTEM and has(f"mycases.auto.{entry.kind}"):
+    if entry.actor == SYSTEM and has(keys.AUTO_EVENT(entry.kind)):
         # What the bot did by itself, said as what happened ("到时间…自动…"), no actor.
-        what = t(lang, f"mycases.auto.{entry.kind}", area=area)
+        what = t(lang, keys.AUTO_EVENT(entry.kind), area=area)
         return t(lang, "mycases.entry_auto", at=_local(context, entry.at), what=what)
-    if entry.area and has(f"mycases.event_area.{entry.kind}"):
-        what = t(lang, f"mycases.event_area.{entry.kind}", area=entry.area)
-    elif has(f"mycases.event.{entry.kind}"):
-        what = t(lang, f"mycases.event.{entry.kind}")
+    if entry.area and has(keys.AREA_EVENT(entry.kind)):
+        what = t(lang, keys.AREA_EVENT(entry.kind), area=entry.area)
+    elif has(keys.TIMELINE_EVENT(entry.kind)):
+        what = t(lang, keys.TIMELINE_EVENT(entry.kind))
     elif entry.to_status is not None:
-        what = t(lang, "mycases.event.other", status=t(lang, f"status.{entry.to_status}"))
+        what = t(lang, "mycases.event.other", status=t(lang, keys.STATUS(entry.to_status)))
     else:
         what = t(lang, "mycases.event.updated")
     detail = next(
@@ -124,10 +133,10 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
     # Case handling stores codes for reasons and ratings: show their names.
     if entry.kind == "rejected" and entry.data.get("text"):
         detail = str(entry.data["text"])
-    elif entry.kind == "rejected" and has(f"handling.reason.{detail}"):
-        detail = t(lang, f"handling.reason.{detail}")
-    elif entry.kind == "rated" and has(f"rating.{detail}"):
-        detail = t(lang, f"rating.{detail}")
+    elif entry.kind == "rejected" and has(keys.REJECT_REASON(detail)):
+        detail = t(lang, keys.REJECT_REASON(detail))
+    elif entry.kind == "rated" and has(keys.RATING(detail)):
+        detail = t(lang, keys.RATING(detail))
     at = _local(context, entry.at)
     if detail is None:
         return t(lang, "mycases.entry", at=at, actor=actor, what=what)
@@ -141,9 +150,9 @@ def _timeline(context: GridContext, lang: str, found: Timeline, *, whole: bool =
         lang,
         "mycases.case",
         number=case.number,
-        category=t(lang, f"category.{case.category}"),
-        kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
-        status=t(lang, f"status.{case.status}"),
+        category=t(lang, keys.CATEGORY(case.category)),
+        kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
+        status=t(lang, keys.STATUS(case.status)),
         description=case_fields.description(found.view, lang, voice_key="mycases.voice"),
         place=case_fields.place(found.view, lang),
     )
@@ -173,13 +182,13 @@ async def button(update: Update, context: GridContext) -> None:
         return
     query, member = pressed
     lang = member.language
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 3 and parts[1] == "p":
-            text, markup = await _page(context, member, number(parts[2]))
-        elif len(parts) == 4 and parts[1] == "c":
-            page = number(parts[3])
-            found = await my_cases.timeline(context.runtime.db, member, number(parts[2]))
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 2 and parts[0] == "p":
+            text, markup = await _page(context, member, number(parts[1]))
+        elif len(parts) == 3 and parts[0] == "c":
+            page = number(parts[2])
+            found = await my_cases.timeline(context.runtime.db, member, number(parts[1]))
             if found is None:  # not this member's case: a forged button
                 raise BadCallback(query.data)
             fitted = fit(_timeline(context, lang, found))
@@ -229,5 +238,5 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
         CommandHandler("mycases", show, filters=filters.ChatType.PRIVATE),
         MessageHandler(label_filter("mycases"), show),
         CallbackQueryHandler(button, pattern=pattern(PREFIX)),
-        CallbackQueryHandler(whole, pattern=f"^{SHOW_ALL}:{TIMELINE}:"),
+        CallbackQueryHandler(whole, pattern=pattern(SHOW_ALL, TIMELINE)),
     ]

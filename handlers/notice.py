@@ -31,15 +31,24 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, join_list, t
 from bot.services import areas
 from bot.services import notices as service
 from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
 from bot.services.members import Member
 from bot.services.notices import Draft, NoticeError
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    exact,
+    fields,
+    number,
+    pack,
+    pattern,
+)
 from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
@@ -193,7 +202,7 @@ def _attachments(lang: str, draft: dict[str, Any]) -> str:
         parts.append(t(lang, "notices.att_document", name=draft["document"][1]))
     if draft.get("voice"):
         parts.append(t(lang, "notices.att_voice"))
-    return t(lang, "notices.list_sep").join(parts) or t(lang, "notices.att_none")
+    return join_list(lang, parts) or t(lang, "notices.att_none")
 
 
 async def _ask_attachments(update: Update, admin: Member, draft: dict[str, Any]) -> None:
@@ -332,12 +341,20 @@ async def _show_areas(
         await _reply(update, text, InlineKeyboardMarkup(rows))
 
 
+def _compose_parts(data: str | None) -> list[str]:
+    """The parts of a compose button after its prefix (none if it is not one)."""
+    try:
+        return fields(data, COMPOSE)
+    except BadCallback:
+        return []
+
+
 def _picked_id(data: object, chosen: set[int]) -> int | None:
     """The area id of a pick button if that area is chosen (to mark it ☑)."""
-    if not isinstance(data, str) or ":pick:" not in data:
+    parts = _compose_parts(data if isinstance(data, str) else None)
+    if len(parts) != 3 or parts[1] != "pick" or not parts[2].isdigit():
         return None
-    tail = data.rsplit(":", 1)[-1]
-    return int(tail) if tail.isdigit() and int(tail) in chosen else None
+    return int(parts[2]) if int(parts[2]) in chosen else None
 
 
 async def _stale_compose(query: Any, context: GridContext, lang: str, flow: str | None) -> None:
@@ -355,13 +372,13 @@ async def compose_button(update: Update, context: GridContext) -> int | None:
         return ConversationHandler.END
     query, admin = pressed
     lang = admin.language
-    parts = (query.data or "").split(":")
-    flow = parts[1] if len(parts) > 2 else None
+    parts = _compose_parts(query.data)
+    flow = parts[0] if len(parts) > 1 else None
     draft = _draft(context, flow) if flow else None
     if draft is None:
         await _stale_compose(query, context, lang, flow)
         return None
-    action, args = parts[2], parts[3:]
+    action, args = parts[1], parts[2:]
     try:
         handler = _ACTIONS[action]
     except KeyError:
@@ -508,7 +525,7 @@ async def _show_roles(update: Update, admin: Member, draft: dict[str, Any], *, e
             draft["flow"],
             "role",
             role,
-            role=t(lang, f"notices.role.{role}"),
+            role=t(lang, keys.NOTICE_ROLE(role)),
         )
         for role in service.role_choices(admin)
     ]
@@ -568,7 +585,7 @@ async def _show_options(
             flow,
             "deadline",
             days,
-            label=t(lang, f"notices.deadline.{days}"),
+            label=t(lang, keys.NOTICE_DEADLINE(days)),
         )
         for days in service.DEADLINE_DAYS
     ]
@@ -652,9 +669,7 @@ async def _preview(
         card=Html(card),
         attachments=_attachments(lang, draft),
         areas=Html(await _chosen_text(context, lang, draft)),
-        roles=t(lang, "notices.list_sep").join(
-            t(lang, f"notices.role.{r}") for r in draft.get("roles", [])
-        ),
+        roles=join_list(lang, (t(lang, keys.NOTICE_ROLE(r)) for r in draft.get("roles", []))),
         footer=Html(footer),
     )
     await _reply(update, text, InlineKeyboardMarkup(rows))
@@ -729,7 +744,7 @@ async def _edit(
     if not args:
         await query.answer()
         fields = ("title", "body", "attachments", "areas", "roles", "options")
-        buttons = [_btn(lang, f"notices.edit.{f}", flow, "edit", f) for f in fields]
+        buttons = [_btn(lang, keys.NOTICE_EDIT(f), flow, "edit", f) for f in fields]
         rows = [buttons[i : i + 3] for i in range(0, len(buttons), 3)]
         rows.append([_btn(lang, "notices.btn_back", flow, "preview")])
         await query.edit_message_reply_markup(reply_markup=InlineKeyboardMarkup(rows))
@@ -793,8 +808,8 @@ async def stale_compose_button(update: Update, context: GridContext) -> None:
     query = update.callback_query
     assert query is not None
     lang = await context.lang(update)
-    parts = (query.data or "").split(":")
-    await _stale_compose(query, context, lang, parts[1] if len(parts) > 2 else None)
+    parts = _compose_parts(query.data)
+    await _stale_compose(query, context, lang, parts[0] if len(parts) > 1 else None)
 
 
 # ---------------------------------------------------------------------- wiring
@@ -814,7 +829,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
     attachments = private & (filters.PHOTO | filters.Document.ALL | filters.VOICE)
     conversation = flow_conversation(
         name="notice",
-        entry_points=[CallbackQueryHandler(begin, pattern=f"^{NEW}$")],
+        entry_points=[CallbackQueryHandler(begin, pattern=exact(NEW))],
         states={
             TITLE: [
                 MessageHandler(text, title_typed),

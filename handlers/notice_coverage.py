@@ -17,6 +17,7 @@ from bot.i18n import t
 from bot.runtime import Runtime
 from bot.services import notices as service
 from bot.services.notices import NoticeError
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -72,15 +73,15 @@ async def view_button(update: Update, context: GridContext) -> None:
 def _csv(lang: str, runtime: Runtime, rows: list[service.ExportRow]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([t(lang, f"notices.csv.{c}") for c in service.EXPORT_COLUMNS])
+    writer.writerow([t(lang, keys.NOTICE_CSV(c)) for c in service.EXPORT_COLUMNS])
     for row in rows:
         writer.writerow(
             [
                 row.area_path,
                 row.name,
-                t(lang, f"role.{row.role}"),
+                t(lang, keys.ROLE(row.role)),
                 row.work_id,
-                t(lang, f"notices.csv_state.{row.state}"),
+                t(lang, keys.NOTICE_CSV_STATE(row.state)),
                 local_when(runtime, row.read_at),
                 local_when(runtime, row.relayed_at),
                 "" if row.households is None else row.households,

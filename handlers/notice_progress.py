@@ -21,7 +21,8 @@ from bot.i18n import t
 from bot.runtime import Runtime
 from bot.services import notices as service
 from bot.services.members import Member
-from bot.services.notices import Notice, NoticeError, Progress
+from bot.services.notices import Notice, NoticeError, NoticeStatus, Progress
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pattern, unpack
 from handlers.common.context import GridContext
@@ -136,7 +137,7 @@ async def control_button(update: Update, context: GridContext) -> None:
     except NoticeError as error:
         await query.answer(t(lang, error.code, **error.values), show_alert=True)
         return
-    await query.answer(t(lang, f"notices.done_{action}"))
+    await query.answer(t(lang, keys.NOTICE_DONE(action)))
     notice = await service.get(runtime.db, notice_id)
     if action == "back" and notice is not None:
         progress = await service.progress(
@@ -159,7 +160,7 @@ async def sweep(context: GridContext) -> None:
     rate = service.rate_of(runtime.config.notices.paid_broadcast)
     fed = 0
     for notice in await service.unfinished(runtime.db):
-        if notice.status == "recalled":
+        if notice.status == NoticeStatus.RECALLED:
             await _delete_some(context, notice, int(rate * runtime.config.notices.progress_seconds))
         advanced = await service.advance(runtime.db, runtime.clock, notice.id, rate=rate)
         if advanced is not None:

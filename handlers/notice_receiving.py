@@ -19,7 +19,7 @@ from bot.services.duties import HOUSEHOLDS
 from bot.services.grid import is_leader
 from bot.services.notices import Notice, NoticeError
 from handlers.common.access import require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pattern, unpack
+from handlers.common.callbacks import BadCallback, answer_stale, fields, number, pattern, unpack
 from handlers.common.context import GridContext
 from handlers.messages.notices import (
     RECEIVE,
@@ -44,9 +44,8 @@ async def receive_button(update: Update, context: GridContext) -> None:
     query, member = pressed
     lang = member.language
     runtime = context.runtime
-    parts = (query.data or "").split(":")
     try:
-        if len(parts) == 4:
+        if len(fields(query.data, RECEIVE)) == 3:
             notice_text_id, action, count = unpack(query.data, RECEIVE, 3)
             households = number(count)
             if action != "h" or households not in HOUSEHOLDS:

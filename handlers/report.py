@@ -67,8 +67,17 @@ from bot.services.report_draft import (
     toggle_urgent,
 )
 from bot.services.reporting import ReportRefused
+from handlers.common import text_keys as keys
 from handlers.common.access import require_leader
-from handlers.common.callbacks import BadCallback, new_flow_id, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    fields,
+    new_flow_id,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.flows import end_flow, flow_conversation
 from handlers.common.menu import any_label, label_filter
@@ -162,17 +171,17 @@ async def _screen(
     lang = member.language
     flow = draft.flow
     limits = context.runtime.config.reports
-    category = t(lang, f"category.{draft.category}") if draft.category else ""
+    category = t(lang, keys.CATEGORY(draft.category)) if draft.category else ""
     back = [_button(t(lang, "report.button.back"), flow, "sum", "back")]
     match next_step(draft), draft.open_mode:
         case Step.CATEGORY, _:
-            buttons = [_button(t(lang, f"category.{c}"), flow, "cat", c.value) for c in Category]
+            buttons = [_button(t(lang, keys.CATEGORY(c)), flow, "cat", c.value) for c in Category]
             return t(lang, "report.choose_category"), InlineKeyboardMarkup(_rows(buttons))
         case Step.KIND, _:
             assert draft.category is not None
             kinds = SUBCATEGORIES[Category(draft.category)]
             buttons = [
-                _button(t(lang, f"subcategory.{draft.category}.{k}"), flow, "kind", k)
+                _button(t(lang, keys.SUBCATEGORY(draft.category, k)), flow, "kind", k)
                 for k in kinds
             ]
             key = (
@@ -209,7 +218,7 @@ async def _screen(
             return text, InlineKeyboardMarkup([back])
         case _, Mode.CHANGE:
             fields = [
-                _button(t(lang, f"report.field.{s}"), flow, "chg", s.value)
+                _button(t(lang, keys.REPORT_FIELD(s)), flow, "chg", s.value)
                 for s in changeable(draft)
             ]
             return t(lang, "report.choose_change"), InlineKeyboardMarkup([*_rows(fields), back])
@@ -223,7 +232,7 @@ def _summary_buttons(context: GridContext, lang: str, draft: Draft) -> InlineKey
     flow = draft.flow
 
     def button(key: str, value: str) -> InlineKeyboardButton:
-        return _button(t(lang, f"report.button.{key}"), flow, "sum", value)
+        return _button(t(lang, keys.REPORT_BUTTON(key)), flow, "sum", value)
 
     urgent = button("normal" if draft.urgent else "urgent", "urgent")
     extras = []
@@ -319,8 +328,8 @@ async def _summary(context: GridContext, member: Member, draft: Draft) -> str:
         lang,
         "report.summary",
         place=await _place(context, member, draft),
-        category=t(lang, f"category.{draft.category}"),
-        kind=t(lang, f"subcategory.{draft.category}.{draft.kind}"),
+        category=t(lang, keys.CATEGORY(draft.category)),
+        kind=t(lang, keys.SUBCATEGORY(draft.category, draft.kind)),
         urgency=t(lang, "report.summary_urgent" if draft.urgent else "report.summary_normal"),
         description=Html(t(lang, "report.said_separator").join(said)),
         photos=photos,
@@ -558,7 +567,7 @@ async def interrupted(update: Update, context: GridContext) -> int:
     assert chat is not None
     what = t(lang, "report.expired_unknown")
     if draft.category is not None:
-        what = t(lang, f"category.{draft.category}")
+        what = t(lang, keys.CATEGORY(draft.category))
     await _retire_keyboard(context, chat.id, draft)
     sent = await context.bot.send_message(
         chat.id,
@@ -593,9 +602,12 @@ async def _echo_choice(query: CallbackQuery, draft: Draft) -> None:
 
 async def _stale_text(context: GridContext, member: Member, data: str | None) -> str:
     """What a stale button is told: that its report was filed, if it was a submit."""
-    parts = (data or "").split(":")
-    if len(parts) == 4 and parts[2:] == ["sum", "ok"]:
-        case = await report_flow.case_of_draft(context.runtime.db, member, parts[1])
+    try:
+        parts = fields(data, PREFIX)
+    except BadCallback:
+        parts = []
+    if len(parts) == 3 and parts[1:] == ["sum", "ok"]:
+        case = await report_flow.case_of_draft(context.runtime.db, member, parts[0])
         if case is not None:
             return t(member.language, "report.already_filed", number=case.number)
     return t(member.language, "common.stale_button")

@@ -21,14 +21,22 @@ from telegram.ext import (
     filters,
 )
 
-from bot.i18n import Html, t
+from bot.i18n import Html, join_list, t
 from bot.runtime import Runtime
 from bot.services import shifts
 from bot.services.grid import is_admin
 from bot.services.members import Member
 from bot.services.shifts import Shift, ShiftError
 from handlers.common.access import require_admin, require_button, require_member
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import (
+    BadCallback,
+    answer_stale,
+    fields,
+    number,
+    pack,
+    pattern,
+    unpack,
+)
 from handlers.common.context import GridContext
 from handlers.common.date_examples import dated
 from handlers.common.menu import label_filter
@@ -70,7 +78,7 @@ async def show(update: Update, context: GridContext) -> None:
             [shift_button(lang, "shifts.btn_add_shift", "add", p.id, post=Html(p.name))]
             for p in posts
         ]
-        names = "、".join(p.name for p in posts) or "-"
+        names = join_list(lang, (p.name for p in posts)) or "-"
         await message.reply_text(
             t(lang, "shifts.admin_head", posts=names, count=len(upcoming)),
             reply_markup=InlineKeyboardMarkup(rows),
@@ -114,15 +122,15 @@ async def on_button(update: Update, context: GridContext) -> None:
     lang = member.language
     runtime = context.runtime
     try:
-        parts = (query.data or "").split(":")
-        if len(parts) == 4:
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 3:
             action, shift_text, member_text = unpack(query.data, PREFIX, 3)
             other = number(member_text)
         else:
             action, shift_text = unpack(query.data, PREFIX, 2)
             other = 0
         shift_id = number(shift_text)
-        if action not in ("up", "wd", "pick", "as") or (action == "as") != (len(parts) == 4):
+        if action not in ("up", "wd", "pick", "as") or (action == "as") != (len(parts) == 3):
             raise BadCallback(query.data)
     except BadCallback:
         await answer_stale(query, lang)
@@ -184,7 +192,7 @@ def _admin_text_flow(
     """A conversation that asks an admin one thing and acts on the typed answer."""
     return text_question(
         name=name,
-        entry=f"^{PREFIX}:{entry}(:|$)",
+        entry=pattern(PREFIX, entry),
         store_key=f"shift_{name}",
         gate=require_admin,
         begin=begin,

@@ -32,6 +32,7 @@ from bot.services.grid import is_admin
 from bot.services.invites import InviteError, check_invite
 from bot.services.members import AlreadyMember, BadName, PhoneMismatch
 from bot.services.typed_text import clean_text
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import BadCallback, answer_stale, new_flow_id, pack, pattern, unpack
 from handlers.common.commands import register_member_commands
 from handlers.common.context import LANG_KEY, GridContext
@@ -59,7 +60,7 @@ async def start(update: Update, context: GridContext) -> int:
                 lang,
                 key,
                 name=member.name,
-                role=t(lang, f"role.{member.role}"),
+                role=t(lang, keys.ROLE(member.role)),
                 area=member.area_path,
             ),
             reply_markup=await member_menu(context.runtime, member),
@@ -72,12 +73,12 @@ async def start(update: Update, context: GridContext) -> int:
     try:
         invite, area = await check_invite(runtime.db, runtime.clock, code)
     except InviteError as error:
-        await message.reply_text(t(lang, f"join.invite_{error.reason}"))
+        await message.reply_text(t(lang, keys.JOIN_INVITE(error.reason)))
         return ConversationHandler.END
     flow = new_flow_id()
     context.store[DRAFT] = {"code": code, "flow": flow}
     await message.reply_text(
-        t(lang, "join.invited", role=t(lang, f"role.{invite.role}"), area=area.path),
+        t(lang, "join.invited", role=t(lang, keys.ROLE(invite.role)), area=area.path),
     )
     listed = await roster.entry(runtime.db, invite.id)
     if listed is not None:  # made from a roster: the name is known, the phone is checked
@@ -114,7 +115,7 @@ async def name_typed(update: Update, context: GridContext) -> int:
     try:
         name = members.clean_name(message.text)
     except BadName as error:
-        await message.reply_text(t(lang, f"join.bad_name_{error}", limit=members.MAX_NAME))
+        await message.reply_text(t(lang, keys.JOIN_BAD_NAME(error), limit=members.MAX_NAME))
         await _ask_name(update, context, draft["flow"])
         return NAME
     return await _name_chosen(update, context, draft, name)
@@ -197,7 +198,7 @@ async def contact_shared(update: Update, context: GridContext) -> int:
     except InviteError as error:
         context.store.pop(DRAFT, None)
         await message.reply_text(
-            t(lang, f"join.invite_{error.reason}"), reply_markup=ReplyKeyboardRemove()
+            t(lang, keys.JOIN_INVITE(error.reason)), reply_markup=ReplyKeyboardRemove()
         )
         return ConversationHandler.END
     except PhoneMismatch:
@@ -214,7 +215,7 @@ async def contact_shared(update: Update, context: GridContext) -> int:
             lang,
             "join.welcome_admin" if is_admin(member.role) else "join.welcome_leader",
             name=member.name,
-            role=t(lang, f"role.{member.role}"),
+            role=t(lang, keys.ROLE(member.role)),
             area=member.area_path,
             work_id=member.work_id,
         ),

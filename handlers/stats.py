@@ -17,12 +17,13 @@ from telegram.constants import MessageLimit
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
 from bot.config import StatsConfig
-from bot.i18n import LANGUAGES, t
+from bot.i18n import LANGUAGES, join_list, t
 from bot.services import areas as area_service
 from bot.services import stats
 from bot.services.areas import Area, AreaAmbiguous, AreaNotFound
 from bot.services.members import Member
 from bot.services.stats import CaseFigures, Period, PeriodError, ScopeError, Stats
+from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
 from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
 from handlers.common.context import GridContext
@@ -43,7 +44,7 @@ def _pct(lang: str, rate: float | None) -> str:
 def _num(value: float | None, lang: str, unit: str) -> str:
     if value is None:
         return t(lang, "stats.none")
-    return t(lang, f"stats.{unit}", value=f"{value:.1f}")
+    return t(lang, keys.STATS_UNIT(unit), value=f"{value:.1f}")
 
 
 def period_buttons(
@@ -52,7 +53,7 @@ def period_buttons(
     """The five named periods, as buttons for ``area_id``."""
     buttons = [
         InlineKeyboardButton(
-            t(lang, f"stats.preset.{name}"), callback_data=pack(prefix, area_id, name)
+            t(lang, keys.STATS_PRESET(name)), callback_data=pack(prefix, area_id, name)
         )
         for name in stats.PRESETS
     ]
@@ -62,7 +63,7 @@ def period_buttons(
 def period_name(lang: str, period: Period) -> str:
     """How a period is called: its preset's name, or its dates."""
     if period.preset:
-        return t(lang, f"stats.preset.{period.preset}")
+        return t(lang, keys.STATS_PRESET(period.preset))
     return f"{period.first:%Y-%m-%d} ~ {period.last:%Y-%m-%d}"
 
 
@@ -106,7 +107,7 @@ def _kind_lines(lang: str, result: Stats) -> list[str]:
             lang,
             "stats.by_category",
             list=sep.join(
-                t(lang, "stats.category_item", name=t(lang, f"category.{c}"), count=n)
+                t(lang, "stats.category_item", name=t(lang, keys.CATEGORY(c)), count=n)
                 for c, n in sorted(result.by_category.items(), key=lambda x: -x[1])
             ),
         )
@@ -117,9 +118,9 @@ def _kind_lines(lang: str, result: Stats) -> list[str]:
             t(
                 lang,
                 "stats.kinds_of",
-                category=t(lang, f"category.{category}"),
+                category=t(lang, keys.CATEGORY(category)),
                 list=sep.join(
-                    t(lang, "stats.kind_item", name=t(lang, f"subcategory.{category}.{k}"), count=n)
+                    t(lang, "stats.kind_item", name=t(lang, keys.SUBCATEGORY(category, k)), count=n)
                     for k, n in kinds
                 ),
             )
@@ -133,8 +134,8 @@ def _kind_lines(lang: str, result: Stats) -> list[str]:
                     lang,
                     "stats.top_item",
                     rank=i,
-                    name=t(lang, f"subcategory.{c}.{k}"),
-                    category=t(lang, f"category.{c}"),
+                    name=t(lang, keys.SUBCATEGORY(c, k)),
+                    category=t(lang, keys.CATEGORY(c)),
                     count=n,
                 )
                 for i, (c, k, n) in enumerate(result.top_kinds, 1)
@@ -227,7 +228,7 @@ def _leader_lines(lang: str, result: Stats) -> list[str]:
             lang,
             "stats.leader_item",
             name=a.name,
-            role=t(lang, f"role.{a.role}"),
+            role=t(lang, keys.ROLE(a.role)),
             reports=a.reports,
             outreach=a.outreach,
             patrols=a.patrols,
@@ -330,21 +331,21 @@ async def resolve_area(
     try:
         area = await area_service.resolve(runtime.db, text)
     except AreaAmbiguous as error:
-        listed = "、".join(a.path for a in error.candidates[:5])
+        listed = join_list(lang, (a.path for a in error.candidates[:5]))
         return None, t(lang, "stats.area_ambiguous", text=text, list=listed)
     except AreaNotFound:
         return None, t(lang, "stats.area_unknown", text=text)
     try:
         stats.check_scope(admin, area)
     except ScopeError as error:
-        return None, t(lang, f"stats.{error.reason}", area=admin.area_path)
+        return None, t(lang, keys.STATS_SCOPE(error.reason), area=admin.area_path)
     return area, None
 
 
 def preset_named(word: str) -> str | None:
     """The period a word names (本月, "month"...), in any language; None if none."""
     for name in stats.PRESETS:
-        if word == name or any(word == t(lang, f"stats.preset.{name}") for lang in LANGUAGES):
+        if word == name or any(word == t(lang, keys.STATS_PRESET(name)) for lang in LANGUAGES):
             return name
     return None
 
@@ -392,7 +393,7 @@ async def show(update: Update, context: GridContext) -> None:
 
 def period_problem(lang: str, error: PeriodError) -> str:
     """What to say about a period that cannot be counted."""
-    return t(lang, f"stats.bad_{error.reason}")
+    return t(lang, keys.STATS_BAD_PERIOD(error.reason))
 
 
 async def typed_period(update: Update, context: GridContext, text: str | None = None) -> None:
@@ -418,7 +419,7 @@ async def typed_period(update: Update, context: GridContext, text: str | None = 
             text or message.text or "", stats.today(runtime.clock, runtime.config.tz)
         )
     except ScopeError as error:
-        await message.reply_text(t(lang, f"stats.{error.reason}", area=admin.area_path))
+        await message.reply_text(t(lang, keys.STATS_SCOPE(error.reason), area=admin.area_path))
         return
     except PeriodError as error:
         await message.reply_text(period_problem(lang, error))
@@ -451,7 +452,7 @@ async def period_button(update: Update, context: GridContext) -> None:
         stats.check_scope(admin, area)
     except ScopeError as error:
         await query.answer(
-            t(admin.language, f"stats.{error.reason}", area=admin.area_path), show_alert=True
+            t(admin.language, keys.STATS_SCOPE(error.reason), area=admin.area_path), show_alert=True
         )
         return
     await query.answer(

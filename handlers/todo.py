@@ -15,6 +15,7 @@ from telegram.ext import BaseHandler, CommandHandler, MessageHandler, filters
 from bot.i18n import t
 from bot.services import cases
 from bot.services.grid import is_admin
+from handlers.common import text_keys as keys
 from handlers.common.access import require_member
 from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
@@ -46,7 +47,7 @@ async def show(update: Update, context: GridContext) -> None:
             "handling.todo.item",
             overdue="⚠️ " if cases.is_overdue(case, now) else "",
             number=case.number,
-            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+            kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
             due=cases.local_time(due, runtime.config.tz) if due else "-",
         )
         rows.append(

@@ -69,16 +69,6 @@ async def mark_used(tx: Transaction, invite_id: int, member_id: int, now: str) -
     return changed == 1
 
 
-async def open_count(q: Queryable, area_id: int, now: str) -> int:
-    """How many unused, unexpired invites there are for ``area_id``."""
-    return int(
-        await q.fetchval(
-            "SELECT count(*) FROM invites WHERE area_id = ? AND used_at IS NULL AND expires_at > ?",
-            (area_id, now),
-        )
-    )
-
-
 async def open_of_role(q: Queryable, role: str, now: str) -> list[Invite]:
     """Unused, unexpired invites for ``role`` anywhere, the one expiring last first."""
     rows = await q.fetchall(

@@ -168,19 +168,6 @@ async def add_deliveries(
     )
 
 
-async def to_feed(q: Queryable, notice_id: int, limit: int) -> list[tuple[int, int]]:
-    """Recipients not in the outbox (or stopped there), in order: (member id, Telegram id)."""
-    rows = await q.fetchall(
-        "SELECT d.member_id, m.tg_user_id FROM notice_deliveries d"
-        " JOIN members m ON m.id = d.member_id"
-        " LEFT JOIN outbox o ON o.id = d.outbox_id"
-        " WHERE d.notice_id = ? AND (d.outbox_id IS NULL OR o.status = 'cancelled')"
-        " ORDER BY d.seq LIMIT ?",
-        (notice_id, limit),
-    )
-    return [(int(r[0]), int(r[1])) for r in rows]
-
-
 async def feed(q: Queryable, notice_id: int, kind: str, channel: str, now: str, limit: int) -> int:
     """Hand the next ``limit`` recipients not in the outbox to it; return how many.
 
@@ -219,14 +206,6 @@ async def queued(q: Queryable, notice_id: int) -> int:
             " WHERE d.notice_id = ? AND o.status = 'pending'",
             (notice_id,),
         )
-    )
-
-
-async def link_outbox(q: Queryable, notice_id: int, member_id: int, outbox_id: int) -> None:
-    """Record the outbox row that carries the notice to this recipient."""
-    await q.execute(
-        "UPDATE notice_deliveries SET outbox_id = ? WHERE notice_id = ? AND member_id = ?",
-        (outbox_id, notice_id, member_id),
     )
 
 

@@ -12,6 +12,7 @@ from bot.clock import FakeClock
 from bot.config import Config, load_config
 from bot.offline.harness import OfflineBot
 from bot.services.areas import import_areas, parse_area_file
+from handlers.common.callbacks import versioned
 from storage.db import Database
 from storage.migrate import migrate
 
@@ -73,13 +74,27 @@ def errors() -> Iterator[ErrorLog]:
     root.removeHandler(handler)
 
 
+def _button_data(offline: OfflineBot) -> list[str]:
+    """The callback data of every inline button on the bot's messages, as they are now."""
+    return [
+        str(button["callback_data"])
+        for chat in offline.api.chats.values()
+        for message in chat.messages.values()
+        if message.from_bot
+        for row in message.inline_keyboard
+        for button in row
+        if "callback_data" in button
+    ]
+
+
 @pytest.fixture
 async def gridbot(config: Config, clock: FakeClock, errors: ErrorLog) -> AsyncIterator[OfflineBot]:
     """The real bot on the offline stand-in, with the demo district's areas.
 
     At the end, the stand-in must have seen no unexpected request (unknown method,
-    invalid HTML, too long a text), every button press must have been answered, and
-    no error may have been logged that the test did not take with ``errors.take()``.
+    invalid HTML, too long a text), every button press must have been answered, every
+    button's data must be versioned (made by ``callbacks.pack``), and no error may have
+    been logged that the test did not take with ``errors.take()``.
     """
     offline = OfflineBot(config, clock=clock)
     await offline.start()
@@ -89,4 +104,6 @@ async def gridbot(config: Config, clock: FakeClock, errors: ErrorLog) -> AsyncIt
     offline.api.assert_clean()
     unanswered = offline.api.unanswered_callbacks()
     assert not unanswered, f"button presses never answered: {unanswered}"
+    unversioned = [data for data in _button_data(offline) if not versioned(data)]
+    assert not unversioned, f"buttons whose data callbacks.pack did not make: {unversioned}"
     assert not errors.records, f"errors were logged: {[r.getMessage() for r in errors.records]}"

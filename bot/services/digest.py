@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
-from bot.services.cases.rules import STAGE_DUE
+from bot.services.cases.rules import STAGE_DUE, Status
 from bot.services.grid import ADMIN_ROLES
 from bot.services.notify import notify_member
 from bot.services.schedule import parse_hhmm
@@ -57,8 +57,8 @@ async def compose(db: Database, admin: Member, since: str, until: str) -> Digest
         since=since,
         until=until,
         new=await repo.new_cases(db, path, since, until),
-        closed=await repo.ended_cases(db, path, "closed", since, until),
-        rejected=await repo.ended_cases(db, path, "rejected", since, until),
+        closed=await repo.ended_cases(db, path, Status.CLOSED, since, until),
+        rejected=await repo.ended_cases(db, path, Status.REJECTED, since, until),
         overdue=await repo.overdue_cases(db, path, until, STAGE_DUE),
     )
 

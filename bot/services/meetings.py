@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -45,6 +46,13 @@ LOOKAHEAD = timedelta(days=15)
 # Members may check in from this long before the start until the meeting ends.
 CHECK_IN_EARLY = timedelta(minutes=30)
 SUMMARY_OFFSET = 0  # the admin's summary is recorded like a reminder with offset 0
+
+
+class OccurrenceStatus(StrEnum):
+    """Whether a meeting's occurrence will be held (stored as its value)."""
+
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"  # 已取消
 
 
 class MeetingError(KeyedError):
@@ -92,7 +100,7 @@ class OccurrenceView:
         A meeting held before its series was cancelled stays held: cancelling a series
         acts on the meetings ahead only.
         """
-        if self.occurrence.status == "cancelled":
+        if self.occurrence.status == OccurrenceStatus.CANCELLED:
             return True
         stopped = self.series.cancelled_at
         return stopped is not None and self.occurrence.starts_at > stopped
@@ -358,7 +366,7 @@ async def cancel_occurrence(db: Database, clock: Clock, admin: Member, occurrenc
     now = clock.now()
     async with db.transaction() as tx:
         current = await check_cancel(tx, clock, admin, occurrence_id, whole_series=False)
-        await repo.set_status(tx, occurrence_id, "cancelled")
+        await repo.set_status(tx, occurrence_id, OccurrenceStatus.CANCELLED)
         await _tell_expected(tx, current, MEETING_CANCELLED, now, "one")
 
 
@@ -373,7 +381,7 @@ async def cancel_series(db: Database, clock: Clock, admin: Member, occurrence_id
         ahead = await repo.future_of_series(tx, current.series.id, to_db(now))
         await repo.cancel_series(tx, current.series.id, to_db(now))
         for occurrence in ahead:
-            await repo.set_status(tx, occurrence.id, "cancelled")
+            await repo.set_status(tx, occurrence.id, OccurrenceStatus.CANCELLED)
         # The notice shows the next meeting that will not take place.
         shown = ahead[0].id if ahead else occurrence_id
         for member in await expected_members(tx, current.series):
@@ -491,7 +499,7 @@ async def attendance_rate(db: Database, clock: Clock, member: Member) -> tuple[i
         for occurrence in await repo.occurrences_between(
             db, member.joined_at, now, series_id=series.id
         ):
-            if occurrence.status == "scheduled" and (
+            if occurrence.status == OccurrenceStatus.SCHEDULED and (
                 series.cancelled_at is None or occurrence.starts_at <= series.cancelled_at
             ):
                 expected.append(occurrence.id)
@@ -545,7 +553,7 @@ async def remind_due(db: Database, clock: Clock, tz: ZoneInfo, grace_minutes: in
         for occurrence in await repo.occurrences_between(
             db, to_db(now - grace), to_db(horizon), series_id=series.id
         ):
-            if occurrence.status != "scheduled":
+            if occurrence.status != OccurrenceStatus.SCHEDULED:
                 continue
             await _remind_occurrence(db, series, occurrence, now, grace, report)
     return report
@@ -633,7 +641,7 @@ async def next_due(db: Database, clock: Clock, tz: ZoneInfo) -> datetime | None:
         for occurrence in await repo.occurrences_between(
             db, to_db(now), to_db(horizon), series_id=series.id
         ):
-            if occurrence.status != "scheduled":
+            if occurrence.status != OccurrenceStatus.SCHEDULED:
                 continue
             for offset in series.offsets:
                 due = from_db(occurrence.starts_at) - timedelta(minutes=offset)

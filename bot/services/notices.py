@@ -22,6 +22,7 @@ import dataclasses
 import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from bot.clock import Clock
 from bot.services.duties import HOUSEHOLDS
@@ -70,6 +71,15 @@ PAID_RATE = 1000
 # that the worker never waits for the next top-up, few enough that an alert queued
 # during a broadcast goes out within seconds.
 FEED_AHEAD_SECONDS = 20
+
+
+class NoticeStatus(StrEnum):
+    """Where a notice's sending stands (stored as its value)."""
+
+    SENDING = "sending"  # 发送中
+    PAUSED = "paused"  # 已暂停
+    RECALLED = "recalled"  # 已撤回
+    DONE = "done"  # 已发完
 
 
 class NoticeError(Exception):
@@ -298,9 +308,9 @@ async def pause(db: Database, member: Member, notice_id: int) -> Notice:
     """Stop handing out the notice; what waits in the outbox is held back."""
     async with db.transaction() as tx:
         notice = await _controlled(tx, member, notice_id)
-        if notice.status != "sending":
+        if notice.status != NoticeStatus.SENDING:
             raise NoticeError("notices.error.not_sending")
-        await repo.set_status(tx, notice_id, "paused")
+        await repo.set_status(tx, notice_id, NoticeStatus.PAUSED)
         await repo.cancel_queued(tx, notice_id)
         paused = await repo.get(tx, notice_id)
     assert paused is not None
@@ -313,9 +323,9 @@ async def resume(
     """Go on sending a paused notice, from where it stopped."""
     async with db.transaction() as tx:
         notice = await _controlled(tx, member, notice_id)
-        if notice.status != "paused":
+        if notice.status != NoticeStatus.PAUSED:
             raise NoticeError("notices.error.not_paused")
-        await repo.set_status(tx, notice_id, "sending")
+        await repo.set_status(tx, notice_id, NoticeStatus.SENDING)
         await repo.feed(
             tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), rate * FEED_AHEAD_SECONDS
         )
@@ -329,9 +339,9 @@ async def recall(db: Database, clock: Clock, member: Member, notice_id: int) -> 
     """Recall the notice: nothing more is sent, and what was sent is to be deleted."""
     async with db.transaction() as tx:
         notice = await _controlled(tx, member, notice_id)
-        if notice.status == "recalled":
+        if notice.status == NoticeStatus.RECALLED:
             raise NoticeError("notices.error.recalled")
-        await repo.set_status(tx, notice_id, "recalled", to_db(clock.now()))
+        await repo.set_status(tx, notice_id, NoticeStatus.RECALLED, to_db(clock.now()))
         await repo.cancel_queued(tx, notice_id)
         recalled = await repo.get(tx, notice_id)
     assert recalled is not None
@@ -385,7 +395,7 @@ class Progress:
 def _progress(notice: Notice, counts: Counts, clock: Clock, rate: int, deleted: int) -> Progress:
     left = counts.total - counts.done
     seconds: int | None = None
-    if left > 0 and notice.status in ("sending", "paused"):
+    if left > 0 and notice.status in (NoticeStatus.SENDING, NoticeStatus.PAUSED):
         elapsed = (clock.now() - from_db(notice.created_at)).total_seconds()
         observed = counts.sent / elapsed if elapsed >= 5 and counts.sent else rate
         seconds = int(left / max(min(observed, rate), 0.1)) + 1
@@ -398,7 +408,9 @@ async def progress(q: Queryable, clock: Clock, notice_id: int, *, rate: int) -> 
     if notice is None:
         return None
     counts = await repo.counts(q, notice_id)
-    deleted_count = await repo.deleted(q, notice_id) if notice.status == "recalled" else 0
+    deleted_count = (
+        await repo.deleted(q, notice_id) if notice.status == NoticeStatus.RECALLED else 0
+    )
     return _progress(notice, counts, clock, rate, deleted_count)
 
 
@@ -421,16 +433,18 @@ async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> A
             return None
         counts = await repo.counts(tx, notice_id)
         fed = 0
-        if notice.status == "sending":
+        if notice.status == NoticeStatus.SENDING:
             room = rate * FEED_AHEAD_SECONDS - counts.queued
             if counts.done >= counts.total:
-                await repo.set_status(tx, notice_id, "done", to_db(clock.now()))
-                notice = replace(notice, status="done")
+                await repo.set_status(tx, notice_id, NoticeStatus.DONE, to_db(clock.now()))
+                notice = replace(notice, status=NoticeStatus.DONE)
             # Topped up once half the rows ahead have gone: fewer, bigger hand-outs.
             elif room >= rate * FEED_AHEAD_SECONDS // 2 and counts.unfed + counts.cancelled:
                 fed = await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), room)
                 queued(tx)
-        deleted_count = await repo.deleted(tx, notice_id) if notice.status == "recalled" else 0
+        deleted_count = (
+            await repo.deleted(tx, notice_id) if notice.status == NoticeStatus.RECALLED else 0
+        )
     return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
 
 
@@ -469,7 +483,7 @@ async def _received(q: Queryable, member: Member, notice_id: int) -> tuple[Notic
     # Only someone the notice reached may answer it, whatever a button says.
     if notice is None or row is None or row.outbox_status != "sent":
         raise NoticeError("notices.error.not_yours")
-    if notice.status == "recalled":
+    if notice.status == NoticeStatus.RECALLED:
         raise NoticeError("notices.error.recalled")
     return notice, row
 
@@ -647,10 +661,6 @@ def _sum(parts: list[Counts]) -> Counts:
     return Counts(*[sum(getattr(part, name) for part in parts) for name in fields])
 
 
-def _empty() -> Counts:
-    return Counts(0, 0, 0, 0, 0, 0, 0, 0, 0)
-
-
 @dataclass(frozen=True)
 class Recent:
     """A notice in the sender's list, with its coverage."""
@@ -719,11 +729,6 @@ async def delivery_of(q: Queryable, notice_id: int, member_id: int) -> DeliveryR
 async def author_of(q: Queryable, notice: Notice) -> Member | None:
     """Who sent the notice."""
     return await member_repo.get(q, notice.author_id)
-
-
-async def area_of(q: Queryable, notice: Notice) -> Area | None:
-    """The sender's area (the notice's own)."""
-    return await area_repo.get(q, notice.area_id)
 
 
 async def unconfirmed_names(

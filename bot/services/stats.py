@@ -23,6 +23,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 
 from bot.clock import Clock
 from bot.config import StatsConfig
+from bot.services.cases.rules import Status
 from bot.services.grid import LEADER_ROLES, LEVEL, AreaKind
 from bot.services.permissions import Action, may
 from storage import stats as repo
@@ -177,11 +178,11 @@ class CaseFigures:
     def add(self, group: repo.CaseGroup) -> None:
         """Count one group of cases in."""
         self.reported += group.count
-        if group.status == "rejected":
+        if group.status == Status.REJECTED:
             self.rejected += group.count
-        elif group.status != "new":
+        elif group.status != Status.NEW:
             self.accepted += group.count
-        if group.status == "closed":
+        if group.status == Status.CLOSED:
             self.closed += group.count
         self.due += group.due
         self.on_time += group.on_time

@@ -14,6 +14,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.i18n import DEFAULT_LANGUAGE, LANGUAGES, t
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ def commands_for(member: Member | None) -> list[str]:
 
 
 def _bot_commands(names: list[str], language: str) -> list[BotCommand]:
-    return [BotCommand(name, t(language, f"commands.{name}")) for name in names]
+    return [BotCommand(name, t(language, keys.COMMAND(name))) for name in names]
 
 
 async def register_default_commands(bot: Bot) -> None:

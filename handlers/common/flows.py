@@ -36,6 +36,7 @@ from telegram import Update
 from telegram.ext import Application, ApplicationHandlerStop, BaseHandler, ConversationHandler
 
 from bot.i18n import t
+from handlers.common import text_keys as keys
 from handlers.common.context import GridContext
 from handlers.common.menu import is_menu_label
 
@@ -309,7 +310,7 @@ class ConversationGuard(BaseHandler[Update, GridContext, None]):
     ) -> None:
         """Say which flow is running and stop the update here."""
         lang = await context.lang(update)
-        text = t(lang, "common.busy_flow", flow=t(lang, f"flow.{check_result}"))
+        text = t(lang, "common.busy_flow", flow=t(lang, keys.FLOW(check_result)))
         query = update.callback_query
         if query is not None:
             await query.answer(text, show_alert=True)

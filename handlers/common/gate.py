@@ -24,7 +24,7 @@ from telegram import ChatMember, Update
 from telegram.ext import ApplicationHandlerStop, BaseHandler, TypeHandler
 
 from bot.services import members as member_service
-from handlers.common.callbacks import SEP
+from handlers.common.callbacks import is_for
 from handlers.common.context import GridContext
 from handlers.language import PREFIX as LANGUAGE_BUTTONS
 from handlers.start import DRAFT
@@ -96,7 +96,7 @@ def _joining(update: Update, context: GridContext) -> bool:
     """Whether the stranger is joining: ``/start <code>``, a join in progress, or the
     language buttons that ``/lang`` offers before it."""
     query = update.callback_query
-    if query is not None and (query.data or "").startswith(LANGUAGE_BUTTONS + SEP):
+    if query is not None and is_for(query.data, LANGUAGE_BUTTONS):
         return True
     message = update.message
     if message is not None and message.text is not None:

@@ -22,6 +22,7 @@ from bot.runtime import Runtime
 from bot.services import cases
 from bot.services.grid import is_admin, is_leader
 from bot.services.members import Member
+from handlers.common import text_keys as keys
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ async def member_menu(runtime: Runtime, member: Member) -> ReplyKeyboardMarkup:
 def menu_keyboard(member: Member, *, assigned: bool = False) -> ReplyKeyboardMarkup:
     """The menu keyboard for ``member``, in their language (``assigned``: with 我的待办)."""
     labels = [
-        t(member.language, f"menu.{item.key}") for item in items_for(member, assigned=assigned)
+        t(member.language, keys.MENU(item.key)) for item in items_for(member, assigned=assigned)
     ]
     rows = [
         [KeyboardButton(label) for label in labels[i : i + 2]] for i in range(0, len(labels), 2)
@@ -82,7 +83,7 @@ def menu_keyboard(member: Member, *, assigned: bool = False) -> ReplyKeyboardMar
 
 def labels(key: str) -> list[str]:
     """The label of menu item ``key`` in every language."""
-    return [t(language, f"menu.{key}") for language in LANGUAGES]
+    return [t(language, keys.MENU(key)) for language in LANGUAGES]
 
 
 def label_filter(key: str) -> filters.BaseFilter:

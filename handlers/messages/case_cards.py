@@ -18,15 +18,16 @@ from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import t
+from bot.i18n import join_list, t
 from bot.runtime import Runtime
 from bot.services import cases
 from bot.services.cases import Card, Viewer
-from bot.services.cases.rules import Act, Who
+from bot.services.cases.rules import Act, Status, Who
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
 from bot.telegram.texts_fit import fit
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 from handlers.common.show_all import CARD, TIMELINE, with_show_all
 from handlers.messages import case_fields
@@ -34,24 +35,19 @@ from handlers.messages import case_fields
 ADMIN = "ca"  # admins' action buttons: ca:<case>:<version>:<action>[:<arg>]
 REPORTER = "cr"  # the reporter's buttons: cr:<case>:<version>:<answer>[:<rating>]
 
-STATUS_ICON = {
-    "new": "🆕",
-    "accepted": "✅",
-    "in_progress": "🔧",
-    "resolved": "🏁",
-    "closed": "📁",
-    "rejected": "🚫",
+STATUS_ICON: dict[str, str] = {
+    Status.NEW: "🆕",
+    Status.ACCEPTED: "✅",
+    Status.IN_PROGRESS: "🔧",
+    Status.RESOLVED: "🏁",
+    Status.CLOSED: "📁",
+    Status.REJECTED: "🚫",
 }
 
 
 def edit_key(case_id: int, recipient: str) -> str:
     """The key under which a holder's copy of a case's alert is kept for editing."""
     return f"case:{case_id}:{recipient}"
-
-
-def card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> str:
-    """The text of a case's card for one holder, shortened to fit one message."""
-    return fit(whole_card_text(runtime, card, lang, viewer)).text
 
 
 def fitted_card(
@@ -78,14 +74,14 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
             icon=STATUS_ICON.get(case.status, ""),
             number=case.number,
             urgency=t(lang, "urgency.urgent" if case.urgent else "urgency.normal"),
-            status=t(lang, f"status.{case.status}"),
+            status=t(lang, keys.STATUS(case.status)),
         ),
         *_assigned_to_you(card, lang, viewer),
         t(
             lang,
             "handling.card.category",
-            category=t(lang, f"category.{case.category}"),
-            kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+            category=t(lang, keys.CATEGORY(case.category)),
+            kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         ),
         *_parties(card, lang),
         t(
@@ -109,8 +105,8 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
     if due is not None:
         shown = cases.local_time(due, runtime.config.tz)
         late = t(lang, "handling.card.overdue") if cases.is_overdue(case, to_db_now) else ""
-        stage = "accept" if case.status == "new" else "resolve"
-        lines.append(t(lang, f"handling.card.due_{stage}", due=shown) + late)
+        stage = "accept" if case.status == Status.NEW else "resolve"
+        lines.append(t(lang, keys.CARD_DUE(stage), due=shown) + late)
     if case.resolution:
         lines.append(t(lang, "handling.card.resolution", text=case.resolution))
     if card.mediation is not None:
@@ -122,20 +118,20 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
                 fulfilment=card.mediation.fulfilment,
             )
         )
-    if case.status == "rejected" and case.reject_reason:
+    if case.status == Status.REJECTED and case.reject_reason:
         reason, _, detail = case.reject_reason.partition(": ")
         lines.append(
-            t(lang, "handling.card.rejected", reason=detail or t(lang, f"handling.reason.{reason}"))
+            t(lang, "handling.card.rejected", reason=detail or t(lang, keys.REJECT_REASON(reason)))
         )
     if case.rating:
-        lines.append(t(lang, "handling.card.rating", rating=t(lang, f"rating.{case.rating}")))
+        lines.append(t(lang, "handling.card.rating", rating=t(lang, keys.RATING(case.rating))))
     lines.extend(_notes(card, lang, viewer))
     return "\n".join(lines)
 
 
 def _assigned_to_you(card: Card, lang: str, viewer: Viewer) -> list[str]:
     """A line telling the assignee the case is theirs to do."""
-    if Who.ASSIGNEE in viewer.parts and card.view.case.status == "in_progress":
+    if Who.ASSIGNEE in viewer.parts and card.view.case.status == Status.IN_PROGRESS:
         return [t(lang, "handling.card.yours")]
     return []
 
@@ -155,7 +151,7 @@ def _handling(card: Card, lang: str) -> list[str]:
     """Who handles the case, and who supervises it (督办)."""
     lines = [t(lang, "handling.card.area", area=card.responsible.path)]
     if card.supervisors and card.view.case.status in cases.OPEN:
-        names = "、".join(a.name for a in card.supervisors)
+        names = join_list(lang, (a.name for a in card.supervisors))
         lines.append(t(lang, "handling.card.supervised", areas=names))
     return lines
 
@@ -194,7 +190,7 @@ def card_buttons(card: Card, lang: str, viewer: Viewer) -> InlineKeyboardMarkup 
     def button(act: Act) -> InlineKeyboardButton:
         action = ACT_BUTTONS[act]
         return InlineKeyboardButton(
-            t(lang, f"handling.button.{action}"),
+            t(lang, keys.CASE_BUTTON(action)),
             callback_data=pack(ADMIN, case.id, case.version, action),
         )
 
@@ -298,7 +294,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outg
     case = card.view.case
     event = str(row.payload["event"])
     values = {k: v for k, v in row.payload.items() if k not in ("case_id", "event")}
-    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    kind = t(language, keys.SUBCATEGORY(case.category, case.subcategory))
     if event == "supervised":
         key = "supervised_by_time" if row.payload.get("by_time") else "supervised"
     elif event in NOTICE_EVENTS:
@@ -306,7 +302,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outg
     else:
         return None
     values.pop("by_time", None)
-    text = t(language, f"handling.notice.{key}", number=case.number, kind=kind, **values)
+    text = t(language, keys.CASE_NOTICE(key), number=case.number, kind=kind, **values)
     return Outgoing(text=text)
 
 
@@ -318,7 +314,7 @@ NOTICE_EVENTS = frozenset(
 async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """The assignee's reminder that a case's limit is near (only while it is still theirs)."""
     case = await cases.get(runtime.db, int(row.payload["case_id"]))
-    if case is None or case.status != "in_progress" or case.assignee_id != row.member_id:
+    if case is None or case.status != Status.IN_PROGRESS or case.assignee_id != row.member_id:
         return None
     due = cases.overdue_since(case)
     return Outgoing(
@@ -326,7 +322,7 @@ async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoi
             language,
             "handling.notice.todo_reminder",
             number=case.number,
-            kind=t(language, f"subcategory.{case.category}.{case.subcategory}"),
+            kind=t(language, keys.SUBCATEGORY(case.category, case.subcategory)),
             due=cases.local_time(due, runtime.config.tz) if due else "-",
         )
     )
@@ -337,7 +333,7 @@ def _rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMark
         [
             [
                 InlineKeyboardButton(
-                    t(lang, f"rating.{r.value}"),
+                    t(lang, keys.RATING(r.value)),
                     callback_data=pack(REPORTER, case_id, version, "rate", r.value),
                 )
                 for r in cases.Rating
@@ -369,10 +365,10 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
     if case is None:
         return None
     event = str(row.payload["event"])
-    kind = t(language, f"subcategory.{case.category}.{case.subcategory}")
+    kind = t(language, keys.SUBCATEGORY(case.category, case.subcategory))
     lang = language
     if event == "rejected":
-        reason = row.payload.get("text") or t(lang, f"handling.reason.{row.payload['reason']}")
+        reason = row.payload.get("text") or t(lang, keys.REJECT_REASON(row.payload["reason"]))
         return Outgoing(
             t(lang, "handling.reporter.rejected", number=case.number, kind=kind, reason=reason)
         )
@@ -390,7 +386,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
         return Outgoing(
             t(
                 lang,
-                f"handling.reporter.{event}",
+                keys.TO_REPORTER(event),
                 number=case.number,
                 kind=kind,
                 area=row.payload.get("area", row.payload.get("to_area", "")),
@@ -398,7 +394,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
             )
         )
     if event in ("resolved", "verify_reminder"):
-        if case.status != "resolved":
+        if case.status != Status.RESOLVED:
             return None  # answered or closed meanwhile: nothing to ask any more
         key = (
             "handling.reporter.resolved"
@@ -421,7 +417,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
             )
         markup = None if case.rating else _rating_buttons(case.id, case.version, lang)
         return Outgoing(text, reply_markup=markup)
-    return Outgoing(t(lang, f"handling.reporter.{event}", number=case.number, kind=kind))
+    return Outgoing(t(lang, keys.TO_REPORTER(event), number=case.number, kind=kind))
 
 
 async def render_revisit(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
@@ -459,7 +455,7 @@ async def render_blocked(runtime: Runtime, row: OutboxRow, language: str) -> Out
             language,
             "handling.notice.blocked",
             name=member.name,
-            role=t(language, f"role.{member.role}"),
+            role=t(language, keys.ROLE(member.role)),
             area=member.area_path,
         )
     )

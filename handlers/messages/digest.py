@@ -15,6 +15,7 @@ from bot.i18n import Html, t
 from bot.runtime import Runtime
 from bot.services import digest
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
 from handlers.messages.case_cards import ADMIN
@@ -37,8 +38,8 @@ def _line(lang: str, case: digest.Case) -> str:
         lang,
         "digest.line",
         number=case.number,
-        category=t(lang, f"category.{case.category}"),
-        kind=t(lang, f"subcategory.{case.category}.{case.subcategory}"),
+        category=t(lang, keys.CATEGORY(case.category)),
+        kind=t(lang, keys.SUBCATEGORY(case.category, case.subcategory)),
         words=_words(case, lang),
     )
 
@@ -55,7 +56,7 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     parts = [t(lang, "digest.head", since=since, until=until)]
     buttons: dict[int, InlineKeyboardButton] = {}
     for name, items in sections.items():
-        parts.append(t(lang, f"digest.{name}", count=len(items)))
+        parts.append(t(lang, keys.DIGEST_SECTION(name), count=len(items)))
         for item in items[:MAX_LINES]:
             case = found.get(item) if isinstance(item, int) else None
             if case is None:  # a digest queued by an older version held case numbers

@@ -13,12 +13,13 @@ from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, escape, t
+from bot.i18n import Html, escape, join_list, t
 from bot.runtime import Runtime
 from bot.services import meetings
 from bot.services.meetings import OccurrenceView
 from bot.services.members import Member
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 
 PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
@@ -27,7 +28,7 @@ PREFIX = "mt"  # buttons on meeting messages: mt:<action>:<occurrence id>
 def when(lang: str, tz: ZoneInfo, moment: datetime) -> str:
     """A moment in local time, with the weekday: '2026-06-16 (周二) 19:30'."""
     local = moment.astimezone(tz)
-    weekday = t(lang, f"meetings.weekday.{local.weekday()}")
+    weekday = t(lang, keys.WEEKDAY(local.weekday()))
     return f"{local:%Y-%m-%d} ({weekday}) {local:%H:%M}"
 
 
@@ -59,7 +60,7 @@ FULL_CHUNK = 3500
 
 
 def _names(lang: str, members: list[Member]) -> tuple[str, bool]:
-    shown = "、".join(m.name for m in members[:MAX_NAMES]) or "-"
+    shown = join_list(lang, (m.name for m in members[:MAX_NAMES])) or "-"
     cut = len(members) > MAX_NAMES
     if cut:
         shown += t(lang, "meetings.and_more", n=len(members) - MAX_NAMES)
@@ -184,7 +185,7 @@ def _ask(lang: str, answered: str | None) -> Html:
     """What a reminder or notice asks: will you come, or (answered) your answer, to change."""
     if answered is None:
         return Html(t(lang, "meetings.ask_attend"))
-    state = Html(t(lang, f"meetings.state_{answered}"))
+    state = Html(t(lang, keys.MEETING_STATE(answered)))
     return Html(t(lang, "meetings.ask_answered", answer=state))
 
 

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, t
+from bot.i18n import Html, join_list, t
 from bot.runtime import Runtime
 from bot.services import notices as service
 from bot.services.duties import HOUSEHOLDS
 from bot.services.members import Member
 from bot.services.my_cases import local_time
-from bot.services.notices import Counts, Draft, Notice, Progress
+from bot.services.notices import Counts, Draft, Notice, NoticeStatus, Progress
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
 
 NEW = "ntn"  # the 写新通知 button
@@ -135,7 +136,7 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
     ).rstrip(" ·")
     final = False
     rows: list[list[InlineKeyboardButton]] = []
-    if notice.status == "sending":
+    if notice.status == NoticeStatus.SENDING:
         state = t(lang, "notices.state_sending")
         rows.append(
             [
@@ -143,7 +144,7 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
                 progress_control(lang, notice.id, "recall"),
             ],
         )
-    elif notice.status == "paused":
+    elif notice.status == NoticeStatus.PAUSED:
         state = t(lang, "notices.state_paused")
         rows.append(
             [
@@ -151,7 +152,7 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
                 progress_control(lang, notice.id, "recall"),
             ]
         )
-    elif notice.status == "done":
+    elif notice.status == NoticeStatus.DONE:
         state = t(lang, "notices.state_done")
         rows.append([coverage_button(lang, notice.id), progress_control(lang, notice.id, "recall")])
         final = True
@@ -178,7 +179,7 @@ def progress_view(lang: str, progress: Progress) -> tuple[str, InlineKeyboardMar
 def progress_control(lang: str, notice_id: int, action: str) -> InlineKeyboardButton:
     """A button on the progress message: pause, resume, recall."""
     return InlineKeyboardButton(
-        t(lang, f"notices.btn_{action}"), callback_data=pack(CONTROL, notice_id, action)
+        t(lang, keys.NOTICE_BUTTON(action)), callback_data=pack(CONTROL, notice_id, action)
     )
 
 
@@ -215,7 +216,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     """The notice to one recipient; None while it is paused or once recalled."""
     notice_id = int(row.payload["notice_id"])
     found = await service.status_of(runtime.db, notice_id)
-    if found is None or found[0] in ("paused", "recalled"):
+    if found is None or found[0] in (NoticeStatus.PAUSED, NoticeStatus.RECALLED):
         return None  # cancelled: a resume hands it out again, a recall never
     key = (runtime.config.database.path, notice_id, found[1], lang)
     made = _RENDERED.get(key)
@@ -242,7 +243,7 @@ async def render_notice(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
 async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The reminder before the deadline; None if the member confirmed meanwhile."""
     notice = await service.get(runtime.db, int(row.payload["notice_id"]))
-    if notice is None or notice.status == "recalled" or row.member_id is None:
+    if notice is None or notice.status == NoticeStatus.RECALLED or row.member_id is None:
         return None
     got = await service.delivery_of(runtime.db, notice.id, row.member_id)
     author = await service.author_of(runtime.db, notice)
@@ -260,7 +261,7 @@ async def render_reminder(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoi
 async def render_unconfirmed(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing | None:
     """The author's list of who has not confirmed, before the deadline."""
     notice = await service.get(runtime.db, int(row.payload["notice_id"]))
-    if notice is None or notice.status == "recalled":
+    if notice is None or notice.status == NoticeStatus.RECALLED:
         return None
     people, total = await service.unconfirmed_names(runtime.db, notice.id, 200)
     text = t(
@@ -293,7 +294,7 @@ def names_within(lang: str, people: list[tuple[str, str]], total: int, budget: i
             break
         shown.append(item)
         used += len(item) + 1
-    text = t(lang, "notices.list_sep").join(shown) or "-"
+    text = join_list(lang, shown) or "-"
     if total > len(shown):
         text += t(lang, "notices.and_more", n=figure(total - len(shown)))
     return text
@@ -314,7 +315,7 @@ async def list_view(runtime: Runtime, admin: Member) -> tuple[str, InlineKeyboar
                 n=number_,
                 title=notice.title,
                 when=local_when(runtime, notice.created_at),
-                state=t(lang, f"notices.status.{notice.status}"),
+                state=t(lang, keys.NOTICE_STATUS(notice.status)),
                 counts=coverage_line(lang, item.counts, notice.confirm),
             )
         )
@@ -328,7 +329,7 @@ async def list_view(runtime: Runtime, admin: Member) -> tuple[str, InlineKeyboar
         )
     if not recent:
         lines.append(t(lang, "notices.list_empty"))
-    rows.append([InlineKeyboardButton(t(lang, "notices.btn_new"), callback_data=NEW)])
+    rows.append([InlineKeyboardButton(t(lang, "notices.btn_new"), callback_data=pack(NEW))])
     return "\n\n".join(lines), InlineKeyboardMarkup(rows)
 
 

@@ -6,13 +6,14 @@ from bot.i18n import t
 from bot.runtime import Runtime
 from bot.services.report_flow import DRAFT_EXPIRED
 from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from handlers.common import text_keys as keys
 
 
 async def render_expired(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """The message saying an unfinished report was ended."""
     category = row.payload.get("category")
     name = (
-        t(language, f"category.{category}") if category else t(language, "report.expired_unknown")
+        t(language, keys.CATEGORY(category)) if category else t(language, "report.expired_unknown")
     )
     return Outgoing(
         text=t(language, "report.expired", category=name, minutes=row.payload.get("minutes", ""))

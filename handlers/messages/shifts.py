@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.i18n import Html, t
+from bot.i18n import Html, join_list, t
 from bot.runtime import Runtime
 from bot.services import shifts
 from bot.services.shifts import Shift
@@ -43,7 +43,7 @@ def shift_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
 async def admin_line(lang: str, runtime: Runtime, shift: Shift) -> Html:
     """A shift as its admin sees it: the line and who signed up (or was put on it)."""
     people = await shifts.roster(runtime.db, shift)
-    names = "、".join(p.name for p in people)
+    names = join_list(lang, (p.name for p in people))
     return Html(
         shift_line(lang, runtime, shift)
         + "\n"

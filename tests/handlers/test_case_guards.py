@@ -21,7 +21,7 @@ async def test_two_admins_at_once_one_wins_and_the_other_is_told(gridbot: Offlin
     old = next(m for m in other.client.messages if m.kind == "text")
     await admin.client.press("✅ 受理")
     # the other admin presses the button of the copy as it was before the edit
-    await other.client.press_data(f"ca:{case_id}:0:reason:not_enough", old.message_id)
+    await other.client.press_data(f"v1:ca:{case_id}:0:reason:not_enough", old.message_id)
     answer = other.client.last_answer
     assert answer is not None and "已被处理" in str(answer.text) and answer.show_alert
     assert await status(gridbot, case_id) == "accepted"
@@ -43,23 +43,23 @@ async def test_forged_buttons_change_nothing(gridbot: OfflineBot) -> None:
     stranger = await gridbot.member("别人", Role.COMMUNITY_ADMIN, "光明街社区")
     case_id = await report(gridbot, leader)
     # a leader forging an admin's button
-    await leader.client.press_data(f"ca:{case_id}:0:accept")
+    await leader.client.press_data(f"v1:ca:{case_id}:0:accept")
     assert "无权处理" in str(leader.client.last_answer.text)  # type: ignore[union-attr]
     # an admin of another community
-    await stranger.client.press_data(f"ca:{case_id}:0:accept")
+    await stranger.client.press_data(f"v1:ca:{case_id}:0:accept")
     assert "无权处理" in str(stranger.client.last_answer.text)  # type: ignore[union-attr]
-    await stranger.client.press_data(f"ca:{case_id}:0:resolve")
+    await stranger.client.press_data(f"v1:ca:{case_id}:0:resolve")
     assert stranger.client.last_answer is not None and stranger.client.last_answer.show_alert
     # an admin confirming for the reporter, and nonsense data
-    await admin.client.press_data(f"cr:{case_id}:0:fixed")
-    await admin.client.press_data(f"ca:{case_id}:0:fly")
-    await admin.client.press_data("ca:x:0:accept")
-    await admin.client.press_data(f"ca:{case_id}:0:to:99")
-    await admin.client.press_data("ca:999:0:accept")
+    await admin.client.press_data(f"v1:cr:{case_id}:0:fixed")
+    await admin.client.press_data(f"v1:ca:{case_id}:0:fly")
+    await admin.client.press_data("v1:ca:x:0:accept")
+    await admin.client.press_data(f"v1:ca:{case_id}:0:to:99")
+    await admin.client.press_data("v1:ca:999:0:accept")
     assert "找不到" in str(admin.client.last_answer.text)  # type: ignore[union-attr]
     # someone who never joined
     guest = gridbot.user("路人")
-    await guest.press_data(f"ca:{case_id}:0:accept")
+    await guest.press_data(f"v1:ca:{case_id}:0:accept")
     assert await status(gridbot, case_id) == "new"
     assert await gridbot.db.fetchval("SELECT count(*) FROM case_events") == 1
     assert await gridbot.db.fetchval("SELECT version FROM cases") == 0
@@ -69,7 +69,7 @@ async def test_replayed_button_is_refused(gridbot: OfflineBot) -> None:
     leader, admin, _other = await people(gridbot)
     case_id = await report(gridbot, leader)
     await admin.client.press("✅ 受理")
-    await admin.client.press_data(f"ca:{case_id}:0:accept")
+    await admin.client.press_data(f"v1:ca:{case_id}:0:accept")
     assert "已被处理" in str(admin.client.last_answer.text)  # type: ignore[union-attr]
     assert await gridbot.db.fetchval("SELECT count(*) FROM case_events") == 2
 
@@ -155,7 +155,7 @@ async def test_bound_group_gets_the_alerts_and_admins_act_there(gridbot: Offline
     alert = group.last
     assert alert is not None and "待受理" in alert.text
     assert leader.member is not None and leader.member.phone not in alert.text  # type: ignore[operator]
-    await outsider.press_data(f"ca:{case_id}:0:accept", alert.message_id)
+    await outsider.press_data(f"v1:ca:{case_id}:0:accept", alert.message_id)
     assert await status(gridbot, case_id) == "new"
     await group.press("✅ 受理")
     assert await status(gridbot, case_id) == "accepted"
@@ -184,10 +184,10 @@ async def test_cases_lists_open_cases_oldest_first_with_filters(gridbot: Offline
     await admin.client.press("⚠️ YH-20260613-0002")
     assert "楼道电动车充电" in admin.client.last_text
     await admin.client.press("✅ 受理")
-    await admin.client.press_data("cl:-:-:0")
-    await admin.client.press_data("cl:zzz:-:0")
+    await admin.client.press_data("v1:cl:-:-:0")
+    await admin.client.press_data("v1:cl:zzz:-:0")
     assert "失效" in str(admin.client.last_answer.text)  # type: ignore[union-attr]
-    await admin.client.press_data("cl:new:-:0")
+    await admin.client.press_data("v1:cl:new:-:0")
     assert "共 1 件" in admin.client.last_text
     assert await status(gridbot, first) == "new"
     await admin.client.send("🗂 待办案件")
@@ -204,7 +204,9 @@ async def test_wrong_kinds_of_message_in_the_resolve_steps(gridbot: OfflineBot) 
     await admin.client.send("已清运")
     await admin.client.send_sticker()  # text here is added to the result (test_walk.py)
     assert "请发送一张照片" in admin.client.last_text
-    await admin.client.press_data(f"ca:{case_id}:9:skip")  # a skip of another version still skips
+    await admin.client.press_data(
+        f"v1:ca:{case_id}:9:skip"
+    )  # a skip of another version still skips
     assert await status(gridbot, case_id) == "resolved"
 
 

@@ -53,7 +53,9 @@ async def test_whole_lifecycle(gridbot: OfflineBot) -> None:
     assert kinds == ["created", "accepted", "assigned", "resolved", "confirmed", "rated"]
     copy = next(m for m in other.client.messages if m.kind == "text")
     assert "已结案" in copy.text and "满意" in copy.text
-    assert copy.inline_keyboard == [[{"text": "📝 备注", "callback_data": f"ca:{case_id}:5:note"}]]
+    assert copy.inline_keyboard == [
+        [{"text": "📝 备注", "callback_data": f"v1:ca:{case_id}:5:note"}]
+    ]
 
 
 async def test_reject_with_a_reason_button_and_with_a_typed_one(gridbot: OfflineBot) -> None:
@@ -102,7 +104,7 @@ async def test_reporter_says_not_fixed_and_it_reopens(gridbot: OfflineBot) -> No
     for person in (admin, other):
         assert any("未解决" in text and "垃圾还在" in text for text in person.client.texts())
     # the old answer buttons are out of date now
-    await leader.client.press_data(f"cr:{case_id}:2:fixed")
+    await leader.client.press_data(f"v1:cr:{case_id}:2:fixed")
     assert leader.client.last_answer is not None and "已被处理" in str(
         leader.client.last_answer.text
     )
@@ -135,7 +137,7 @@ async def test_escalation_by_hand_asks_a_reason_and_adds_a_supervisor(
     # the community keeps its buttons: it still handles the case
     copy = next(m for m in admin.client.messages if m.kind == "text")
     assert "督办单位：光明街道" in copy.text and copy.inline_keyboard
-    await admin.client.press_data(f"ca:{case_id}:1:accept", copy.message_id)
+    await admin.client.press_data(f"v1:ca:{case_id}:1:accept", copy.message_id)
     assert await status(gridbot, case_id) == "accepted"
     event = await gridbot.db.fetchone(
         "SELECT kind, data FROM case_events WHERE case_id = ? AND kind = 'supervised'", (case_id,)
@@ -204,7 +206,7 @@ async def test_resolved_case_closes_by_itself_and_asks_for_a_rating(gridbot: Off
     kinds = await gridbot.db.fetchall("SELECT kind, actor_id FROM case_events ORDER BY id")
     assert ("auto_closed", None) in [(k["kind"], k["actor_id"]) for k in kinds]
     # a rating is given once
-    await leader.client.press_data(f"cr:{case_id}:4:rate:dissatisfied")
+    await leader.client.press_data(f"v1:cr:{case_id}:4:rate:dissatisfied")
     assert await gridbot.db.fetchval("SELECT rating FROM cases") == "fair"
 
 
@@ -246,7 +248,7 @@ async def test_the_first_answer_buttons_still_work_after_the_reminder(gridbot: O
     await gridbot.run_due_jobs()
     await gridbot.run_due_jobs()
     assert len([t for t in leader.client.texts() if "请确认" in t]) == 1
-    await leader.client.press_data(f"cr:{case_id}:2:fixed", notice.message_id)
+    await leader.client.press_data(f"v1:cr:{case_id}:2:fixed", notice.message_id)
     assert await status(gridbot, case_id) == "closed"
 
 

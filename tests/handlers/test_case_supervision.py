@@ -199,7 +199,7 @@ async def test_assignee_gives_back_and_reassigning_tells_the_previous_one(
     assert "已改派给 赵刚" in helper.client.last_text
     first = next(m for m in helper.client.messages if m.kind == "text")
     assert not first.inline_keyboard  # the previous assignee's card lost its buttons
-    await helper.client.press_data(f"ca:{case_id}:2:resolve", first.message_id)
+    await helper.client.press_data(f"v1:ca:{case_id}:2:resolve", first.message_id)
     assert await status(gridbot, case_id) == "in_progress"
     # the new assignee (an admin holding the card) gives it back with a reason
     await other.client.press("↩️ 退回")
@@ -371,7 +371,7 @@ async def test_a_group_card_is_drawn_for_the_group_whoever_presses(gridbot: Offl
     await group.press("👤 指派")
     await group.press("↩️ 返回")
     assert phone not in group_card() and "情绪激动" not in group_card()
-    await group.press_data(f"ca:{case_id}:2:open", alert.message_id)
+    await group.press_data(f"v1:ca:{case_id}:2:open", alert.message_id)
     opened = group.last
     assert opened is not None and phone not in opened.text and "情绪激动" not in opened.text
     # the admin's own private card still shows them everything

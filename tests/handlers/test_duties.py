@@ -56,13 +56,19 @@ async def test_outreach_pressed_twice_is_logged_once(gridbot: OfflineBot) -> Non
 async def test_forged_outreach_buttons_and_wrong_people(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await user.send("📢 政策宣讲")
-    for data in ("dut:abc:t:bogus", "dut:abc:h:legal:7", "dut:abc:h:nope:5", "dut:abc:x", "dut"):
+    for data in (
+        "v1:dut:abc:t:bogus",
+        "v1:dut:abc:h:legal:7",
+        "v1:dut:abc:h:nope:5",
+        "v1:dut:abc:x",
+        "v1:dut",
+    ):
         await user.press_data(data)
         assert "按钮已失效" in (user.last_answer.text or ""), data  # type: ignore[union-attr]
     boss = (await admin(gridbot)).client
     await boss.send("📢 政策宣讲")
     assert "仅供楼门长、村民小组长及其助理使用" in boss.last_text
-    await boss.press_data("dut:abc:h:legal:5")
+    await boss.press_data("v1:dut:abc:h:legal:5")
     assert "仅供楼门长" in (boss.last_answer.text or "")  # type: ignore[union-attr]
     stranger = gridbot.user("路人")
     await stranger.send("🚶 巡逻打卡")

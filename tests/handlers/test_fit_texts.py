@@ -89,9 +89,9 @@ async def test_show_all_is_refused_to_who_may_not_see_the_case(gridbot: OfflineB
     stranger = await gridbot.member("周末", Role.COMMUNITY_ADMIN, "光明街社区")
     case_id = await full_report(gridbot, leader)
     mark = stranger.client.mark()
-    await stranger.client.press_data(f"all:c:{case_id}")
+    await stranger.client.press_data(f"v1:all:c:{case_id}")
     assert stranger.client.texts(mark) == []
-    await stranger.client.press_data("all:c:abc")
+    await stranger.client.press_data("v1:all:c:abc")
     assert stranger.client.texts(mark) == []
 
 
@@ -142,7 +142,7 @@ async def test_a_long_timeline_is_shortened_and_shown_whole_on_request(
     # someone else's case: a forged button shows nothing
     other = await gridbot.member("赵刚", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     mark = other.client.mark()
-    await other.client.press_data(f"all:t:{case_id}")
+    await other.client.press_data(f"v1:all:t:{case_id}")
     assert other.client.texts(mark) == []
 
 

@@ -48,7 +48,7 @@ async def test_member_gets_pointed_at_the_menu(gridbot: OfflineBot) -> None:
 
 async def test_any_stale_button_is_answered(gridbot: OfflineBot) -> None:
     stranger = gridbot.user("路人")
-    await stranger.press_data("case:accept:12")
+    await stranger.press_data("v1:case:accept:12")
     assert stranger.last_answer is not None and "失效" in (stranger.last_answer.text or "")
 
 

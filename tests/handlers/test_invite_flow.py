@@ -90,19 +90,19 @@ async def test_forged_and_stale_buttons_change_nothing(gridbot: OfflineBot) -> N
     admin = (await community_admin(gridbot)).client
     await admin.send("/invite")
     await admin.press("楼门长")
-    flow = admin.last.inline_keyboard[0][0]["callback_data"].split(":")[1]  # type: ignore[union-attr]
+    flow = admin.last.inline_keyboard[0][0]["callback_data"].split(":")[2]  # type: ignore[union-attr]
     beside = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '欣园小区1号楼'")
     await admin.press_data(pack("inv", flow, "pick", beside))
     assert admin.last_answer is not None and "失效" in (admin.last_answer.text or "")
     await admin.press_data(pack("inv", "000000", "role", "district_admin"))
-    await admin.press_data("inv:garbage")
-    await admin.press_data("nonsense")
+    await admin.press_data("v1:inv:garbage")
+    await admin.press_data("v1:nonsense")
     assert (
         await gridbot.db.fetchval("SELECT count(*) FROM invites WHERE created_by IS NOT NULL") == 0
     )
     # a community admin cannot make a street admin, even by forging the role button
     await admin.send("/invite")
-    flow = admin.last.inline_keyboard[0][0]["callback_data"].split(":")[1]  # type: ignore[union-attr]
+    flow = admin.last.inline_keyboard[0][0]["callback_data"].split(":")[2]  # type: ignore[union-attr]
     await admin.press_data(pack("inv", flow, "role", "street_admin"))
     assert "失效" in (admin.last_answer.text or "")  # type: ignore[union-attr]
     assert (

@@ -66,8 +66,8 @@ async def test_default_commands_in_both_languages(gridbot: OfflineBot) -> None:
 
 async def test_forged_language_button(gridbot: OfflineBot) -> None:
     guest = gridbot.user("Guest")
-    await guest.press_data("lang:set:fr")
+    await guest.press_data("v1:lang:set:fr")
     assert guest.last_answer is not None and "失效" in (guest.last_answer.text or "")
-    await guest.press_data("lang:drop:en")
+    await guest.press_data("v1:lang:drop:en")
     await guest.send("/help")
     assert "网格通" in guest.last_text

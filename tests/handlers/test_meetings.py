@@ -61,7 +61,7 @@ async def test_admin_creates_the_weekly_meeting_by_buttons(gridbot: OfflineBot) 
     assert row["offsets"] == "[1440, 60]"
     # the button of a finished flow is stale now
     flow = (await gridbot.db.fetchval("SELECT count(*) FROM meeting_series")) and "000000"
-    await client.press_data(f"mc:{flow}:ok:-")
+    await client.press_data(f"v1:mc:{flow}:ok:-")
     assert client.last_answer is not None and client.last_answer.show_alert
 
 
@@ -100,7 +100,7 @@ async def test_leaders_cannot_create_and_strangers_are_told_to_join(gridbot: Off
     _admin, leader, _assistant = await people(gridbot)
     await leader.client.send("/meetings")
     assert "新建例会" not in str(leader.client.buttons())
-    await leader.client.press_data("mt:new")
+    await leader.client.press_data("v1:mt:new")
     assert leader.client.last_answer is not None and "管理员" in str(leader.client.last_answer.text)
     stranger = gridbot.user("路人")
     await stranger.send("/meetings")
@@ -157,7 +157,7 @@ async def test_the_admin_sees_who_has_not_answered(gridbot: OfflineBot, clock: F
     await at(gridbot, clock, DAY_BEFORE)
     await leader.client.press("✅ 参加")
     await admin.client.send("/meetings")
-    await admin.client.press_data(f"mt:s:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:s:{await first_id(gridbot)}")
     text = admin.client.last_text
     assert "参加（1）：张思凯" in text and "未回复（1）：王芳" in text
 
@@ -172,7 +172,7 @@ async def test_check_in_during_the_meeting_and_attendance_rate(
     occurrence_id = await gridbot.db.fetchval(
         "SELECT id FROM meeting_occurrences WHERE series_id = ? ORDER BY starts_at", (series.id,)
     )
-    await leader.client.press_data(f"mt:c:{occurrence_id}")
+    await leader.client.press_data(f"v1:mt:c:{occurrence_id}")
     assert leader.client.last_answer is not None and "签到时间" in str(
         leader.client.last_answer.text
     )
@@ -224,7 +224,7 @@ async def test_a_cancelled_occurrence_is_not_reminded_and_those_expected_are_tol
     await at(gridbot, clock, DAY_BEFORE + timedelta(days=7))
     assert len(reminders(leader)) == 1
     # an answer to the cancelled one is refused
-    await leader.client.press_data(f"mt:a:{await first_id(gridbot)}")
+    await leader.client.press_data(f"v1:mt:a:{await first_id(gridbot)}")
     assert leader.client.last_answer is not None and "已经取消" in str(
         leader.client.last_answer.text
     )
@@ -249,13 +249,13 @@ async def test_cancel_the_series_and_move_an_occurrence(
     await at(gridbot, clock, datetime(2026, 6, 16, 7, 0, tzinfo=UTC))
     assert len(reminders(leader)) == 1 and "15:00" in reminders(leader)[0]
     await admin.client.send("/meetings")
-    await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:k:{await first_id(gridbot)}")
     assert "确定取消这一次会议吗" in admin.client.last_text
     await admin.client.press("✅ 确定取消本次")
     assert admin.client.last_answer is not None and "已取消" in str(admin.client.last_answer.text)
-    await admin.client.press_data(f"mt:k:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:k:{await first_id(gridbot)}")
     assert "已经取消" in str(admin.client.last_answer.text)
-    await admin.client.press_data(f"mt:ky:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:ky:{await first_id(gridbot)}")
     assert "已经取消" in str(admin.client.last_answer.text)
     await admin.client.send("/meetings")
     await admin.client.press("取消整个系列")
@@ -270,20 +270,20 @@ async def test_forged_and_foreign_buttons_change_nothing(gridbot: OfflineBot) ->
     admin, leader, _assistant = await people(gridbot)
     await weekly(gridbot, admin)
     occurrence_id = await gridbot.db.fetchval("SELECT min(id) FROM meeting_occurrences")
-    for data in ("mt:a:999999", "mt:zz:1", "mt:a:x", "mt:a"):
+    for data in ("v1:mt:a:999999", "v1:mt:zz:1", "v1:mt:a:x", "v1:mt:a"):
         await leader.client.press_data(data)
         assert leader.client.last_answer is not None and leader.client.last_answer.show_alert
-    await leader.client.press_data(f"mt:k:{occurrence_id}")
+    await leader.client.press_data(f"v1:mt:k:{occurrence_id}")
     assert "管理员" in str(leader.client.last_answer.text)
     # an admin of another community may not touch it
     other = await gridbot.member("赵刚", Role.COMMUNITY_ADMIN, "光明街社区")
-    await other.client.press_data(f"mt:k:{occurrence_id}")
+    await other.client.press_data(f"v1:mt:k:{occurrence_id}")
     assert other.client.last_answer is not None and "不在您负责的范围内" in str(
         other.client.last_answer.text
     )
     # a member not expected (another community) cannot answer
     outsider = await gridbot.member("钱多", Role.BUILDING_LEADER, "欣园小区1号楼")
-    await outsider.client.press_data(f"mt:a:{occurrence_id}")
+    await outsider.client.press_data(f"v1:mt:a:{occurrence_id}")
     assert outsider.client.last_answer is not None and "应到" in str(
         outsider.client.last_answer.text
     )
@@ -450,7 +450,7 @@ async def test_a_named_job_fires_at_the_next_reminder_and_is_rebuilt_on_change(
     # and it was rebuilt for the next one, the hour before
     assert abs(aimed_at() - (HOUR_BEFORE - clock.now()).total_seconds()) < 60
     # cancelling the occurrence rebuilds it for the next week's reminder
-    await admin.client.press_data(f"mt:ky:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:ky:{await first_id(gridbot)}")
     assert abs(aimed_at() - (DAY_BEFORE + timedelta(days=7) - clock.now()).total_seconds()) < 60
 
 
@@ -500,7 +500,7 @@ async def test_excused_members_are_not_asked_again_and_outsiders_cannot_excuse(
     assert len(reminders(assistant)) == 1 and len(reminders(leader)) == 2
     outsider = await gridbot.member("钱多", Role.BUILDING_LEADER, "欣园小区1号楼")
     await outsider.client.send("/meetings")
-    await outsider.client.press_data(f"mt:x:{await first_id(gridbot)}")
+    await outsider.client.press_data(f"v1:mt:x:{await first_id(gridbot)}")
     assert outsider.client.last_answer is not None and "应到" in str(
         outsider.client.last_answer.text
     )

@@ -47,7 +47,11 @@ async def test_a_held_meeting_cannot_be_cancelled_or_moved(
     assert "取消本次" not in str(during.buttons) and "改期" not in str(during.buttons)
     assert "🗒 纪要" in str(during.buttons)
     clock.advance(hours=3)  # over now
-    for data in (f"mt:k:{occurrence_id}", f"mt:ky:{occurrence_id}", f"mt:v:{occurrence_id}"):
+    for data in (
+        f"v1:mt:k:{occurrence_id}",
+        f"v1:mt:ky:{occurrence_id}",
+        f"v1:mt:v:{occurrence_id}",
+    ):
         await admin.client.press_data(data)
         answer = admin.client.last_answer
         assert answer is not None and answer.show_alert and "已经开过了" in str(answer.text)
@@ -66,7 +70,7 @@ async def test_cancelling_the_series_keeps_the_held_meetings(
 ) -> None:
     admin, leader, occurrence_id = await held(gridbot, clock)
     clock.advance(hours=3)
-    await admin.client.press_data(f"mt:K:{occurrence_id}")
+    await admin.client.press_data(f"v1:mt:K:{occurrence_id}")
     assert "确定取消整个「楼门长工作例会」系列吗" in admin.client.last_text
     await admin.client.press("✅ 确定取消整个系列")
     await gridbot.run_due_jobs()
@@ -87,7 +91,7 @@ async def test_a_series_change_of_place_keeps_held_meetings_and_says_it_is_a_new
 ) -> None:
     admin, leader, occurrence_id = await held(gridbot, clock)
     clock.advance(hours=3)
-    await admin.client.press_data(f"mt:e:{occurrence_id}")
+    await admin.client.press_data(f"v1:mt:e:{occurrence_id}")
     await admin.client.send("社区三楼会议室")
     assert "地点已改为「社区三楼会议室」" in admin.client.last_text
     await gridbot.run_due_jobs()
@@ -103,7 +107,7 @@ async def test_a_series_change_of_place_keeps_held_meetings_and_says_it_is_a_new
     assert ahead is not None and ahead.place == "社区三楼会议室"
     # a time change of the series leaves the held meeting's time as it was
     before = past.occurrence.starts_at
-    await admin.client.press_data(f"mt:e:{occurrence_id}")
+    await admin.client.press_data(f"v1:mt:e:{occurrence_id}")
     await admin.client.send("20:00")
     again = await meetings.view(gridbot.db, occurrence_id)
     assert again is not None and again.occurrence.starts_at == before
@@ -115,7 +119,7 @@ async def test_moving_one_meeting_says_from_when_to_when(
     admin, leader, _assistant = await people(gridbot)
     await weekly(gridbot, admin)
     await admin.client.send("/meetings")
-    await admin.client.press_data(f"mt:v:{await first_id(gridbot)}")
+    await admin.client.press_data(f"v1:mt:v:{await first_id(gridbot)}")
     await admin.client.send("2026-06-17 15:00")
     await gridbot.run_due_jobs()
     notice = leader.client.last_text
@@ -152,7 +156,7 @@ async def test_cancelling_one_asks_first_and_can_be_kept(
         == 0
     )
     # a leader cannot confirm a cancellation either
-    await leader.client.press_data(f"mt:ky:{await first_id(gridbot)}")
+    await leader.client.press_data(f"v1:mt:ky:{await first_id(gridbot)}")
     assert leader.client.last_answer is not None and "管理员" in str(leader.client.last_answer.text)
 
 
@@ -216,7 +220,7 @@ async def test_the_answers_of_a_big_meeting_fit_and_can_be_read_in_full(
     await crowd[20].client.send("病" * 500)
     assert "已记录请假" in crowd[20].client.last_text  # the member's own echo fits too
     await admin.client.send("/meetings")
-    await admin.client.press_data(f"mt:s:{occurrence_id}")
+    await admin.client.press_data(f"v1:mt:s:{occurrence_id}")
     summary = admin.client.last_text
     assert len(summary) <= 4096
     assert "请假（10）" in summary and "参加（11）" in summary and "未回复（39）" in summary
@@ -234,7 +238,7 @@ async def test_the_answers_of_a_big_meeting_fit_and_can_be_read_in_full(
     assert "会议提醒" in crowd[30].client.last_text and "题" * 100 in crowd[30].client.last_text
     # minutes at their longest are kept whole; one character more is asked again
     await at(gridbot, clock, FIRST + timedelta(minutes=5))
-    await admin.client.press_data(f"mt:m:{occurrence_id}")
+    await admin.client.press_data(f"v1:mt:m:{occurrence_id}")
     await admin.client.send("纪" * 501)
     assert "500 字以内" in admin.client.last_text
     await admin.client.send("纪" * 500)

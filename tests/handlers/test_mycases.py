@@ -131,12 +131,12 @@ async def test_someone_elses_case_and_forged_buttons(gridbot: OfflineBot) -> Non
     user = gridbot.user("张思凯", user_id=10002)
     await user.send("/mycases")
     before = user.last_text
-    for data in (f"my:c:{theirs}:0", "my:c:999:0", "my:p:x", "my:zz", "my:c:1"):
+    for data in (f"v1:my:c:{theirs}:0", "v1:my:c:999:0", "v1:my:p:x", "v1:my:zz", "v1:my:c:1"):
         await user.press_data(data)
         assert user.last_answer is not None and user.last_answer.show_alert, data
         assert "按钮已失效" in (user.last_answer.text or "")
     assert user.last_text == before
-    await user.press_data("my:p:99")  # past the end: the last page
+    await user.press_data("v1:my:p:99")  # past the end: the last page
     assert "第 1/1 页" in user.last_text
 
 
@@ -145,5 +145,5 @@ async def test_strangers_are_told_how_to_join(gridbot: OfflineBot) -> None:
     await stranger.send("/mycases")
     assert "您还没有加入网格" in stranger.last_text
     gridbot.clock.advance(minutes=1)  # a stranger is answered once a minute
-    await stranger.press_data("my:p:0", None)
+    await stranger.press_data("v1:my:p:0", None)
     assert "您还没有加入网格" in (stranger.last_answer.text or "")  # type: ignore[union-attr]

@@ -81,10 +81,10 @@ async def test_area_outside_and_empty_recipients(gridbot: OfflineBot) -> None:
     # A forged pick of an area outside: refused on the server.
     other = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '姚庄子村'")
     data = str(user.last.inline_keyboard[0][0]["callback_data"])  # type: ignore[union-attr]
-    flow_id = data.split(":")[1]
+    flow_id = data.split(":")[2]
     await user.press("✏️ 修改")
     await user.press("发送范围")
-    await user.press_data(f"ntc:{flow_id}:pick:{other}")
+    await user.press_data(f"v1:ntc:{flow_id}:pick:{other}")
     assert "不在您管辖的范围内" in (user.last_answer.text or "")  # type: ignore[union-attr]
     # The service refuses too, and an empty recipient set is refused there as well.
     home = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '刘舒庄村'")
@@ -127,19 +127,19 @@ async def test_forged_relayed_is_refused(gridbot: OfflineBot) -> None:
     await compose(boss)
     await boss.client.press("📤 发送")
     notice_id = await gridbot.db.fetchval("SELECT id FROM notices")
-    for data in (f"ntr:{notice_id}:ok", f"ntr:{notice_id}:h:20", f"ntr:{notice_id}:read"):
+    for data in (f"v1:ntr:{notice_id}:ok", f"v1:ntr:{notice_id}:h:20", f"v1:ntr:{notice_id}:read"):
         await outsider.client.press_data(data)
         assert "不是发给您的" in (outsider.client.last_answer.text or "")  # type: ignore[union-attr]
-    for data in ("ntr:x:ok", f"ntr:{notice_id}:h:7", "ntr", f"ntr:{notice_id}:bogus"):
+    for data in ("v1:ntr:x:ok", f"v1:ntr:{notice_id}:h:7", "v1:ntr", f"v1:ntr:{notice_id}:bogus"):
         await outsider.client.press_data(data)
         assert "按钮已失效" in (outsider.client.last_answer.text or ""), data  # type: ignore[union-attr]
     # Households before relaying: refused; pressing relayed twice logs one outreach.
     leader = people[0].client
-    await leader.press_data(f"ntr:{notice_id}:h:20")
+    await leader.press_data(f"v1:ntr:{notice_id}:h:20")
     assert "不是发给您的" in (leader.last_answer.text or "")  # type: ignore[union-attr]
     await leader.press("✅ 已传达")
     await leader.press("约 10 户")
-    await leader.press_data(f"ntr:{notice_id}:h:20")
+    await leader.press_data(f"v1:ntr:{notice_id}:h:20")
     assert "已经记下了" in (leader.last_answer.text or "")  # type: ignore[union-attr]
     assert await gridbot.db.fetchval("SELECT count(*) FROM outreach_logs") == 1
     relayed = await gridbot.db.fetchval(
@@ -167,5 +167,5 @@ async def test_a_leader_cannot_send(gridbot: OfflineBot) -> None:
     user = people[0].client
     await user.send("/notice")
     assert "管理员" in user.last_text
-    await user.press_data("ntn")
+    await user.press_data("v1:ntn")
     assert await gridbot.db.fetchval("SELECT count(*) FROM notices") == 0

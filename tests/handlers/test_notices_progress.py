@@ -72,7 +72,7 @@ async def test_recall_stops_the_rest_and_deletes_what_was_sent(gridbot: OfflineB
     await gridbot.run_due_jobs()
     assert people[5].client.messages == []
     assert "已删除 5 条" in user.last_text
-    await first.press_data(f"ntr:{await gridbot.db.fetchval('SELECT id FROM notices')}:ok")
+    await first.press_data(f"v1:ntr:{await gridbot.db.fetchval('SELECT id FROM notices')}:ok")
     assert "已经撤回了" in (first.last_answer.text or "")  # type: ignore[union-attr]
 
 

@@ -160,7 +160,7 @@ async def test_cancel_button_at_the_summary_asks_first(gridbot: OfflineBot) -> N
     assert user.last is not None and user.last.message_id == summary.message_id
     assert "请看一下您要报的事" in user.last_text and "楼上漏水" in user.last_text
     flow = await gridbot.db.fetchval("SELECT flow FROM report_drafts")
-    await user.press_data(f"rep:{flow}:sum:drop")  # "discard" only ever answers "are you sure?"
+    await user.press_data(f"v1:rep:{flow}:sum:drop")  # "discard" only ever answers "are you sure?"
     assert "按钮已失效" in (user.last_answer.text or "")  # type: ignore[union-attr]
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1
     await user.press("❌ 取消")
@@ -185,14 +185,14 @@ async def test_stale_and_forged_buttons_change_nothing(gridbot: OfflineBot) -> N
     assert "按钮已失效" in (user.last_answer.text or "")
     assert "请选择问题类别" in user.last_text
     await user.press("环境卫生")
-    flow = str(user.buttons() and user.last.inline_keyboard[0][0]["callback_data"]).split(":")[1]  # type: ignore[union-attr]
+    flow = str(user.buttons() and user.last.inline_keyboard[0][0]["callback_data"]).split(":")[2]  # type: ignore[union-attr]
     # a button of a question already answered, a kind of another category, nonsense
     for data in (
-        f"rep:{flow}:cat:safety",
-        f"rep:{flow}:kind:ebike",
-        f"rep:{flow}:kind",
-        "rep:zzzzzz:kind:garbage",
-        f"rep:{flow}:sum:ok",
+        f"v1:rep:{flow}:cat:safety",
+        f"v1:rep:{flow}:kind:ebike",
+        f"v1:rep:{flow}:kind",
+        "v1:rep:zzzzzz:kind:garbage",
+        f"v1:rep:{flow}:sum:ok",
     ):
         await user.press_data(data)
         assert user.last_answer is not None and user.last_answer.show_alert, data
@@ -203,11 +203,11 @@ async def test_stale_and_forged_buttons_change_nothing(gridbot: OfflineBot) -> N
     # a place outside the leader's building, one that does not exist, another's options
     elsewhere = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '滨河龙韵西区2号楼'")
     for data in (
-        f"rep:{flow}:place:{elsewhere}",
-        f"rep:{flow}:place:99999",
-        f"rep:{flow}:sum:parties",  # a dispute's, not sanitation's
-        f"rep:{flow}:sum:anon",  # an opinion's
-        f"rep:{flow}:chg:urgency",
+        f"v1:rep:{flow}:place:{elsewhere}",
+        f"v1:rep:{flow}:place:99999",
+        f"v1:rep:{flow}:sum:parties",  # a dispute's, not sanitation's
+        f"v1:rep:{flow}:sum:anon",  # an opinion's
+        f"v1:rep:{flow}:chg:urgency",
     ):
         await user.press_data(data)
         assert "按钮已失效" in (user.last_answer.text or ""), data  # type: ignore[union-attr]

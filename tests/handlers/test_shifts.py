@@ -18,7 +18,7 @@ async def test_sign_up_assignment_and_reminders(gridbot: OfflineBot, clock: Fake
     await leader.client.press("🙋 报名")
     assert leader.client.last_answer is not None and leader.client.last_answer.text == "报名成功！"
     assert "已排 1/2 人" in leader.client.last_text
-    await leader.client.press_data("sf:up:1")
+    await leader.client.press_data("v1:sf:up:1")
     assert "已经在这个班次上了" in str(leader.client.last_answer.text)
     # the admin assigns the second person, who is told
     await admin.client.send("/shifts")
@@ -29,7 +29,7 @@ async def test_sign_up_assignment_and_reminders(gridbot: OfflineBot, clock: Fake
     assert "您被安排了执勤" in other.client.last_text
     # full now: nobody else can sign up, and no unstaffed alert comes
     late = await gridbot.member("钱多", Role.BUILDING_LEADER, "滨河龙韵西区2号楼")
-    await late.client.press_data("sf:up:1")
+    await late.client.press_data("v1:sf:up:1")
     assert late.client.last_answer is not None and "排满" in str(late.client.last_answer.text)
     clock.set(STARTS - timedelta(hours=12))
     await gridbot.run_due_jobs()
@@ -66,25 +66,25 @@ async def test_an_unstaffed_shift_is_reported_to_the_admin_once(
 async def test_shift_buttons_are_checked(gridbot: OfflineBot) -> None:
     admin, leader, _other = await setup(gridbot)
     await leader.client.send("/shifts")
-    for data in ("sf:up:99", "sf:up:x", "sf:zz:1", "sf:as:1"):
+    for data in ("v1:sf:up:99", "v1:sf:up:x", "v1:sf:zz:1", "v1:sf:as:1"):
         await leader.client.press_data(data)
         assert leader.client.last_answer is not None and leader.client.last_answer.show_alert
-    await leader.client.press_data("sf:pick:1")
+    await leader.client.press_data("v1:sf:pick:1")
     assert "管理员" in str(leader.client.last_answer.text)
-    await leader.client.press_data("sf:new")
+    await leader.client.press_data("v1:sf:new")
     assert "管理员" in str(leader.client.last_answer.text)
     # a leader of another community can neither see nor take the shift
     outsider = await gridbot.member("赵刚", Role.BUILDING_LEADER, "欣园小区1号楼")
     await outsider.client.send("/shifts")
     assert "执勤班次：0 个" in outsider.client.last_text
-    await outsider.client.press_data("sf:up:1")
+    await outsider.client.press_data("v1:sf:up:1")
     assert outsider.client.last_answer is not None and "不在您负责的范围内" in str(
         outsider.client.last_answer.text
     )
     # an admin elsewhere cannot assign into it
     foreign = await gridbot.member("孙丽", Role.COMMUNITY_ADMIN, "光明街社区")
     assert leader.member is not None
-    await foreign.client.press_data(f"sf:as:1:{leader.member.id}")
+    await foreign.client.press_data(f"v1:sf:as:1:{leader.member.id}")
     assert foreign.client.last_answer is not None and foreign.client.last_answer.show_alert
     assert await gridbot.db.fetchval("SELECT count(*) FROM shift_assignments") == 0
     # a duplicate post name is refused and asked again
@@ -120,13 +120,13 @@ async def test_a_member_withdraws_before_the_shift_and_the_admin_sees_who_is_on_
     assert admin.client.buttons() == [["张思凯"], ["王芳"]]
     assert await gridbot.db.fetchval("SELECT count(*) FROM shift_assignments") == 0
     # withdrawing twice, or after the shift started, is refused; nothing changes
-    await leader.client.press_data("sf:wd:1")
+    await leader.client.press_data("v1:sf:wd:1")
     assert leader.client.last_answer is not None and "不在这个班次" in str(
         leader.client.last_answer.text
     )
-    await leader.client.press_data("sf:up:1")
+    await leader.client.press_data("v1:sf:up:1")
     clock.set(STARTS + timedelta(minutes=1))
-    await leader.client.press_data("sf:wd:1")
+    await leader.client.press_data("v1:sf:wd:1")
     assert "已开始" in str(leader.client.last_answer.text)
     assert await gridbot.db.fetchval("SELECT count(*) FROM shift_assignments") == 1
     assert other.member is not None

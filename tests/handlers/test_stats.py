@@ -116,9 +116,9 @@ async def test_areas_outside_or_below_the_admins(gridbot: OfflineBot, district: 
     await admin.send("/stats 不存在的地方")
     assert "没有找到叫「不存在的地方」的区域" in admin.last_text
     other = await gridbot.db.fetchval("SELECT id FROM areas WHERE name = '南陈屯镇'")
-    await admin.press_data(f"st:{other}:month")
+    await admin.press_data(f"v1:st:{other}:month")
     assert "只能查看本辖区" in str(admin.last_answer.text)  # type: ignore[union-attr]
-    await admin.press_data("st:1:nonsense")
+    await admin.press_data("v1:st:1:nonsense")
     assert "按钮已失效" in str(admin.last_answer.text)  # type: ignore[union-attr]
     leader = district.leader.client
     await leader.send("/stats")

@@ -57,13 +57,13 @@ async def test_cancel_ends_the_question_and_forgets_it(
 
 async def test_forged_or_gone_entry_buttons_start_nothing(gridbot: OfflineBot) -> None:
     admin, _leader, _other = await setup(gridbot)
-    await admin.client.press_data("sf:add:x")
+    await admin.client.press_data("v1:sf:add:x")
     answer = admin.client.last_answer
     assert answer is not None and answer.show_alert and "已失效" in str(answer.text)
-    await admin.client.press_data("sf:add:999")
+    await admin.client.press_data("v1:sf:add:999")
     answer = admin.client.last_answer
     assert answer is not None and answer.show_alert and "找不到这个班次" in str(answer.text)
-    await admin.client.press_data("mt:m:999")
+    await admin.client.press_data("v1:mt:m:999")
     answer = admin.client.last_answer
     assert answer is not None and answer.show_alert
     assert await running(gridbot) == []

@@ -74,7 +74,7 @@ callback_data = st.one_of(
     st.text(max_size=64).filter(lambda s: len(s.encode()) <= 64),
     st.builds(
         lambda prefix, parts: ":".join([prefix, *parts]),
-        st.sampled_from(["inv", "join", "lang", "menu", "x"]),
+        st.sampled_from(["inv", "join", "lang", "menu", "x", "v1:inv", "v1:lang", "v1:rep"]),
         st.lists(st.text("abcdefghij0123456789:-_", max_size=10), max_size=4),
     ).filter(lambda s: len(s.encode()) <= 64),
 )

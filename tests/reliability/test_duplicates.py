@@ -64,7 +64,7 @@ async def invite(bot: OfflineBot) -> list[UserClient]:
     await admin.send("/invite")
     await admin.press("楼门长助理")
     await admin.send("欣园小区1号楼")  # the area typed instead
-    await admin.press_data("inv:forged:role:x")  # a forged button
+    await admin.press_data("v1:inv:forged:role:x")  # a forged button
     await admin.send("/cancel")
     return [admin]
 
