@@ -8,6 +8,10 @@ that are overdue. An empty digest is recorded but not sent. The record (one per
 admin and local date) and the outbox row are written together, so a restart never
 sends a day's digest twice. The payload holds case ids; the message is drawn when
 it is sent, each case with its number, category and a few words.
+
+The sweep reads on the read-only connection (``Database.reader``), so it never holds
+the writer, and reads each section once for all admins whose period is the same (all
+of them, on an ordinary day): each admin takes the rows under their own area.
 """
 
 from __future__ import annotations
@@ -52,14 +56,36 @@ class Digest:
 
 async def compose(db: Database, admin: Member, since: str, until: str) -> Digest:
     """The digest of ``admin``'s area for [since, until)."""
+    return _for_admin(admin, since, until, await _sections(db.reader, "/", since, until))
+
+
+Sections = dict[str, repo.Rows]
+
+
+async def _sections(q: Queryable, id_path: str, since: str, until: str) -> Sections:
+    """Every section's rows under ``id_path`` for [since, until), each in its order."""
+    return {
+        "new": await repo.new_rows(q, id_path, since, until),
+        "closed": await repo.ended_rows(q, id_path, "closed", since, until),
+        "rejected": await repo.ended_rows(q, id_path, "rejected", since, until),
+        "overdue": await repo.overdue_rows(q, id_path, until, STAGE_DUE),
+    }
+
+
+def _for_admin(admin: Member, since: str, until: str, sections: Sections) -> Digest:
+    """The part of ``sections`` under the admin's area (a case counts where it was reported)."""
     path = admin.area_id_path
+
+    def mine(name: str) -> list[int]:
+        return [case_id for case_id, where in sections[name] if where.startswith(path)]
+
     return Digest(
         since=since,
         until=until,
-        new=await repo.new_cases(db, path, since, until),
-        closed=await repo.ended_cases(db, path, "closed", since, until),
-        rejected=await repo.ended_cases(db, path, "rejected", since, until),
-        overdue=await repo.overdue_cases(db, path, until, STAGE_DUE),
+        new=mine("new"),
+        closed=mine("closed"),
+        rejected=mine("rejected"),
+        overdue=mine("overdue"),
     )
 
 
@@ -87,11 +113,15 @@ async def send_due(
     if today is None:
         return 0, 0
     sent = empty = 0
-    admins = await member_repo.in_subtree(db, "/", sorted(ADMIN_ROLES))
+    reader = db.reader
+    admins = await member_repo.in_subtree(reader, "/", sorted(ADMIN_ROLES))
     until = to_db(now)
+    read: dict[str, Sections] = {}  # by the period's start: one read for all who share it
     for admin in admins:
-        since = await repo.last_until(db, admin.id) or to_db(now - timedelta(days=1))
-        digest = await compose(db, admin, since, until)
+        since = await repo.last_until(reader, admin.id) or to_db(now - timedelta(days=1))
+        if since not in read:
+            read[since] = await _sections(reader, "/", since, until)
+        digest = _for_admin(admin, since, until, read[since])
         async with db.transaction() as tx:
             if not await repo.record(tx, admin.id, today, since, until, not digest.empty):
                 continue

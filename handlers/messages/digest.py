@@ -49,7 +49,8 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     since = digest.local_text(str(payload["since"]), tz)
     until = digest.local_text(str(payload["until"]), tz)
     sections = {name: list(payload.get(name, [])) for name in digest.SECTIONS}
-    ids = [i for items in sections.values() for i in items if isinstance(i, int)]
+    # Only the cases that are listed are read: a section may hold thousands of ids.
+    ids = [i for items in sections.values() for i in items[:MAX_LINES] if isinstance(i, int)]
     found = await digest.cases_by_id(runtime.db, ids)
     parts = [t(lang, "digest.head", since=since, until=until)]
     buttons: dict[int, InlineKeyboardButton] = {}
