@@ -23,6 +23,7 @@ from telegram.warnings import PTBUserWarning
 from bot.config import Config
 from bot.runtime import Runtime
 from bot.services import cases as cases_service
+from bot.services import upkeep
 from bot.services.notices import rate_of
 from bot.telegram.answered import AnsweredQueries
 from bot.telegram.application import (
@@ -124,6 +125,12 @@ async def sweep_cases(context: GridContext) -> None:
     await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
 
 
+async def sweep_upkeep(context: GridContext) -> None:
+    """Delete sent outbox rows past ``delivery.keep_sent_days`` and give free pages back."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await upkeep.prune(runtime.db, runtime.clock, runtime.config.delivery.keep_sent_days)
+
+
 # The features' sweeps, besides the outbox's and the update log's.
 SWEEPS: tuple[Sweep, ...] = (
     # Abandoned /report drafts: ended with a message once idle past the timeout.
@@ -132,6 +139,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+    # Bounded size: sent outbox rows pruned after delivery.keep_sent_days, pages freed.
+    Sweep("sweep:upkeep", sweep_upkeep, lambda config: 3600),
     # Notices: hand out the next rows, update progress messages, recall, remind.
     Sweep("sweep:notices", notice.sweep, lambda config: config.notices.progress_seconds),
 )

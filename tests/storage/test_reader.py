@@ -11,7 +11,7 @@ from storage.db import Database
 
 
 async def test_the_reader_refuses_writes(db: Database) -> None:
-    with pytest.raises(sqlite3.OperationalError, match="readonly|read-only|query_only"):
+    with pytest.raises(sqlite3.OperationalError, match=r"readonly|read-only"):
         await db.reader.execute("INSERT INTO counters (name, value) VALUES ('x', 1)")
     with pytest.raises(sqlite3.OperationalError):
         await db.reader.execute("DELETE FROM counters")
