@@ -183,6 +183,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             raise CommandFailed(f"{target} exists already; choose a new file")
         _check_folder(target, "the copy")
         return asyncio.run(_backup(config, target, out))
+    if command == "vacuum":
+        return asyncio.run(_vacuum(config, out))
     raise AssertionError(command)
 
 

@@ -209,9 +209,11 @@ class Database:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await conn.execute("PRAGMA foreign_keys = ON")
-            # Takes effect on a new file only (before its first table): freed pages can then
-            # be given back a few at a time (storage/upkeep.py). Old files: `bot vacuum`.
-            await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            # On a new file only (before its first table: setting it on an existing file
+            # takes the write lock): freed pages can then be given back a few at a time
+            # (storage/upkeep.py). Older files are switched by `python -m bot vacuum`.
+            if not await _fetchval(conn, "SELECT count(*) FROM sqlite_master"):
+                await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             mode = await _fetchval(conn, "PRAGMA journal_mode = WAL")
             if self.path != ":memory:" and str(mode).lower() != "wal":
                 raise DatabaseError(f"{self.path}: could not switch to WAL (journal_mode={mode})")
