@@ -13,9 +13,10 @@ from collections.abc import Mapping
 
 from storage.cases import overdue_where
 from storage.db import Queryable
+from storage.handling import subtree_range
 
 # A case belongs to the community it was reported in, wherever escalation has moved it.
-_IN_AREA = "c.community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
+_IN_AREA = "c.community_id IN (SELECT id FROM areas WHERE id_path >= ? AND id_path < ?)"
 _SELECT = "SELECT c.id, a.id_path FROM cases c JOIN areas a ON a.id = c.community_id"
 
 # (case id, id path of its community), in the section's order
@@ -27,7 +28,7 @@ async def new_rows(q: Queryable, id_path: str, since: str, until: str) -> Rows:
     rows = await q.fetchall(
         f"{_SELECT} WHERE {_IN_AREA} AND c.created_at >= ? AND c.created_at < ?"
         " ORDER BY c.created_at, c.id",
-        (id_path + "%", since, until),
+        (*subtree_range(id_path), since, until),
     )
     return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -41,7 +42,7 @@ async def ended_rows(q: Queryable, id_path: str, status: str, since: str, until:
     rows = await q.fetchall(
         f"{_SELECT} WHERE {_IN_AREA} AND c.status = ? AND c.closed_at >= ?"
         " AND c.closed_at < ? ORDER BY c.closed_at, c.id",
-        (id_path + "%", status, since, until),
+        (*subtree_range(id_path), status, since, until),
     )
     return [(int(r[0]), str(r[1])) for r in rows]
 
@@ -55,7 +56,7 @@ async def overdue_rows(q: Queryable, id_path: str, now: str, stage_due: Mapping[
     late, params = overdue_where(stage_due, now, "c.")
     rows = await q.fetchall(
         f"{_SELECT} WHERE {_IN_AREA} AND {late} ORDER BY c.created_at, c.id",
-        (id_path + "%", *params),
+        (*subtree_range(id_path), *params),
     )
     return [(int(r[0]), str(r[1])) for r in rows]
 

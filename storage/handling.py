@@ -71,12 +71,18 @@ class CaseFilter:
 
 
 # Filtered by area before anything is sorted: the area's communities, then the cases.
-_IN_AREA = "c.community_id IN (SELECT id FROM areas WHERE id_path LIKE ?)"
+# The subtree is a range of the unique id_path index (every path below starts with it).
+_IN_AREA = "c.community_id IN (SELECT id FROM areas WHERE id_path >= ? AND id_path < ?)"
+
+
+def subtree_range(id_path: str) -> tuple[str, str]:
+    """The id paths of an area and everything below it: [id_path, the next prefix)."""
+    return id_path, id_path[:-1] + chr(ord(id_path[-1]) + 1)
 
 
 def _filters(f: CaseFilter) -> tuple[str, list[object]]:
     sql = f" AND {_IN_AREA}"
-    params: list[object] = [f.id_path + "%"]
+    params: list[object] = [*subtree_range(f.id_path)]
     if f.category is not None:
         sql += " AND c.category = ?"
         params.append(f.category)

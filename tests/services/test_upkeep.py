@@ -28,7 +28,7 @@ async def test_sent_rows_are_pruned_after_the_set_days_and_alerts_still_edit(
         "INSERT INTO outbox (recipient, kind, status, next_try_at, created_at)"
         " VALUES ('1', 'case.new', 'pending', '2099-01-01T00:00:00Z', '2026-01-01T00:00:00Z')"
     )
-    kept = "SELECT count(*) FROM outbox WHERE id IN (%s)" % ",".join(map(str, first))
+    kept = f"SELECT count(*) FROM outbox WHERE id IN ({','.join(map(str, first))})"
     gridbot.clock.advance(timedelta(days=29))
     await gridbot.run_due_jobs()
     assert await gridbot.db.fetchval(kept) == len(first)  # not yet
