@@ -179,7 +179,9 @@ def overdue_where(
     for status, column in sorted(stage_due.items()):
         if column not in _DUE_COLUMNS:
             raise ValueError(f"not a due column: {column}")
-        parts.append(f"({alias}status = ? AND {alias}{column} <= ?)")
+        # closed_at IS NULL holds for every open case; named so that each branch can use
+        # the partial due-time indexes (migration 0010).
+        parts.append(f"({alias}status = ? AND {alias}{column} <= ? AND {alias}closed_at IS NULL)")
         params.extend([str(status), now])
     return "(" + " OR ".join(parts) + ")", params
 

@@ -181,7 +181,8 @@ async def assignee_due_soon(q: Queryable, status: str, before: str, limit: int =
     """Assigned cases at ``status`` due before ``before`` whose assignee was not reminded."""
     rows = await q.fetchall(
         f"SELECT {_COLUMNS} FROM cases WHERE status = ? AND assignee_id IS NOT NULL"
-        " AND assignee_reminded = 0 AND resolve_due <= ? ORDER BY resolve_due, id LIMIT ?",
+        " AND assignee_reminded = 0 AND resolve_due <= ? AND closed_at IS NULL"  # the due index
+        " ORDER BY resolve_due, id LIMIT ?",
         (status, before, limit),
     )
     return [_case(r) for r in rows]
