@@ -35,6 +35,9 @@ from storage.times import from_db, to_db
 
 DIGEST = "digest.daily"
 SECTIONS = ("new", "closed", "rejected", "overdue")
+# Case ids kept per section in the outbox row; ``<section>_count`` says how many in all.
+# The digest lists that many, so a district's thousands of overdue cases cost one number.
+LISTED = 8
 
 
 @dataclass(frozen=True)
@@ -89,6 +92,16 @@ def _for_admin(admin: Member, since: str, until: str, sections: Sections) -> Dig
     )
 
 
+def payload_sections(digest: Digest) -> dict[str, object]:
+    """The sections as the outbox row keeps them: the first :data:`LISTED` ids and the count."""
+    payload: dict[str, object] = {}
+    for name in SECTIONS:
+        ids: list[int] = getattr(digest, name)
+        payload[name] = ids[:LISTED]
+        payload[f"{name}_count"] = len(ids)
+    return payload
+
+
 def due_today(now: datetime, tz: ZoneInfo, at: str, grace_minutes: int) -> str | None:
     """Today's local date if now is within ``grace_minutes`` after the digest time, else None.
 
@@ -132,14 +145,7 @@ async def send_due(
                 tx,
                 admin,
                 DIGEST,
-                {
-                    "since": since,
-                    "until": until,
-                    "new": digest.new,
-                    "closed": digest.closed,
-                    "rejected": digest.rejected,
-                    "overdue": digest.overdue,
-                },
+                {"since": since, "until": until, **payload_sections(digest)},
                 now=until,
                 dedupe_key=f"{DIGEST}:{admin.id}:{today}",
             )

@@ -19,7 +19,7 @@ from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
 from handlers.messages.case_cards import ADMIN
 
-MAX_LINES = 8  # cases listed per section; the count says the rest
+MAX_LINES = digest.LISTED  # cases listed per section; the count says the rest
 WORDS = 16  # characters of the description on a case's line
 BUTTONS_PER_ROW = 2
 
@@ -55,7 +55,9 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     parts = [t(lang, "digest.head", since=since, until=until)]
     buttons: dict[int, InlineKeyboardButton] = {}
     for name, items in sections.items():
-        parts.append(t(lang, f"digest.{name}", count=len(items)))
+        # The count of all (older rows, before LISTED, held every id).
+        count = int(payload.get(f"{name}_count", len(items)))
+        parts.append(t(lang, f"digest.{name}", count=count))
         for item in items[:MAX_LINES]:
             case = found.get(item) if isinstance(item, int) else None
             if case is None:  # a digest queued by an older version held case numbers
@@ -69,8 +71,8 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
                     callback_data=pack(ADMIN, case.id, case.version, "open"),
                 ),
             )
-        if len(items) > MAX_LINES:
-            parts.append(t(lang, "digest.more", n=len(items) - MAX_LINES))
+        if count > min(len(items), MAX_LINES):
+            parts.append(t(lang, "digest.more", n=count - min(len(items), MAX_LINES)))
     shown = list(buttons.values())
     rows = [shown[i : i + BUTTONS_PER_ROW] for i in range(0, len(shown), BUTTONS_PER_ROW)]
     return Outgoing(
