@@ -29,7 +29,7 @@ from storage import cases as case_repo
 from storage import digests as repo
 from storage import members as member_repo
 from storage.cases import Case as Case  # re-exported for the renderer
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.times import from_db, to_db
 
@@ -38,6 +38,7 @@ SECTIONS = ("new", "closed", "rejected", "overdue")
 # Case ids kept per section in the outbox row; ``<section>_count`` says how many in all.
 # The digest lists that many, so a district's thousands of overdue cases cost one number.
 LISTED = 8
+WRITE_BATCH = 50  # admins whose digests are written in one transaction
 
 
 @dataclass(frozen=True)
@@ -125,32 +126,53 @@ async def send_due(
     today = due_today(now, tz, at, grace_minutes)
     if today is None:
         return 0, 0
-    sent = empty = 0
     reader = db.reader
     admins = await member_repo.in_subtree(reader, "/", sorted(ADMIN_ROLES))
     until = to_db(now)
     read: dict[str, Sections] = {}  # by the period's start: one read for all who share it
+    digests: list[tuple[Member, Digest]] = []
     for admin in admins:
         since = await repo.last_until(reader, admin.id) or to_db(now - timedelta(days=1))
         if since not in read:
             read[since] = await _sections(reader, "/", since, until)
-        digest = _for_admin(admin, since, until, read[since])
-        async with db.transaction() as tx:
-            if not await repo.record(tx, admin.id, today, since, until, not digest.empty):
-                continue
-            if digest.empty:
-                empty += 1
-                continue
-            await notify_member(
-                tx,
-                admin,
-                DIGEST,
-                {"since": since, "until": until, **payload_sections(digest)},
-                now=until,
-                dedupe_key=f"{DIGEST}:{admin.id}:{today}",
-            )
-            sent += 1
+        digests.append((admin, _for_admin(admin, since, until, read[since])))
+    # Written a batch of admins per transaction: each digest's record and its outbox row
+    # together (a restart never sends one twice), the writer held a few milliseconds. If
+    # a batch fails, its admins are written one by one, so one bad row holds back only
+    # those after it, as before batching.
+    outcomes: list[str | None] = []
+    for first in range(0, len(digests), WRITE_BATCH):
+        batch = digests[first : first + WRITE_BATCH]
+        try:
+            async with db.transaction() as tx:
+                done = [await _write(tx, admin, digest, today, until) for admin, digest in batch]
+        except Exception:
+            done = []
+            for admin, digest in batch:
+                async with db.transaction() as tx:
+                    done.append(await _write(tx, admin, digest, today, until))
+        outcomes.extend(done)
+    sent, empty = outcomes.count("sent"), outcomes.count("empty")
     return sent, empty
+
+
+async def _write(
+    tx: Transaction, admin: Member, digest: Digest, today: str, until: str
+) -> str | None:
+    """Record the admin's digest of ``today`` and queue it; "sent", "empty" or None (had it)."""
+    if not await repo.record(tx, admin.id, today, digest.since, until, not digest.empty):
+        return None
+    if digest.empty:
+        return "empty"
+    await notify_member(
+        tx,
+        admin,
+        DIGEST,
+        {"since": digest.since, "until": until, **payload_sections(digest)},
+        now=until,
+        dedupe_key=f"{DIGEST}:{admin.id}:{today}",
+    )
+    return "sent"
 
 
 async def cases_by_id(q: Queryable, ids: list[int]) -> dict[int, Case]:
