@@ -308,11 +308,25 @@ async def generate(size: Size, *, fresh: bool = False) -> tuple[Path, float | No
 # ---------------------------------------------------------------- what is measured
 
 
-async def open_cases_page(db: Database, admin: Member, page: int) -> tuple[list[Case], int]:
-    """An admin's ``/cases`` page: the case-handling service, as handlers/cases_list.py calls it."""
+async def open_cases_page(
+    db: Database, admin: Member, after: int | None = None
+) -> tuple[list[Case], int]:
+    """An admin's ``/cases`` page (the one after case ``after``, keyset paging): the
+    case-handling service, as handlers/cases_list.py calls it."""
     return await case_service.open_cases(
-        db, admin, status=None, category=None, page=page, per_page=PER_PAGE
+        db, admin, status=None, category=None, per_page=PER_PAGE, after=after
     )
+
+
+async def _last_page_key(db: Database, admin: Member, pages: int) -> int | None:
+    """The case the last page starts after: the last of the page before it (untimed)."""
+    if pages < 2:
+        return None
+    page = None
+    for _ in range(pages - 1):  # walk the pages as the 下一页 button does
+        found, _total = await open_cases_page(db, admin, page)
+        page = found[-1].id
+    return page
 
 
 async def open_one_case(db: Database, case_id: int) -> Card | None:
@@ -475,15 +489,18 @@ async def measure(
         assert community_admin is not None and street_admin is not None
         assert district_admin is not None
         assert community_admin.role == "community_admin", community_admin
-        page, total = await open_cases_page(db, community_admin, 0)
-        street_page, street_total = await open_cases_page(db, street_admin, 0)
+        page, total = await open_cases_page(db, community_admin)
+        street_page, street_total = await open_cases_page(db, street_admin)
         assert page and street_page, "no open cases generated"
-        community_ms = await _timed(30, lambda: open_cases_page(db, community_admin, 0))
-        street_ms = await _timed(30, lambda: open_cases_page(db, street_admin, 0))
-        _, district_total = await open_cases_page(db, district_admin, 0)
-        district_ms = await _timed(30, lambda: open_cases_page(db, district_admin, 0))
+        community_ms = await _timed(30, lambda: open_cases_page(db, community_admin))
+        street_ms = await _timed(30, lambda: open_cases_page(db, street_admin))
+        _, district_total = await open_cases_page(db, district_admin)
+        district_ms = await _timed(30, lambda: open_cases_page(db, district_admin))
         last_page = max(0, (district_total - 1) // PER_PAGE)
-        last_page_ms = await _timed(10, lambda: open_cases_page(db, district_admin, last_page))
+        key = await _last_page_key(db, district_admin, last_page + 1)
+        last, _ = await open_cases_page(db, district_admin, key)
+        assert 0 < len(last) <= PER_PAGE and district_total - len(last) == last_page * PER_PAGE
+        last_page_ms = await _timed(10, lambda: open_cases_page(db, district_admin, key))
         old_case = size.cases // 3  # a closed case, two years back
         assert await open_one_case(db, old_case) is not None
         case_ms = await _timed(30, lambda: open_one_case(db, old_case))
@@ -500,7 +517,14 @@ async def measure(
     megabytes = file_bytes / 1e6
     # The generator writes no outbox: what a case leaves there is measured on a real run.
     outbox_per_case = await _outbox_bytes_per_case(full=size.cases >= FULL.cases)
-    per_case = file_bytes / max(counts["cases"], 1) + outbox_per_case
+    # Sent rows are pruned after delivery.keep_sent_days: what stays is the rows of the
+    # last days' cases, spread over the whole history's cases.
+    keep_days = load_config(None, environ={}).delivery.keep_sent_days
+    history_days = FIVE_YEARS / 86_400
+    kept_per_case = (
+        outbox_per_case * min(1.0, keep_days / history_days) if keep_days else outbox_per_case
+    )
+    per_case = file_bytes / max(counts["cases"], 1) + kept_per_case
     what = (
         f"{counts['cases']:,} cases, {counts['case_events']:,} events, {counts['members']:,}"
         f" members, {counts['areas']:,} areas, {counts['meeting_occurrences']:,} meetings"
@@ -585,8 +609,9 @@ async def measure(
             "B",
             "",
             None,
-            f"the file over its cases, plus {outbox_per_case:,.0f} B of outbox per case"
-            " measured on a short real workload",
+            f"the file over its cases, plus the outbox kept: a case leaves {outbox_per_case:,.0f} B"
+            f" (a short real workload), pruned after {keep_days} days: {kept_per_case:,.0f} B"
+            " over five years",
         ),
         Figure("scale: database size", megabytes, "MB", "", None),
     ]

@@ -26,6 +26,7 @@ from bot.config import TOKEN_ENV, Config, ConfigError, load_config
 from bot.qr import deep_link, qr_png, qr_text
 from bot.services import areas as area_service
 from bot.services import members as member_service
+from bot.services import upkeep
 from bot.services.areas import AreaAmbiguous, AreaFileError, AreaNotFound
 from bot.services.grid import Role
 from bot.services.invites import InviteNotAllowed, NewInvite, create_invite, open_invites
@@ -88,6 +89,11 @@ def _parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="write a consistent copy of the database")
     backup.add_argument("--to", required=True, metavar="FILE", help="where to write the copy")
     with_config(backup)
+
+    vac = sub.add_parser(
+        "vacuum", help="compact the database file (VACUUM) and say how much it freed"
+    )
+    with_config(vac)
 
     box = sub.add_parser("outbox", help="show the outbox: counts, and messages that failed")
     box.add_argument(
@@ -181,6 +187,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
             raise CommandFailed(f"{target} exists already; choose a new file")
         _check_folder(target, "the copy")
         return asyncio.run(_backup(config, target, out))
+    if command == "vacuum":
+        return asyncio.run(_vacuum(config, out))
     raise AssertionError(command)
 
 
@@ -510,3 +518,24 @@ async def _backup(config: Config, target: Path, out: TextIO) -> int:
         await db.close()
     print(f"backup written to {target}", file=out)
     return EXIT_OK
+
+
+async def _vacuum(config: Config, out: TextIO) -> int:
+    db = await _open(config)
+    try:
+        before, after = await upkeep.vacuum(db)
+    except sqlite3.Error as error:  # locked by the running bot past the timeout, disk full
+        raise CommandFailed(f"vacuum failed, nothing was changed ({error})") from None
+    finally:
+        await db.close()
+    freed = before.bytes - after.bytes
+    print(
+        f"vacuumed {config.database.path}: {_megabytes(before.bytes)} -> "
+        f"{_megabytes(after.bytes)}, {_megabytes(freed)} freed",
+        file=out,
+    )
+    return EXIT_OK
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB"

@@ -206,6 +206,8 @@ class DeliveryConfig:
     max_backoff_seconds: int = field(default=1800, metadata={"min": 1, "max": 86400})
     # How often the outbox is looked at for messages that are due.
     poll_seconds: int = field(default=2, metadata={"min": 1, "max": 300})
+    # Sent messages are deleted from the outbox after this many days (0: kept for ever).
+    keep_sent_days: int = field(default=30, metadata={"min": 0, "max": 36500})
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.config import Config
 from bot.services import cases as cases_service
+from bot.services import upkeep
 from bot.telegram.application import GridApplication, job_queue_of
 from handlers import meetings, notice_progress, report, shifts
 from handlers.common.context import GridContext
@@ -42,6 +43,12 @@ async def sweep_cases(context: GridContext) -> None:
     """Supervise overdue cases (督办), close unanswered resolved ones, send reminders."""
     runtime = context.application.runtime  # type: ignore[attr-defined]
     await cases_service.sweep(runtime.db, runtime.clock, runtime.config)
+
+
+async def sweep_upkeep(context: GridContext) -> None:
+    """Delete sent outbox rows past ``delivery.keep_sent_days`` and give free pages back."""
+    runtime = context.application.runtime  # type: ignore[attr-defined]
+    await upkeep.prune(runtime.db, runtime.clock, runtime.config.delivery.keep_sent_days)
 
 
 async def sweep_outbox(context: GridContext) -> None:
@@ -72,6 +79,8 @@ SWEEPS: tuple[Sweep, ...] = (
     Sweep("sweep:meetings", meetings.sweep, lambda config: 30),
     Sweep("sweep:shifts", shifts.sweep, lambda config: 30),
     Sweep("sweep:digest", digest_jobs.sweep, lambda config: 60),
+    # Bounded size: sent outbox rows pruned after delivery.keep_sent_days, pages freed.
+    Sweep("sweep:upkeep", sweep_upkeep, lambda config: 3600),
     # Notices: hand out the next rows, update progress messages, recall, remind.
     Sweep("sweep:notices", notice_progress.sweep, lambda config: config.notices.progress_seconds),
 )

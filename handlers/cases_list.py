@@ -24,12 +24,16 @@ from bot.services.members import Member
 from bot.telegram.texts_fit import fit
 from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button
-from handlers.common.callbacks import BadCallback, answer_stale, number, pack, pattern, unpack
+from handlers.common.callbacks import BadCallback, answer_stale, fields, number, pack, pattern
 from handlers.common.context import GridContext
 from handlers.common.menu import label_filter
 from handlers.messages.case_cards import ADMIN
 
-PREFIX = "cl"  # cl:<status or ->:<category or ->:<page>
+# cl:<status or ->:<category or ->:<page>:<key>; the key is a<id> (the page after that
+# case), b<id> (the page before it) or - (the first page): keyset paging, so a page far
+# down the list costs what the first does. The page number is only shown.
+PREFIX = "cl"
+FIRST = "-"
 PER_PAGE = 8
 STATUSES = (Status.NEW, Status.ACCEPTED, Status.IN_PROGRESS, Status.RESOLVED)
 ALL = "-"
@@ -43,8 +47,9 @@ async def listing(
     category: str | None,
     page: int,
     number_text: str | None = None,
+    key: str = FIRST,
 ) -> tuple[str, InlineKeyboardMarkup]:
-    """The text and buttons of one page of the list."""
+    """The text and buttons of one page of the list (``key``: where it is, see PREFIX)."""
     lang = admin.language
     runtime = context.runtime
     done = status == DONE
@@ -53,12 +58,17 @@ async def listing(
         admin,
         status=None if done else status,
         category=category,
-        page=page,
         per_page=PER_PAGE,
         closed=done,
         number=number_text,
+        after=int(key[1:]) if key[0] == "a" else None,
+        before=int(key[1:]) if key[0] == "b" else None,
     )
     pages = max(1, math.ceil(total / PER_PAGE))
+    if key != FIRST and (not found or (key[0] == "b" and len(found) < PER_PAGE)):
+        # Nothing beyond the key (handled meanwhile), or back at the start: the first page.
+        return await listing(context, admin, status, category, 0, number_text)
+    page = 0 if key == FIRST else min(page, pages - 1)
     if number_text is not None and not total:
         text = t(lang, "handling.list.not_found", number=number_text)
     elif total:
@@ -90,16 +100,18 @@ async def listing(
         )
     s, c = status or ALL, category or ALL
     paging = []
-    if page > 0:
+    if page > 0 and found:
         paging.append(
             InlineKeyboardButton(
-                t(lang, "handling.list.prev"), callback_data=pack(PREFIX, s, c, page - 1)
+                t(lang, "handling.list.prev"),
+                callback_data=pack(PREFIX, s, c, page - 1, f"b{found[0].id}"),
             )
         )
-    if page + 1 < pages:
+    if page + 1 < pages and found:
         paging.append(
             InlineKeyboardButton(
-                t(lang, "handling.list.next"), callback_data=pack(PREFIX, s, c, page + 1)
+                t(lang, "handling.list.next"),
+                callback_data=pack(PREFIX, s, c, page + 1, f"a{found[-1].id}"),
             )
         )
     if paging:
@@ -112,30 +124,32 @@ async def listing(
         [
             InlineKeyboardButton(
                 mark(t(lang, "handling.list.all"), status is None),
-                callback_data=pack(PREFIX, ALL, c, 0),
+                callback_data=pack(PREFIX, ALL, c, 0, FIRST),
             )
         ]
         + [
             InlineKeyboardButton(
-                mark(t(lang, keys.STATUS(x)), status == x), callback_data=pack(PREFIX, x, c, 0)
+                mark(t(lang, keys.STATUS(x)), status == x),
+                callback_data=pack(PREFIX, x, c, 0, FIRST),
             )
             for x in STATUSES
         ]
         + [
             InlineKeyboardButton(
-                mark(t(lang, "handling.list.closed"), done), callback_data=pack(PREFIX, DONE, c, 0)
+                mark(t(lang, "handling.list.closed"), done),
+                callback_data=pack(PREFIX, DONE, c, 0, FIRST),
             )
         ]
     )
     category_row = [
         InlineKeyboardButton(
             mark(t(lang, "handling.list.all"), category is None),
-            callback_data=pack(PREFIX, s, ALL, 0),
+            callback_data=pack(PREFIX, s, ALL, 0, FIRST),
         )
     ] + [
         InlineKeyboardButton(
             mark(t(lang, keys.CATEGORY(x.value)), category == x.value),
-            callback_data=pack(PREFIX, s, x.value, 0),
+            callback_data=pack(PREFIX, s, x.value, 0, FIRST),
         )
         for x in Category
     ]
@@ -169,8 +183,15 @@ async def page_button(update: Update, context: GridContext) -> None:
         return
     query, admin = pressed
     try:
-        status, category, page_text = unpack(query.data, PREFIX, 3)
+        parts = fields(query.data, PREFIX)
+        if len(parts) == 3:  # a button drawn before keyset paging: its first page
+            parts.append(FIRST)
+        if len(parts) != 4:
+            raise BadCallback(query.data)
+        status, category, page_text, key = parts
         page = number(page_text)
+        if key != FIRST and (key[:1] not in ("a", "b") or number(key[1:]) < 0):
+            raise BadCallback(key)
         if status != ALL and status != DONE and status not in STATUSES:
             raise BadCallback(status)
         if category != ALL and category not in {c.value for c in Category}:
@@ -185,6 +206,7 @@ async def page_button(update: Update, context: GridContext) -> None:
         None if status == ALL else status,
         None if category == ALL else category,
         page,
+        key=key,
     )
     try:
         await query.edit_message_text(text, reply_markup=markup)

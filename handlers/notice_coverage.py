@@ -51,7 +51,7 @@ async def view_button(update: Update, context: GridContext) -> None:
         return
     try:
         if what == "csv":
-            notice, rows = await service.export(runtime.db, admin, notice_id)
+            notice, rows = await service.export(runtime.db.reader, admin, notice_id)
             await query.answer()
             chat = update.effective_chat
             assert chat is not None

@@ -185,7 +185,9 @@ def overdue_where(
     for status, column in sorted(stage_due.items()):
         if column not in _DUE_COLUMNS:
             raise ValueError(f"not a due column: {column}")
-        parts.append(f"({alias}status = ? AND {alias}{column} <= ?)")
+        # closed_at IS NULL holds for every open case; named so that each branch can use
+        # the partial due-time indexes (migration 0010).
+        parts.append(f"({alias}status = ? AND {alias}{column} <= ? AND {alias}closed_at IS NULL)")
         params.extend([str(status), now])
     return "(" + " OR ".join(parts) + ")", params
 
@@ -367,10 +369,19 @@ class CaseFilter:
     number: str | None = None  # a case number, or its tail ("0012")
 
 
-def _where(f: CaseFilter) -> tuple[str, list[object]]:
-    states, params = in_statuses(f.statuses, "c.")
-    sql = f" FROM cases c JOIN areas a ON a.id = c.community_id WHERE {states} AND a.id_path LIKE ?"
-    params.append(f.id_path + "%")
+# Filtered by area before anything is sorted: the area's communities, then the cases.
+# The subtree is a range of the unique id_path index (every path below starts with it).
+_IN_AREA = "c.community_id IN (SELECT id FROM areas WHERE id_path >= ? AND id_path < ?)"
+
+
+def subtree_range(id_path: str) -> tuple[str, str]:
+    """The id paths of an area and everything below it: [id_path, the next prefix)."""
+    return id_path, id_path[:-1] + chr(ord(id_path[-1]) + 1)
+
+
+def _filters(f: CaseFilter) -> tuple[str, list[object]]:
+    sql = f" AND {_IN_AREA}"
+    params: list[object] = [*subtree_range(f.id_path)]
     if f.category is not None:
         sql += " AND c.category = ?"
         params.append(f.category)
@@ -380,15 +391,57 @@ def _where(f: CaseFilter) -> tuple[str, list[object]]:
     return sql, params
 
 
-async def open_cases(q: Queryable, f: CaseFilter, limit: int, offset: int) -> list[Case]:
-    """A page of the cases of ``f`` reported in its area and below, oldest first."""
-    where, params = _where(f)
+def _where(f: CaseFilter) -> tuple[str, list[object]]:
+    states, params = in_statuses(f.statuses, "c.")
+    more, more_params = _filters(f)
+    return f" FROM cases c WHERE {states}{more}", [*params, *more_params]
+
+
+async def open_cases(
+    q: Queryable,
+    f: CaseFilter,
+    limit: int,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+) -> list[Case]:
+    """A page of the cases of ``f`` reported in its area and below, oldest first.
+
+    Keyset paging: the page after the case ``after``, or the page before the case
+    ``before`` (ordered by creation time, then id), or the first page. Each state is
+    read in order from ``cases_status_created`` from the key on and only ``limit`` rows
+    of each are taken, so the last page costs what the first does, at any history.
+    """
+    key = after if after is not None else before
+    backwards = before is not None and after is None
+    order = " DESC" if backwards else ""
     columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
+    more, more_params = _filters(f)
+    parts: list[str] = []
+    params: list[object] = []
+    if not f.statuses:
+        return []
+    for status in sorted(f.statuses):
+        sql = (
+            f"SELECT {columns} FROM cases c INDEXED BY cases_status_created"
+            f" WHERE c.status = ?{more}"
+        )
+        params.extend([status, *more_params])
+        if key is not None:
+            # The key case's own creation time, read here rather than carried in the button.
+            sql += (
+                f" AND (c.created_at, c.id) {'<' if backwards else '>'}"
+                " ((SELECT created_at FROM cases WHERE id = ?), ?)"
+            )
+            params.extend([key, key])
+        parts.append(f"SELECT * FROM ({sql} ORDER BY c.created_at{order}, c.id{order} LIMIT ?)")
+        params.append(limit)
     rows = await q.fetchall(
-        f"SELECT {columns}{where} ORDER BY c.created_at, c.id LIMIT ? OFFSET ?",
-        [*params, limit, offset],
+        " UNION ALL ".join(parts) + f" ORDER BY created_at{order}, id{order} LIMIT ?",
+        [*params, limit],
     )
-    return [_case(r) for r in rows]
+    found = [_case(r) for r in rows]
+    return found[::-1] if backwards else found
 
 
 async def count_open_cases(q: Queryable, f: CaseFilter) -> int:
@@ -427,7 +480,8 @@ async def assignee_due_soon(q: Queryable, status: str, before: str, limit: int =
     """Assigned cases at ``status`` due before ``before`` whose assignee was not reminded."""
     rows = await q.fetchall(
         f"SELECT {_COLUMNS} FROM cases WHERE status = ? AND assignee_id IS NOT NULL"
-        " AND assignee_reminded = 0 AND resolve_due <= ? ORDER BY resolve_due, id LIMIT ?",
+        " AND assignee_reminded = 0 AND resolve_due <= ? AND closed_at IS NULL"  # the due index
+        " ORDER BY resolve_due, id LIMIT ?",
         (status, before, limit),
     )
     return [_case(r) for r in rows]

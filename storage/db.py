@@ -5,6 +5,11 @@ the whole process; a lock serialises write transactions on it so that concurrent
 handlers never interleave statements of two transactions. Reads outside a
 transaction see only committed data of other processes (WAL) and wait for the
 write lock to be free, so they never observe another coroutine's half-done work.
+
+Long reads (the daily digest, statistics, exports) go through :attr:`Database.reader`
+instead: a second connection, opened read-only (``mode=ro`` and ``PRAGMA query_only``),
+with its own thread and lock. In WAL mode it reads the last committed state while the
+writer goes on, so a long read never holds a member's step.
 """
 
 from __future__ import annotations
@@ -109,6 +114,51 @@ class Transaction:
         self.marks.add(topic)
 
 
+class Reader:
+    """The read-only connection for long reads (see the module's docstring).
+
+    It satisfies :class:`Queryable`; a write through it is refused by SQLite
+    (``sqlite3.OperationalError``: attempt to write a readonly database).
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+        # One statement at a time on this connection; never waits for the writer's lock.
+        self._lock = asyncio.Lock()
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement (a write is refused); return the last inserted rowid (or 0)."""
+        async with self._lock:
+            cursor = await self._conn.execute(sql, params)
+            return cursor.lastrowid or 0
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter set (a write is refused)."""
+        async with self._lock:
+            await self._conn.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        async with self._lock:
+            rows = await self._conn.execute_fetchall(sql, params)
+        for row in rows:
+            return row
+        return None
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Return every row of a query."""
+        async with self._lock:
+            return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchval(self, sql: str, params: Params = ()) -> Any:
+        """Return the first column of the first row, or None."""
+        row = await self.fetchone(sql, params)
+        return None if row is None else row[0]
+
+    def mark(self, topic: str) -> None:
+        """Nothing is written here, so nothing waits for a commit: a mark is ignored."""
+
+
 class Database:
     """The process's connection to the gridbot database."""
 
@@ -116,6 +166,7 @@ class Database:
         self.path = str(path)
         self.busy_timeout_ms = busy_timeout_ms
         self._conn: aiosqlite.Connection | None = None
+        self._reader: Reader | None = None
         self._lock = asyncio.Lock()
         # The task inside transaction(): lets us fail fast, instead of deadlocking,
         # when code in a transaction reads through the Database instead of the Transaction.
@@ -129,6 +180,17 @@ class Database:
         if self._conn is None:
             raise RuntimeError("database is not open")
         return self._conn
+
+    @property
+    def reader(self) -> Queryable:
+        """The read-only connection for long reads; the writer's for an in-memory database.
+
+        Raises if :meth:`open` was not awaited.
+        """
+        if self._reader is None:
+            self.conn  # noqa: B018 - raises "database is not open"
+            return self  # ":memory:": a second connection would see another database
+        return self._reader
 
     @property
     def is_open(self) -> bool:
@@ -146,6 +208,11 @@ class Database:
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             await conn.execute("PRAGMA foreign_keys = ON")
+            # On a new file only (before its first table: setting it on an existing file
+            # takes the write lock): freed pages can then be given back a few at a time
+            # (storage/upkeep.py). Older files are switched by `python -m bot vacuum`.
+            if not await _fetchval(conn, "SELECT count(*) FROM sqlite_master"):
+                await conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
             mode = await _fetchval(conn, "PRAGMA journal_mode = WAL")
             if self.path != ":memory:" and str(mode).lower() != "wal":
                 raise DatabaseError(f"{self.path}: could not switch to WAL (journal_mode={mode})")
@@ -157,6 +224,13 @@ class Database:
             await conn.close()
             raise DatabaseError(f"{self.path}: not a usable SQLite database ({exc})") from exc
         self._conn = conn
+        if self.path != ":memory:":
+            try:
+                self._reader = Reader(await _open_reader(self.path, self.busy_timeout_ms))
+            except sqlite3.DatabaseError as exc:
+                self._conn = None
+                await conn.close()
+                raise DatabaseError(f"{self.path}: cannot open it for reading ({exc})") from exc
         return self
 
     async def close(self) -> None:
@@ -165,6 +239,10 @@ class Database:
             return
         async with self._lock:
             conn, self._conn = self._conn, None
+            reader, self._reader = self._reader, None
+            if reader is not None:
+                async with reader._lock:
+                    await reader._conn.close()
             await conn.close()
 
     @asynccontextmanager
@@ -253,6 +331,24 @@ class Database:
                 await self.conn.backup(dest)
             finally:
                 await dest.close()
+
+
+def _read_only_uri(path: str) -> str:
+    return f"{Path(path).resolve().as_uri()}?mode=ro"
+
+
+async def _open_reader(path: str, busy_timeout_ms: int) -> aiosqlite.Connection:
+    """A read-only connection to ``path``: refused writes at two levels (the file, the pragma)."""
+    conn = await aiosqlite.connect(_read_only_uri(path), uri=True, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    try:
+        await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        await conn.execute("PRAGMA query_only = ON")
+        await _fetchval(conn, "SELECT count(*) FROM sqlite_master")
+    except BaseException:
+        await conn.close()
+        raise
+    return conn
 
 
 async def _fetchval(conn: aiosqlite.Connection, sql: str) -> Any:

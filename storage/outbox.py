@@ -2,7 +2,8 @@
 
 A row is written in the same transaction as the change it announces, so an alert
 exists if and only if its case does. The delivery worker sends due rows and marks
-each sent, retried later, or failed; no row is ever deleted by the bot.
+each sent, retried later, or failed. Only sent rows are ever deleted, after
+``delivery.keep_sent_days`` (storage/upkeep.py).
 """
 
 from __future__ import annotations

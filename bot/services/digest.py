@@ -8,6 +8,10 @@ that are overdue. An empty digest is recorded but not sent. The record (one per
 admin and local date) and the outbox row are written together, so a restart never
 sends a day's digest twice. The payload holds case ids; the message is drawn when
 it is sent, each case with its number, category and a few words.
+
+The sweep reads on the read-only connection (``Database.reader``), so it never holds
+the writer, and reads each section once for all admins whose period is the same (all
+of them, on an ordinary day): each admin takes the rows under their own area.
 """
 
 from __future__ import annotations
@@ -25,12 +29,16 @@ from storage import cases as case_repo
 from storage import digests as repo
 from storage import members as member_repo
 from storage.cases import Case as Case  # re-exported for the renderer
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.times import from_db, to_db
 
 DIGEST = "digest.daily"
 SECTIONS = ("new", "closed", "rejected", "overdue")
+# Case ids kept per section in the outbox row; ``<section>_count`` says how many in all.
+# The digest lists that many, so a district's thousands of overdue cases cost one number.
+LISTED = 8
+WRITE_BATCH = 50  # admins whose digests are written in one transaction
 
 
 @dataclass(frozen=True)
@@ -52,15 +60,47 @@ class Digest:
 
 async def compose(db: Database, admin: Member, since: str, until: str) -> Digest:
     """The digest of ``admin``'s area for [since, until)."""
+    return _for_admin(admin, since, until, await _sections(db.reader, "/", since, until))
+
+
+Sections = dict[str, repo.Rows]
+
+
+async def _sections(q: Queryable, id_path: str, since: str, until: str) -> Sections:
+    """Every section's rows under ``id_path`` for [since, until), each in its order."""
+    return {
+        "new": await repo.new_rows(q, id_path, since, until),
+        "closed": await repo.ended_rows(q, id_path, Status.CLOSED, since, until),
+        "rejected": await repo.ended_rows(q, id_path, Status.REJECTED, since, until),
+        "overdue": await repo.overdue_rows(q, id_path, until, STAGE_DUE),
+    }
+
+
+def _for_admin(admin: Member, since: str, until: str, sections: Sections) -> Digest:
+    """The part of ``sections`` under the admin's area (a case counts where it was reported)."""
     path = admin.area_id_path
+
+    def mine(name: str) -> list[int]:
+        return [case_id for case_id, where in sections[name] if where.startswith(path)]
+
     return Digest(
         since=since,
         until=until,
-        new=await repo.new_cases(db, path, since, until),
-        closed=await repo.ended_cases(db, path, Status.CLOSED, since, until),
-        rejected=await repo.ended_cases(db, path, Status.REJECTED, since, until),
-        overdue=await repo.overdue_cases(db, path, until, STAGE_DUE),
+        new=mine("new"),
+        closed=mine("closed"),
+        rejected=mine("rejected"),
+        overdue=mine("overdue"),
     )
+
+
+def payload_sections(digest: Digest) -> dict[str, object]:
+    """The sections as the outbox row keeps them: the first :data:`LISTED` ids and the count."""
+    payload: dict[str, object] = {}
+    for name in SECTIONS:
+        ids: list[int] = getattr(digest, name)
+        payload[name] = ids[:LISTED]
+        payload[f"{name}_count"] = len(ids)
+    return payload
 
 
 def due_today(now: datetime, tz: ZoneInfo, at: str, grace_minutes: int) -> str | None:
@@ -86,35 +126,53 @@ async def send_due(
     today = due_today(now, tz, at, grace_minutes)
     if today is None:
         return 0, 0
-    sent = empty = 0
-    admins = await member_repo.in_subtree(db, "/", sorted(ADMIN_ROLES))
+    reader = db.reader
+    admins = await member_repo.in_subtree(reader, "/", sorted(ADMIN_ROLES))
     until = to_db(now)
+    read: dict[str, Sections] = {}  # by the period's start: one read for all who share it
+    digests: list[tuple[Member, Digest]] = []
     for admin in admins:
-        since = await repo.last_until(db, admin.id) or to_db(now - timedelta(days=1))
-        digest = await compose(db, admin, since, until)
-        async with db.transaction() as tx:
-            if not await repo.record(tx, admin.id, today, since, until, not digest.empty):
-                continue
-            if digest.empty:
-                empty += 1
-                continue
-            await notify_member(
-                tx,
-                admin,
-                DIGEST,
-                {
-                    "since": since,
-                    "until": until,
-                    "new": digest.new,
-                    "closed": digest.closed,
-                    "rejected": digest.rejected,
-                    "overdue": digest.overdue,
-                },
-                now=until,
-                dedupe_key=f"{DIGEST}:{admin.id}:{today}",
-            )
-            sent += 1
+        since = await repo.last_until(reader, admin.id) or to_db(now - timedelta(days=1))
+        if since not in read:
+            read[since] = await _sections(reader, "/", since, until)
+        digests.append((admin, _for_admin(admin, since, until, read[since])))
+    # Written a batch of admins per transaction: each digest's record and its outbox row
+    # together (a restart never sends one twice), the writer held a few milliseconds. If
+    # a batch fails, its admins are written one by one, so one bad row holds back only
+    # those after it, as before batching.
+    outcomes: list[str | None] = []
+    for first in range(0, len(digests), WRITE_BATCH):
+        batch = digests[first : first + WRITE_BATCH]
+        try:
+            async with db.transaction() as tx:
+                done = [await _write(tx, admin, digest, today, until) for admin, digest in batch]
+        except Exception:
+            done = []
+            for admin, digest in batch:
+                async with db.transaction() as tx:
+                    done.append(await _write(tx, admin, digest, today, until))
+        outcomes.extend(done)
+    sent, empty = outcomes.count("sent"), outcomes.count("empty")
     return sent, empty
+
+
+async def _write(
+    tx: Transaction, admin: Member, digest: Digest, today: str, until: str
+) -> str | None:
+    """Record the admin's digest of ``today`` and queue it; "sent", "empty" or None (had it)."""
+    if not await repo.record(tx, admin.id, today, digest.since, until, not digest.empty):
+        return None
+    if digest.empty:
+        return "empty"
+    await notify_member(
+        tx,
+        admin,
+        DIGEST,
+        {"since": digest.since, "until": until, **payload_sections(digest)},
+        now=until,
+        dedupe_key=f"{DIGEST}:{admin.id}:{today}",
+    )
+    return "sent"
 
 
 async def cases_by_id(q: Queryable, ids: list[int]) -> dict[int, Case]:

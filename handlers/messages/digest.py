@@ -20,7 +20,7 @@ from handlers.common.callbacks import pack
 from handlers.common.context import GridContext
 from handlers.messages.case_cards import ADMIN
 
-MAX_LINES = 8  # cases listed per section; the count says the rest
+MAX_LINES = digest.LISTED  # cases listed per section; the count says the rest
 WORDS = 16  # characters of the description on a case's line
 BUTTONS_PER_ROW = 2
 
@@ -51,12 +51,15 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
     since = digest.local_text(str(payload["since"]), tz)
     until = digest.local_text(str(payload["until"]), tz)
     sections = {name: list(payload.get(name, [])) for name in digest.SECTIONS}
-    ids = [i for items in sections.values() for i in items if isinstance(i, int)]
+    # Only the cases that are listed are read: a section may hold thousands of ids.
+    ids = [i for items in sections.values() for i in items[:MAX_LINES] if isinstance(i, int)]
     found = await digest.cases_by_id(runtime.db, ids)
     parts = [t(lang, "digest.head", since=since, until=until)]
     buttons: dict[int, InlineKeyboardButton] = {}
     for name, items in sections.items():
-        parts.append(t(lang, keys.DIGEST_SECTION(name), count=len(items)))
+        # The count of all (older rows, before LISTED, held every id).
+        count = int(payload.get(f"{name}_count", len(items)))
+        parts.append(t(lang, keys.DIGEST_SECTION(name), count=count))
         for item in items[:MAX_LINES]:
             case = found.get(item) if isinstance(item, int) else None
             if case is None:  # a digest queued by an older version held case numbers
@@ -70,8 +73,8 @@ async def render_digest(runtime: Runtime, row: OutboxRow, lang: str) -> Outgoing
                     callback_data=pack(ADMIN, case.id, case.version, "open"),
                 ),
             )
-        if len(items) > MAX_LINES:
-            parts.append(t(lang, "digest.more", n=len(items) - MAX_LINES))
+        if count > min(len(items), MAX_LINES):
+            parts.append(t(lang, "digest.more", n=count - min(len(items), MAX_LINES)))
     shown = list(buttons.values())
     rows = [shown[i : i + BUTTONS_PER_ROW] for i in range(0, len(shown), BUTTONS_PER_ROW)]
     return Outgoing(

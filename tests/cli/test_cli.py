@@ -7,7 +7,6 @@ cannot be used); nothing is half done.
 from __future__ import annotations
 
 import asyncio
-import io
 import re
 import sqlite3
 from contextlib import closing
@@ -21,30 +20,7 @@ from bot.config import load_config
 from bot.services import members as member_service
 from storage.db import Database
 from tests.conftest import DEMO_AREAS
-
-
-@pytest.fixture
-def config_file(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(
-        f'[telegram]\nusername = "yunhe_grid_bot"\n[database]\npath = "{tmp_path / "g.sqlite3"}"\n',
-        encoding="utf-8",
-    )
-    return path
-
-
-def cli(*args: str) -> tuple[int, str]:
-    out = io.StringIO()
-    status = main(list(args), out=out)
-    return status, out.getvalue()
-
-
-def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
-    """The error the last command printed, checked to be a single line without a traceback."""
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1, err
-    assert "Traceback" not in err
-    return err
+from tests.helpers.cli import cli, one_line_error
 
 
 def count(db_file: Path, sql: str) -> int:

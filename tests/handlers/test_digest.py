@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from bot.clock import FakeClock
 from bot.config import ConfigError, load_config
 from bot.offline.harness import OfflineBot
 from bot.services.categories import Category
+from bot.services.digest import DIGEST
 from bot.services.grid import Role
 from bot.services.reporting import Report
 from storage.times import to_db
@@ -232,6 +234,12 @@ async def test_a_digest_of_many_long_cases_fits_one_message(
     assert len(text) <= 4096
     assert "新案件：90 件" in text and "不予受理：30 件" in text and "已超时未办：30 件" in text
     assert "另有 82 件" in text and "另有 22 件" in text
+    # the outbox row keeps the listed ids and the counts, not every id
+    payload = json.loads(
+        await gridbot.db.fetchval("SELECT payload FROM outbox WHERE kind = ?", (DIGEST,))
+    )
+    assert payload["new_count"] == 90 and len(payload["new"]) == 8
+    assert payload["overdue_count"] == 30 and len(payload["overdue"]) == 8
     # every case listed has its button, and the stand-in (which enforces the limits) took it
     buttons = [label for row in admin.client.buttons() for label in row]
     listed = {line.split()[1] for line in text.splitlines() if line.startswith("· ")}

@@ -38,15 +38,17 @@ async def open_cases(
     *,
     status: str | None,
     category: str | None,
-    page: int,
     per_page: int,
     closed: bool = False,
     number: str | None = None,
+    after: int | None = None,
+    before: int | None = None,
 ) -> tuple[list[Case], int]:
     """A page of the admin's area's cases, oldest first, and the total.
 
     Open ones (the lifecycle's definition) unless ``closed``; one status if given; a
-    number (or its tail) to find one case.
+    number (or its tail) to find one case. The page is the one after the case ``after``
+    or before the case ``before`` (keyset paging), else the first.
     """
     if status is not None:
         statuses: tuple[str, ...] = (status,)
@@ -54,7 +56,7 @@ async def open_cases(
         statuses = tuple(sorted(CLOSED if closed else OPEN))
     filt = CaseFilter(admin.area_id_path, statuses, category, number)
     total = await case_repo.count_open_cases(db, filt)
-    return await case_repo.open_cases(db, filt, per_page, page * per_page), total
+    return await case_repo.open_cases(db, filt, per_page, after=after, before=before), total
 
 
 async def todo(db: Database, member: Member) -> list[Case]:

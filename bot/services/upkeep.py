@@ -1,0 +1,54 @@
+"""Keeping the database bounded: sent messages pruned after a while, free pages returned.
+
+Run by the ``sweep:upkeep`` job (hourly) and, for a full rewrite, by ``python -m bot
+vacuum``. Channel-free: it knows the outbox only as rows that were sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.clock import Clock
+from storage import upkeep as repo
+from storage.db import Database
+from storage.times import to_db
+from storage.upkeep import FileSize
+
+BATCH = 1000  # rows per delete transaction: the writer is held a few milliseconds each
+MAX_BATCHES = 50  # per pass; what is left waits for the next one
+VACUUM_PAGES = 2048  # free pages given back per pass (8 MB at the default page size)
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    """What one pass did."""
+
+    pruned: int  # outbox rows deleted
+    freed_pages: int  # pages given back to the file system
+
+
+async def prune(db: Database, clock: Clock, keep_sent_days: int) -> Upkeep:
+    """Delete sent outbox rows older than ``keep_sent_days`` (0: keep all), then free pages.
+
+    Rows a notice still reads (its coverage) are kept; see :mod:`storage.upkeep`.
+    """
+    pruned = 0
+    if keep_sent_days > 0:
+        before = to_db(clock.now() - timedelta(days=keep_sent_days))
+        for _ in range(MAX_BATCHES):
+            async with db.transaction() as tx:
+                deleted = await repo.prune_sent(tx, before, BATCH)
+            pruned += deleted
+            if deleted < BATCH:
+                break
+    freed = await repo.incremental_vacuum(db, VACUUM_PAGES)
+    return Upkeep(pruned=pruned, freed_pages=freed)
+
+
+async def vacuum(db: Database) -> tuple[FileSize, FileSize]:
+    """Rewrite the database compactly and switch it to incremental auto-vacuum.
+
+    Returns its size before and after.
+    """
+    return await repo.vacuum(db)
