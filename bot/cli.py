@@ -414,7 +414,8 @@ async def _print_invite(
     print(f"  link:     {link}", file=out)
     print(qr_text(link), file=out)
     if qr:
-        await asyncio.to_thread(Path(qr).write_bytes, qr_png(link))
+        png = await asyncio.to_thread(qr_png, link)  # drawn off the event loop
+        await asyncio.to_thread(Path(qr).write_bytes, png)
         print(f"  QR code picture written to {qr}", file=out)
 
 

@@ -7,6 +7,7 @@ forward. See invite.mmd for the flow.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
@@ -261,9 +262,11 @@ async def _issue(
         ).text,
     )
     caption = t(lang, "invite.qr_caption", role=t(lang, keys.ROLE(role)), area=area.path)
+    # Drawn off the event loop: a QR code takes milliseconds every other member would wait.
+    png = await asyncio.to_thread(qr_png, link)
     await context.bot.send_photo(
         chat.id,
-        InputFile(qr_png(link), filename="invite.png"),
+        InputFile(png, filename="invite.png"),
         caption=fit(caption, CAPTION_LIMIT).text,
     )
     return ConversationHandler.END
