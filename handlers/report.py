@@ -67,6 +67,7 @@ from bot.services.report_draft import (
     toggle_urgent,
 )
 from bot.services.reporting import ReportRefused
+from bot.telegram.texts_fit import TEXT_LIMIT
 from handlers.common import text_keys as keys
 from handlers.common.access import require_leader
 from handlers.common.callbacks import (
@@ -506,10 +507,16 @@ async def button(update: Update, context: GridContext) -> int:
     if action == "resume":
         return await _resume(update, context, member, draft, value)
     if action in ("cat", "kind"):
-        await _echo_choice(query, draft)
         if action == "cat":
-            # the category is what the message ending an abandoned draft names
+            # the category is what the message ending an abandoned draft names; written
+            # before the echo, so the step's writes are committed once (storage/db.py)
             await report_flow.touch(db, context.runtime.clock, member, draft)
+        # One call in the chat: the answer under its question, the next one below it,
+        # in the same message (issue 14); else as before, echoed and sent anew.
+        asked = await _ask_in_place(query, context, member, draft)
+        if asked is not None:
+            return asked
+        await _echo_choice(query, draft)
         return await _ask(update, context, member, draft)
     if action == "sum" and value == "ok":
         return await _submit(update, context, member, draft)
@@ -575,6 +582,39 @@ async def interrupted(update: Update, context: GridContext) -> int:
         reply_markup=_resume_buttons(lang, draft.flow),
     )
     draft.keyboard_message = sent.message_id
+    _save(context, draft)
+    return STATE[next_step(draft)]
+
+
+async def _ask_in_place(
+    query: CallbackQuery, context: GridContext, member: Member, draft: Draft
+) -> int | None:
+    """Edit the answered question into: itself, the answer, the next question with its
+    buttons; its state. None when that message cannot take it (then nothing was sent)."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None or message.reply_markup is None:
+        return None
+    if draft.keyboard_message != message.message_id:
+        return None  # not the open question: the old path retires the right one
+    label = next(
+        (
+            b.text
+            for row in message.reply_markup.inline_keyboard
+            for b in row
+            if b.callback_data == query.data
+        ),
+        None,
+    )
+    if label is None:
+        return None
+    text, markup = await _screen(context, member, draft)
+    combined = f"{message.text_html}\n<b>👉 {escape(label)}</b>\n\n{text}"
+    # The HTML source is never shorter than what it renders: within Telegram's limit.
+    if len(combined.encode("utf-16-le")) // 2 > TEXT_LIMIT:
+        return None
+    draft.lead = None
+    await query.edit_message_text(combined, reply_markup=markup)
+    draft.keyboard_message = message.message_id if markup is not None else None
     _save(context, draft)
     return STATE[next_step(draft)]
 
