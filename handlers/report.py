@@ -665,13 +665,34 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     context.store.pop(DRAFT, None)
     chat = update.effective_chat
     assert chat is not None
-    await _retire_keyboard(context, chat.id, draft)
     if opened is None:  # e.g. the member was moved to another area since the draft began
         await report_flow.discard(runtime.db, member, draft.flow)
-        await context.bot.send_message(chat.id, t(lang, "report.refused"))
-        return ConversationHandler.END
-    await context.bot.send_message(chat.id, t(lang, "report.filed", number=opened.case.number))
+        outcome = t(lang, "report.refused")
+    else:
+        outcome = t(lang, "report.filed", number=opened.case.number)
+    # One call in the chat: the summary keeps its text, loses its buttons and gains the
+    # outcome (issue 14); else as before, the buttons taken off and the outcome sent.
+    if not await _close_in_place(update.callback_query, draft, outcome):
+        await _retire_keyboard(context, chat.id, draft)
+        await context.bot.send_message(chat.id, outcome)
     return ConversationHandler.END
+
+
+async def _close_in_place(query: CallbackQuery | None, draft: Draft, outcome: str) -> bool:
+    """Edit the pressed summary into itself and ``outcome``, without buttons; False
+    when it cannot take it (not the open question, or too long): nothing was sent."""
+    message = None if query is None else query.message
+    if query is None or not isinstance(message, Message) or message.text is None:
+        return False
+    if draft.keyboard_message != message.message_id:
+        return False
+    combined = f"{message.text_html}\n\n{outcome}"
+    # The HTML source is never shorter than what it renders: within Telegram's limit.
+    if len(combined.encode("utf-16-le")) // 2 > TEXT_LIMIT:
+        return False
+    await query.edit_message_text(combined, reply_markup=None)
+    draft.keyboard_message = None
+    return True
 
 
 async def _cancel(
