@@ -509,7 +509,7 @@ async def button(update: Update, context: GridContext) -> int:
     if action in ("cat", "kind"):
         if action == "cat":
             # the category is what the message ending an abandoned draft names; written
-            # before the echo, so the step's writes are committed once (storage/db.py)
+            # before anything is shown, so what the member sees is already stored
             await report_flow.touch(db, context.runtime.clock, member, draft)
         # One call in the chat: the answer under its question, the next one below it,
         # in the same message (issue 14); else as before, echoed and sent anew.
