@@ -36,6 +36,7 @@ from bot.services.cases.transition import (
     _text,
 )
 from bot.services.categories import Category
+from bot.services.grid import Role
 from bot.services.notify import address_of, notify_member
 from storage import areas as area_repo
 from storage import case_copies as copy_repo
@@ -124,7 +125,7 @@ async def assignees(q: Queryable, case: Case) -> list[Member]:
         return []
     inside = await member_repo.in_subtree(q, community.id_path)
     above = await member_repo.at_areas(
-        q, community.ancestor_ids, ["street_admin", "district_admin"]
+        q, community.ancestor_ids, [Role.STREET_ADMIN, Role.DISTRICT_ADMIN]
     )
     return [m for m in inside if m.id != case.reporter_id] + above
 

@@ -129,7 +129,7 @@ async def check_reporter(db: Database, actor: Member, case_id: int, version: int
     case = await _load(db, case_id, None)
     if actor.id != case.reporter_id:
         raise CaseRefused(Refusal.NOT_ALLOWED, case)
-    if case.version != version or case.status != "resolved":
+    if case.version != version or case.status != Status.RESOLVED:
         raise CaseRefused(Refusal.HANDLED, case)
     return case
 
