@@ -19,6 +19,7 @@ handlers/notice_coverage.py. Buttons: ``ntn`` (write a new one), ``ntc:<flow>:..
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -149,40 +150,51 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     return await message.get_bot().send_message(chat.id, text, reply_markup=markup)
 
 
-async def title_typed(update: Update, context: GridContext) -> int:
-    """The title: checked, kept; then the text (or back to the preview)."""
+async def _field_typed(
+    update: Update,
+    context: GridContext,
+    field: str,
+    check: Callable[[str], str],
+    state: int,
+    after: Callable[[Update, Member, dict[str, Any]], Awaitable[int]],
+) -> int:
+    """A typed title or text: checked and kept; asked again if refused; then ``after``
+    (or back to the preview when the field was being edited)."""
     got = await require_text(update, context, require_admin)
     draft = _draft(context)
     if got is None or draft is None:
         return ConversationHandler.END
     message, typed, admin = got
     try:
-        draft["title"] = service.check_title(typed)
+        draft[field] = check(typed)
     except NoticeError as error:
         await message.reply_text(t(admin.language, error.code, **error.values))
-        return TITLE
+        return state
     if draft.get("editing"):
         return await _preview(update, context, admin, draft)
+    return await after(update, admin, draft)
+
+
+async def _then_body(update: Update, admin: Member, draft: dict[str, Any]) -> int:
+    message = update.effective_message
+    assert message is not None
     await message.reply_text(t(admin.language, "notices.ask_body", max=service.BODY_MAX))
     return BODY
 
 
-async def body_typed(update: Update, context: GridContext) -> int:
-    """The text: checked (not empty, at most 3000 characters), kept; then attachments."""
-    got = await require_text(update, context, require_admin)
-    draft = _draft(context)
-    if got is None or draft is None:
-        return ConversationHandler.END
-    message, typed, admin = got
-    try:
-        draft["body"] = service.check_body(typed)
-    except NoticeError as error:
-        await message.reply_text(t(admin.language, error.code, **error.values))
-        return BODY
-    if draft.get("editing"):
-        return await _preview(update, context, admin, draft)
+async def _then_attachments(update: Update, admin: Member, draft: dict[str, Any]) -> int:
     await _ask_attachments(update, admin, draft)
     return ATTACH
+
+
+async def title_typed(update: Update, context: GridContext) -> int:
+    """The title: checked, kept; then the text (or back to the preview)."""
+    return await _field_typed(update, context, "title", service.check_title, TITLE, _then_body)
+
+
+async def body_typed(update: Update, context: GridContext) -> int:
+    """The text: checked (not empty, at most 3000 characters), kept; then attachments."""
+    return await _field_typed(update, context, "body", service.check_body, BODY, _then_attachments)
 
 
 async def body_not_text(update: Update, context: GridContext) -> int:
