@@ -108,7 +108,10 @@ def whole_card_text(runtime: Runtime, card: Card, lang: str, viewer: Viewer) -> 
         stage = "accept" if case.status == Status.NEW else "resolve"
         lines.append(t(lang, keys.CARD_DUE(stage), due=shown) + late)
     if case.resolution:
-        lines.append(t(lang, "handling.card.resolution", text=case.resolution))
+        # Reopened (the reporter said it is not fixed): the last result, said as such.
+        reopened = case.status in (Status.ACCEPTED, Status.IN_PROGRESS)
+        key = "handling.card.last_resolution" if reopened else "handling.card.resolution"
+        lines.append(t(lang, key, text=case.resolution))
     if card.mediation is not None:
         lines.append(
             t(

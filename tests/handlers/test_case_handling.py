@@ -103,6 +103,10 @@ async def test_reporter_says_not_fixed_and_it_reopens(gridbot: OfflineBot) -> No
     assert "已重新打开" in leader.client.last_text
     for person in (admin, other):
         assert any("未解决" in text and "垃圾还在" in text for text in person.client.texts())
+    # the card, edited in place, no longer says the case was dealt with: the last result is
+    # shown as what was done last time
+    card = next(m for m in admin.client.messages if m.kind == "text" and "YH-" in m.text)
+    assert "上次办理结果" in card.text and "\n办理结果：" not in card.text
     # the old answer buttons are out of date now
     await leader.client.press_data(f"v1:cr:{case_id}:2:fixed")
     assert leader.client.last_answer is not None and "已被处理" in str(
