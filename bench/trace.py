@@ -4,7 +4,12 @@ Nothing here changes what the bot does; each instrument wraps a public seam:
 
 - SQL statements: the sqlite3 trace callback on the bot's connection (aiosqlite's
   ``set_trace_callback``), which SQLite calls with each statement as it starts,
-  parameters bound (so a recorded statement can be run again as it is).
+  parameters bound (so a recorded statement can be run again as it is). SQLite calls
+  it again at the start of each trigger program the statement runs, and Python hands
+  on the statement's own text each time (it drops SQLite's ``-- TRIGGER`` line), so a
+  write on a table with triggers (cases, case_events) arrives several times: the
+  repeats are dropped (see :meth:`Recorder._trace`), or a replay would run the write
+  once per trigger and fail (``UNIQUE constraint failed: cases.idempotency_key``).
 - Database hops: every await that goes to the database thread ends with that thread
   waking the event loop (``loop.call_soon_threadsafe``); the loop's method is wrapped
   and the wake-ups coming from the database thread are counted. The thread is found
@@ -64,6 +69,11 @@ def _writes(sql: str) -> bool:
     """Whether a statement changes data (a WITH ... SELECT does not)."""
     upper = sql.upper()
     return any(w in upper for w in ("INSERT", "UPDATE", "DELETE", "REPLACE"))
+
+
+def is_write(sql: str) -> bool:
+    """Whether a statement writes rows (so may fire triggers)."""
+    return first_word(sql) in _WRITES and _writes(sql)
 
 
 def is_transaction_control(sql: str) -> bool:
@@ -133,10 +143,22 @@ class Recorder:
         # When each statement started and each hop ended, on the database thread:
         # how long one statement held the connection.
         self.timeline: list[tuple[float, str | None]] | None = None
+        # Hops ended on the database thread so far, and the last statement traced with
+        # the count at its report: a repeat within one hop is a trigger's report.
+        self._hops_ended = 0
+        self._last: tuple[str, int] | None = None
 
     # ---------------------------------------------------------------- the seams
 
     def _trace(self, sql: str) -> None:  # on the database thread
+        now = (sql, self._hops_ended)
+        if now == self._last and is_write(sql):
+            # The same write again with no hop ended in between: SQLite starting one of
+            # its triggers (per trigger and row), not the bot running it again, which
+            # takes another await (gridbot runs one statement per hop; an executemany
+            # of identical rows is the one case this would wrongly fold).
+            return
+        self._last = now
         step = self.step
         if step is not None:
             step.events.append(("sql", sql))
@@ -152,6 +174,7 @@ class Recorder:
                 if self._probing:
                     self.db_threads.add(thread)
                 elif thread in self.db_threads:
+                    self._hops_ended += 1
                     if self.step is not None:
                         self.step.hops += 1
                     if self.timeline is not None:
