@@ -53,9 +53,8 @@ async def test_the_floors_replay_every_case_insert_without_a_failure() -> None:
         if sql.lstrip().upper().startswith("INSERT INTO CASES")
     ]
     assert inserts and len(inserts) == len(set(inserts))
-    assert {variant: failed for variant, (failed, _api) in run.floor_errors.items()} == {
-        variant: 0 for variant in dispatch.VARIANTS
-    }
+    failed = {variant: failed for variant, (failed, _api) in run.floor_errors.items()}
+    assert failed == dict.fromkeys(dispatch.VARIANTS, 0)
     # The floors' failed Bot API calls are gridbot's own (an edit that changes nothing).
     own = sum(step.api_errors for step in run.steps)
     assert all(api == own for _failed, api in run.floor_errors.values())
