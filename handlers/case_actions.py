@@ -22,7 +22,7 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -40,6 +40,7 @@ from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, R
 from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
+from bot.telegram.texts_fit import TEXT_LIMIT
 from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
 from handlers.common.callbacks import (
@@ -288,9 +289,26 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         await _refused(update, lang, refused)
         return
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    if query.message is not None:
-        await context.bot.send_message(query.message.chat.id, done)
+    # One call in the chat (issue 14): the question keeps its text, loses its buttons and
+    # gains the answer; if it cannot take it, the buttons go and the answer is sent.
+    if not await _close_in_place(query, done):
+        await query.edit_message_reply_markup(None)
+        if query.message is not None:
+            await context.bot.send_message(query.message.chat.id, done)
+
+
+async def _close_in_place(query: CallbackQuery, done: str) -> bool:
+    """Edit the pressed question into itself and ``done``, without buttons; False when
+    it cannot take it (no text, or too long): then nothing was sent."""
+    message = query.message
+    if not isinstance(message, Message) or message.text is None:
+        return False
+    combined = f"{message.text_html}\n\n{done}"
+    # The HTML source is never shorter than what it renders: within Telegram's limit.
+    if len(combined.encode("utf-16-le")) // 2 > TEXT_LIMIT:
+        return False
+    await query.edit_message_text(combined, reply_markup=None)
+    return True
 
 
 # ---------------------------------------------------------------------- typed steps
