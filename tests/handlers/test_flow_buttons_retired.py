@@ -106,3 +106,13 @@ async def test_cancel_after_a_typed_answer_takes_the_buttons_off(gridbot: Offlin
     assert len(flow_buttons(client, "mc")) == 1
     await client.send("/cancel")
     assert flow_buttons(client, "mc") == []
+
+
+async def test_cancel_after_a_restart_still_takes_the_buttons_off(gridbot: OfflineBot) -> None:
+    admin = (await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")).client
+    await admin.send("/invite")
+    await admin.press("楼门长")
+    await gridbot.restart()  # the open question's message id is kept with the draft
+    await admin.send("/cancel")
+    assert "已取消邀请" in admin.last_text
+    assert flow_buttons(admin, "inv") == []
