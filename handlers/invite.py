@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -29,6 +29,7 @@ from bot.services.invites import InviteNotAllowed, create_invite
 from bot.services.members import Member
 from bot.services.permissions import Action, may
 from bot.telegram.texts_fit import CAPTION_LIMIT, fit
+from handlers.common import last_prompt
 from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.area_picker import area_keyboard, candidates_keyboard
@@ -59,8 +60,13 @@ async def begin(update: Update, context: GridContext) -> int:
     if admin is None or message is None:
         return ConversationHandler.END
     lang = admin.language
+    chat = update.effective_chat
+    if chat is not None:
+        # Begun anew: the old invite's buttons would only be refused as out of date.
+        await last_prompt.retire(context, chat.id, context.store.get(DRAFT))
     flow = new_flow_id()
-    context.store[DRAFT] = {"flow": flow}
+    draft: dict[str, Any] = {"flow": flow}
+    context.store[DRAFT] = draft
     # Only the roles that fit some area of the admin's tree (no 村民小组长 in a town-less city).
     roles = await invite_roles.offered_roles(context.runtime.db, admin)
     buttons = [
@@ -70,7 +76,10 @@ async def begin(update: Update, context: GridContext) -> int:
         for role in roles
     ]
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
-    await message.reply_text(t(lang, "invite.choose_role"), reply_markup=InlineKeyboardMarkup(rows))
+    sent = await message.reply_text(
+        t(lang, "invite.choose_role"), reply_markup=InlineKeyboardMarkup(rows)
+    )
+    last_prompt.remember(draft, sent, has_buttons=True)
     return ROLE
 
 
@@ -136,8 +145,20 @@ async def _show_picker(
     query = update.callback_query
     if edit and query is not None:
         await query.edit_message_text(text, reply_markup=keyboard)
+        last_prompt.remember(
+            draft, query.message if isinstance(query.message, Message) else None, True
+        )
     elif update.effective_message is not None:
-        await update.effective_message.reply_text(text, reply_markup=keyboard)
+        await _retire(update, context, draft)
+        sent = await update.effective_message.reply_text(text, reply_markup=keyboard)
+        last_prompt.remember(draft, sent, has_buttons=True)
+
+
+async def _retire(update: Update, context: GridContext, draft: dict[str, Any]) -> None:
+    """Take the buttons off the invite's open question (a new one is asked, or it ends)."""
+    chat = update.effective_chat
+    if chat is not None:
+        await last_prompt.retire(context, chat.id, draft)
 
 
 async def area_button(update: Update, context: GridContext) -> int:
@@ -172,6 +193,7 @@ async def area_button(update: Update, context: GridContext) -> int:
         await _show_picker(update, context, admin, draft, area, page, edit=True)
         return AREA
     await query.edit_message_reply_markup(reply_markup=None)
+    last_prompt.forget(draft)
     return await _issue(update, context, admin, draft, area)
 
 
@@ -196,21 +218,25 @@ async def area_typed(update: Update, context: GridContext) -> int:
     try:
         area = await areas.resolve(db, typed[:200], within=home)
     except AreaAmbiguous as many:
-        await message.reply_text(
+        await _retire(update, context, draft)
+        sent = await message.reply_text(
             t(lang, "invite.area_ambiguous", text=typed[:200]),
             reply_markup=candidates_keyboard(
                 prefix=PREFIX, flow=draft["flow"], candidates=many.candidates, fits=fits
             ),
         )
+        last_prompt.remember(draft, sent, has_buttons=True)
         return AREA
     except AreaNotFound as none:
         if none.candidates:
-            await message.reply_text(
+            await _retire(update, context, draft)
+            sent = await message.reply_text(
                 t(lang, "invite.area_unknown_candidates", text=typed[:200]),
                 reply_markup=candidates_keyboard(
                     prefix=PREFIX, flow=draft["flow"], candidates=none.candidates, fits=fits
                 ),
             )
+            last_prompt.remember(draft, sent, has_buttons=True)
         else:
             await message.reply_text(t(lang, "invite.area_unknown", text=typed[:200]))
         return AREA
@@ -231,6 +257,8 @@ async def _issue(
     lang = admin.language
     runtime = context.runtime
     role = Role(draft["role"])
+    # The flow ends here, whatever comes of it: its question keeps no buttons.
+    await _retire(update, context, draft)
     try:
         invite = await create_invite(
             runtime.db,
@@ -241,6 +269,7 @@ async def _issue(
             ttl_days=runtime.config.invites.ttl_days,
         )
     except InviteNotAllowed:
+        context.store.pop(DRAFT, None)
         await context.bot.send_message(chat.id, t(lang, "access.not_allowed_here"))
         return ConversationHandler.END
     context.store.pop(DRAFT, None)
@@ -274,8 +303,15 @@ async def _issue(
 
 # Something that is not an answer to the current question; the state stays.
 wrong_input = explain("invite.use_buttons")
-# /cancel: drop the invite being made.
-cancel = cancel_drop(DRAFT, "invite.cancelled")
+_drop = cancel_drop(DRAFT, "invite.cancelled")
+
+
+async def cancel(update: Update, context: GridContext) -> int:
+    """/cancel: take the buttons off the open question and drop the invite being made."""
+    chat = update.effective_chat
+    if chat is not None:
+        await last_prompt.retire(context, chat.id, context.store.get(DRAFT))
+    return await _drop(update, context)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

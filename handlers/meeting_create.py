@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -37,6 +37,7 @@ from bot.services.schedule import (
     parse_hhmm,
     parse_offsets,
 )
+from handlers.common import last_prompt
 from handlers.common import text_keys as keys
 from handlers.common.access import require_admin, require_button, require_text
 from handlers.common.callbacks import (
@@ -77,6 +78,20 @@ def _draft(context: GridContext, flow: str) -> dict[str, Any] | None:
     return None
 
 
+async def _prompt(
+    context: GridContext,
+    chat_id: int,
+    text: str,
+    reply_markup: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Ask the next question: the last one's buttons come off, this one's are noted."""
+    draft = context.store.get(DRAFT)
+    await last_prompt.retire(context, chat_id, draft)
+    sent = await context.bot.send_message(chat_id, text, reply_markup=reply_markup)
+    if isinstance(draft, dict):
+        last_prompt.remember(draft, sent, has_buttons=reply_markup is not None)
+
+
 def _b(
     lang: str, flow: str, label_key: str, action: str, value: str | int = "-", **v: object
 ) -> InlineKeyboardButton:
@@ -101,11 +116,11 @@ async def create_begin(update: Update, context: GridContext) -> int:
     if query is not None:
         await query.answer()
     flow = new_flow_id()
+    # Begun anew: an old draft's buttons would only be refused as out of date.
+    await last_prompt.retire(context, admin.tg_user_id, context.store.get(DRAFT))
     context.store[DRAFT] = {"flow": flow, "roles": list(DEFAULT_ROLES)}
     keyboard = InlineKeyboardMarkup([[_b(lang, flow, _default_title(admin), "title")]])
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_title"), reply_markup=keyboard
-    )
+    await _prompt(context, admin.tg_user_id, t(lang, "meetings.ask_title"), reply_markup=keyboard)
     return TITLE
 
 
@@ -117,8 +132,11 @@ async def _ask_rule(context: GridContext, admin: Member, flow: str) -> int:
         [_b(lang, flow, "meetings.rule_monthly_day", "rule", MONTHLY_DAY)],
         [_b(lang, flow, "meetings.rule_once", "rule", ONCE)],
     ]
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_rule"), reply_markup=InlineKeyboardMarkup(rows)
+    await _prompt(
+        context,
+        admin.tg_user_id,
+        t(lang, "meetings.ask_rule"),
+        reply_markup=InlineKeyboardMarkup(rows),
     )
     return RULE
 
@@ -126,7 +144,8 @@ async def _ask_rule(context: GridContext, admin: Member, flow: str) -> int:
 async def _ask_weekday(context: GridContext, admin: Member, flow: str) -> int:
     lang = admin.language
     days = [_b(lang, flow, keys.WEEKDAY(d), "wd", d) for d in range(7)]
-    await context.bot.send_message(
+    await _prompt(
+        context,
         admin.tg_user_id,
         t(lang, "meetings.ask_weekday"),
         reply_markup=InlineKeyboardMarkup([days[:4], days[4:]]),
@@ -140,8 +159,11 @@ async def _ask_time(context: GridContext, admin: Member, flow: str) -> int:
         InlineKeyboardButton(q, callback_data=pack(CREATE, flow, "time", q.replace(":", "")))
         for q in QUICK_TIMES
     ]
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_time"), reply_markup=InlineKeyboardMarkup([row])
+    await _prompt(
+        context,
+        admin.tg_user_id,
+        t(lang, "meetings.ask_time"),
+        reply_markup=InlineKeyboardMarkup([row]),
     )
     return TIME
 
@@ -170,10 +192,10 @@ async def _ask_roles(
     markup = InlineKeyboardMarkup(rows)
     if query is not None:
         await query.edit_message_reply_markup(reply_markup=markup)
+        if isinstance(query.message, Message):
+            last_prompt.remember(draft, query.message, has_buttons=True)
     else:
-        await context.bot.send_message(
-            admin.tg_user_id, t(lang, "meetings.ask_roles"), reply_markup=markup
-        )
+        await _prompt(context, admin.tg_user_id, t(lang, "meetings.ask_roles"), reply_markup=markup)
     return ROLES
 
 
@@ -183,9 +205,7 @@ async def _ask_offsets(context: GridContext, admin: Member, flow: str) -> int:
     keyboard = InlineKeyboardMarkup(
         [[_b(lang, flow, "meetings.offsets_default", "offs", offsets=_offsets_text(lang, default))]]
     )
-    await context.bot.send_message(
-        admin.tg_user_id, t(lang, "meetings.ask_offsets"), reply_markup=keyboard
-    )
+    await _prompt(context, admin.tg_user_id, t(lang, "meetings.ask_offsets"), reply_markup=keyboard)
     return OFFSETS
 
 
@@ -248,7 +268,7 @@ async def _ask_confirm(context: GridContext, admin: Member, draft: dict[str, Any
             ]
         ]
     )
-    await context.bot.send_message(admin.tg_user_id, text, reply_markup=keyboard)
+    await _prompt(context, admin.tg_user_id, text, reply_markup=keyboard)
     return CONFIRM
 
 
@@ -317,6 +337,7 @@ async def create_button(update: Update, context: GridContext) -> int | None:
         return ROLES
     await query.answer()
     await query.edit_message_reply_markup(reply_markup=None)
+    last_prompt.forget(draft)
     if action == "title":
         draft["title"] = t(lang, _default_title(admin))
         return await _ask_rule(context, admin, flow)
@@ -326,18 +347,17 @@ async def create_button(update: Update, context: GridContext) -> int | None:
             return await _ask_weekday(context, admin, flow)
         if value == MONTHLY_NTH:
             row = [_b(lang, flow, "meetings.nth", "nth", n, n=n) for n in range(1, 6)]
-            await context.bot.send_message(
+            await _prompt(
+                context,
                 admin.tg_user_id,
                 t(lang, "meetings.ask_nth"),
                 reply_markup=InlineKeyboardMarkup([row]),
             )
             return NTH
         if value == MONTHLY_DAY:
-            await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_day"))
+            await _prompt(context, admin.tg_user_id, t(lang, "meetings.ask_day"))
             return DAY
-        await context.bot.send_message(
-            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
-        )
+        await _prompt(context, admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date"))
         return DATE
     if action == "nth":
         draft["nth"] = int(value)
@@ -368,11 +388,9 @@ async def _time_chosen(context: GridContext, admin: Member, draft: dict[str, Any
         draft.pop("time", None)
         draft.pop("date", None)
         await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.in_the_past"))
-        await context.bot.send_message(
-            admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date")
-        )
+        await _prompt(context, admin.tg_user_id, dated(context.runtime, lang, "meetings.ask_date"))
         return DATE
-    await context.bot.send_message(admin.tg_user_id, t(lang, "meetings.ask_place"))
+    await _prompt(context, admin.tg_user_id, t(lang, "meetings.ask_place"))
     return PLACE
 
 
@@ -495,8 +513,15 @@ async def _create(context: GridContext, admin: Member, draft: dict[str, Any]) ->
 
 # Not an answer to the current question: say what is expected.
 create_wrong = explain("meetings.use_buttons")
-# /cancel: drop the meeting being made.
-create_cancel = cancel_drop(DRAFT, "meetings.discarded")
+_drop = cancel_drop(DRAFT, "meetings.discarded")
+
+
+async def create_cancel(update: Update, context: GridContext) -> int:
+    """/cancel: take the buttons off the open question and drop the meeting being made."""
+    chat = update.effective_chat
+    if chat is not None:
+        await last_prompt.retire(context, chat.id, context.store.get(DRAFT))
+    return await _drop(update, context)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -40,7 +40,7 @@ from telegram.ext import (
 
 from bot.i18n import Html, escape, t
 from bot.services import report_flow, typed_text
-from bot.services.categories import SUBCATEGORIES, Category
+from bot.services.categories import Category, offered_kinds
 from bot.services.members import Member
 from bot.services.report_draft import (
     MAX_ADDRESS,
@@ -180,7 +180,8 @@ async def _screen(
             return t(lang, "report.choose_category"), InlineKeyboardMarkup(_rows(buttons))
         case Step.KIND, _:
             assert draft.category is not None
-            kinds = SUBCATEGORIES[Category(draft.category)]
+            # Only the kinds met where the reporter lives (no stairwell in a village).
+            kinds = offered_kinds(draft.category, member.area_kind)
             buttons = [
                 _button(t(lang, keys.SUBCATEGORY(draft.category, k)), flow, "kind", k)
                 for k in kinds
@@ -495,6 +496,8 @@ async def button(update: Update, context: GridContext) -> int:
     db = context.runtime.db
     try:
         action, value = _check(draft, step, query.data)
+        if action == "kind" and value not in offered_kinds(draft.category or "", member.area_kind):
+            raise BadCallback(query.data)  # a kind this reporter is not offered
         area = None
         if action == "place":
             area = await report_flow.place_area(db, member, number(value))
