@@ -511,16 +511,31 @@ async def area_typed(update: Update, context: GridContext) -> int:
     return AREAS
 
 
+async def _choice_done(
+    update: Update,
+    context: GridContext,
+    admin: Member,
+    draft: dict[str, Any],
+    chosen: str,
+    refusal: str,
+) -> bool:
+    """Next on a choice (areas, roles): refused while nothing is chosen; else the question's
+    buttons go. True when the flow moves on."""
+    query = update.callback_query
+    assert query is not None
+    if not draft.get(chosen):
+        await query.answer(t(admin.language, refusal), show_alert=True)
+        return False
+    await query.answer()
+    await query.edit_message_reply_markup(reply_markup=None)
+    return True
+
+
 async def _areas_done(
     update: Update, context: GridContext, admin: Member, draft: dict[str, Any], args: list[str]
 ) -> int:
-    query = update.callback_query
-    assert query is not None
-    if not draft.get("targets"):
-        await query.answer(t(admin.language, "notices.error.no_areas"), show_alert=True)
+    if not await _choice_done(update, context, admin, draft, "targets", "notices.error.no_areas"):
         return AREAS
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
     if draft.get("editing"):
         return await _preview(update, context, admin, draft)
     await _show_roles(update, admin, draft, edit=False)
@@ -571,13 +586,8 @@ async def _role(
 async def _roles_done(
     update: Update, context: GridContext, admin: Member, draft: dict[str, Any], args: list[str]
 ) -> int:
-    query = update.callback_query
-    assert query is not None
-    if not draft.get("roles"):
-        await query.answer(t(admin.language, "notices.error.no_roles"), show_alert=True)
+    if not await _choice_done(update, context, admin, draft, "roles", "notices.error.no_roles"):
         return ROLES
-    await query.answer()
-    await query.edit_message_reply_markup(reply_markup=None)
     if draft.get("editing"):
         return await _preview(update, context, admin, draft)
     await _show_options(update, admin, draft, edit=False)
