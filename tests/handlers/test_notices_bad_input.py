@@ -169,3 +169,27 @@ async def test_a_leader_cannot_send(gridbot: OfflineBot) -> None:
     assert "管理员" in user.last_text
     await user.press_data("v1:ntn")
     assert await gridbot.db.fetchval("SELECT count(*) FROM notices") == 0
+
+
+async def test_next_with_nothing_chosen_is_refused_and_the_choice_stays(
+    gridbot: OfflineBot,
+) -> None:
+    boss = await town_admin(gridbot)
+    await village_people(gridbot)
+    user = boss.client
+    await user.send("/notice")
+    await user.press("✏️ 写新通知")
+    await user.send("拆迁通知")
+    await user.send("请向各户说明。")
+    await user.press("下一步 ➡")
+    await user.press("✅ 选好了")  # no place chosen yet
+    assert "请至少选一个地方" in str(user.last_answer.text)  # type: ignore[union-attr]
+    assert "发给哪些地方" in user.last_text
+    await user.send("刘舒庄村")
+    await user.press("✅ 选好了")
+    for role in ("村民小组长", "村民小组长助理", "楼门长", "楼门长助理"):
+        await user.press(f"☑ {role}")  # every role unticked
+    await user.press("下一步 ➡")
+    assert "请至少选一种接收人" in str(user.last_answer.text)  # type: ignore[union-attr]
+    assert "发给哪些人" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM notices") == 0
