@@ -449,6 +449,14 @@ async def _current(update: Update, context: GridContext) -> tuple[Member, Draft]
     runtime = context.runtime
     if draft is None or not await report_flow.touch(runtime.db, runtime.clock, member, draft):
         context.store.pop(DRAFT, None)
+        filed = None
+        if draft is not None:
+            filed = await report_flow.case_of_draft(runtime.db, member, draft.flow)
+        if draft is not None and filed is not None:
+            # Filed, but the step that filed it was cut short (a restart after the case
+            # was stored and before the conversation's state was): end it as it would
+            # have ended, with the number, instead of calling it expired.
+            return await _filed(update, context, member, draft, filed.number)
         text = t(member.language, "report.expired_here")
         query = update.callback_query
         if query is not None:
@@ -676,6 +684,22 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     # One call in the chat: the summary keeps its text, loses its buttons and gains the
     # outcome (issue 14); else as before, the buttons taken off and the outcome sent.
     if not await _close_in_place(update.callback_query, draft, outcome):
+        await _retire_keyboard(context, chat.id, draft)
+        await context.bot.send_message(chat.id, outcome)
+    return ConversationHandler.END
+
+
+async def _filed(
+    update: Update, context: GridContext, member: Member, draft: Draft, number: str
+) -> int:
+    """Tell the member their draft is filed as case ``number``, as its submit would have."""
+    outcome = t(member.language, "report.filed", number=number)
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+    if not await _close_in_place(query, draft, outcome):
+        chat = update.effective_chat
+        assert chat is not None
         await _retire_keyboard(context, chat.id, draft)
         await context.bot.send_message(chat.id, outcome)
     return ConversationHandler.END

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
@@ -12,6 +13,7 @@ from bot.config import Config
 from bot.offline.harness import OfflineBot, Person
 from bot.offline.standin import UserClient
 from storage import outbox
+from storage.db import Database
 from tests.helpers.people import admin, leader
 
 Action = Callable[[UserClient], Awaitable[object]]
@@ -512,3 +514,52 @@ async def test_user_text_is_escaped_once_in_the_summary(gridbot: OfflineBot) -> 
     assert "当事双方：301 & <401>" in text
     raw = user.last.raw if user.last else ""
     assert "&amp;amp;" not in (raw or "") and "&lt;东侧&gt; &amp; 北门" in (raw or "")
+
+
+PERSISTED = ("ptb_user_data", "ptb_chat_data", "ptb_bot_data", "ptb_conversations")
+
+
+async def test_a_submit_cut_short_after_filing_ends_with_the_number(gridbot: OfflineBot) -> None:
+    """Killed after the case was stored, before the conversation's state was: Telegram
+    sends the press again, and the leader gets the number, not "expired" (nor a loop)."""
+    user = (await leader(gridbot)).client
+    await admin(gridbot)
+    await reach(user, "description")
+    await user.send("楼上漏水")
+    before = {table: await gridbot.db.fetchall(f"SELECT * FROM {table}") for table in PERSISTED}
+    summary = user.last
+    assert summary is not None
+    shown_before = copy.deepcopy((summary.data, summary.raw))
+    pressed = await user.press("✅ 提交")
+    number = await gridbot.db.fetchval("SELECT number FROM cases")
+    # The state as a kill right after the case's commit leaves it: the press neither
+    # answered nor saved as handled, the summary not edited yet, the conversation and
+    # the draft as they were before it.
+    summary.data, summary.raw = shown_before
+    gridbot.api.callbacks[pressed["callback_query"]["id"]].answered = False
+    await gridbot.stop()
+    db = await Database(gridbot.config.database.path).open()
+    try:
+        async with db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM processed_updates WHERE update_id = ?", (pressed["update_id"],)
+            )
+            for table, rows in before.items():
+                await tx.execute(f"DELETE FROM {table}")
+                for row in rows:
+                    marks = ", ".join("?" * len(row))
+                    await tx.execute(f"INSERT INTO {table} VALUES ({marks})", tuple(row))
+    finally:
+        await db.close()
+    await gridbot.start()
+    assert await gridbot.db.fetchval("SELECT count(*) FROM ptb_conversations") == 1
+    await gridbot.deliver(pressed)
+    answer = gridbot.api.callbacks[pressed["callback_query"]["id"]]
+    assert answer.answered and not answer.show_alert, "a plain answer: nothing to press again"
+    shown = user.chat.messages[summary.message_id]
+    assert f"已提交，编号 {number}" in (shown.text or "") and not shown.inline_keyboard
+    assert sum("已提交，编号" in text for text in user.texts()) == 1
+    assert not any("已经结束" in text for text in user.texts())
+    assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 1
+    assert await gridbot.db.fetchval("SELECT count(*) FROM ptb_conversations") == 0
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
