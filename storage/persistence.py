@@ -10,12 +10,20 @@ after every update of theirs, changed or not.
 Changes are collected by the ``update_*`` methods and written together by
 :meth:`SQLitePersistence.write_pending`, in the caller's transaction (the Application
 writes them with the record that the update was handled) or by :meth:`flush`.
+
+python-telegram-bot collects *every* change since the last time when one update asks
+(its ``update_persistence``), including a state another update, handled at the same
+time, has just set and not yet saved. Written with the first update's record, a kill
+would then leave the second's state stored and the second not recorded as handled:
+Telegram sends it again, and it meets its own state (a /report answered "you have a
+report not finished", a button answered "stale"). So ``write_pending`` takes ``held``:
+the users and chats of updates still in hand, whose changes wait for their own record.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import MutableMapping
+from collections.abc import Collection, MutableMapping
 from copy import deepcopy
 from typing import Any
 
@@ -31,8 +39,21 @@ ConversationDict = MutableMapping[ConversationKey, object]
 CDCData = tuple[list[tuple[str, float, dict[str, Any]]], dict[str, str]]
 
 
+# (table or "conv:<name>", key) -> (sql, params, the text written, or None when deleted)
+Pending = dict[tuple[str, str], tuple[str, tuple[object, ...], str | None]]
+
+
 def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _ids_of(cache_key: tuple[str, str]) -> frozenset[int]:
+    """The user and chat ids a collected change belongs to."""
+    table, key = cache_key
+    if not table.startswith("conv:"):
+        return frozenset({int(key)})
+    parts = json.loads(key)  # a conversation's key: [chat id, user id] (or one of them)
+    return frozenset(p for p in parts if isinstance(p, int) and not isinstance(p, bool))
 
 
 class SQLitePersistence(BasePersistence[Data, Data, Data]):
@@ -47,23 +68,47 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         )
         self.db = db
         self._written: dict[tuple[str, str], str] = {}
-        # (table or "conv:<name>", key) -> (sql, params, cached text or None when deleted)
-        self._pending: dict[tuple[str, str], tuple[str, tuple[object, ...], str | None]] = {}
+        self._pending: Pending = {}
 
     @property
     def has_pending(self) -> bool:
         """Whether changes wait to be written."""
         return bool(self._pending)
 
-    async def write_pending(self, tx: Transaction) -> None:
-        """Write every collected change in ``tx``."""
-        pending, self._pending = self._pending, {}
-        for cache_key, (sql, params, text) in pending.items():
+    async def write_pending(
+        self,
+        tx: Transaction,
+        *,
+        own: Collection[int] = (),
+        held: Collection[int] = (),
+    ) -> Pending:
+        """Write the collected changes in ``tx``; return them, to :meth:`put_back` if it fails.
+
+        A change of a user or chat in ``held`` (the users and chats of other updates in
+        hand) waits for its own update's record, unless it is also one of ``own`` (the
+        update being saved), whose changes always go with its record.
+        """
+        held_only = set(held) - set(own)
+        taken: Pending = {}
+        for cache_key in list(self._pending):
+            ids = _ids_of(cache_key)
+            if ids & held_only and not ids & set(own):
+                continue
+            taken[cache_key] = self._pending.pop(cache_key)
+        for sql, params, _text in taken.values():
             await tx.execute(sql, params)
+        for cache_key, (_sql, _params, text) in taken.items():
             if text is None:
                 self._written.pop(cache_key, None)
             else:
                 self._written[cache_key] = text
+        return taken
+
+    def put_back(self, taken: Pending) -> None:
+        """Collect again what :meth:`write_pending` took, its transaction having failed."""
+        for cache_key, entry in taken.items():
+            self._written.pop(cache_key, None)  # not known to be stored any more
+            self._pending.setdefault(cache_key, entry)  # a newer change stays as it is
 
     def _put(self, table: str, key_column: str, key: int, data: Data) -> None:
         text = _dump(data)
@@ -180,8 +225,13 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
     async def flush(self) -> None:
         """Write what is collected (the Application calls this when it stops)."""
         if self._pending and self.db.is_open:
-            async with self.db.transaction() as tx:
-                await self.write_pending(tx)
+            taken: Pending = {}
+            try:
+                async with self.db.transaction() as tx:
+                    taken = await self.write_pending(tx)
+            except BaseException:
+                self.put_back(taken)
+                raise
 
     def snapshot(self) -> dict[tuple[str, str], str]:
         """What was last written, by table and key (for tests and diagnostics)."""

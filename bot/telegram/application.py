@@ -33,7 +33,7 @@ from bot.runtime import Runtime
 from bot.telegram.delivery import Delivery
 from storage import updates as update_repo
 from storage.migrate import migrate
-from storage.persistence import SQLitePersistence
+from storage.persistence import Pending, SQLitePersistence
 from storage.times import to_db
 
 log = logging.getLogger(__name__)
@@ -65,6 +65,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         self._last_handled = 0
         # Update ids being handled now, set when done: a second copy waits, then is skipped.
         self._in_hand: dict[int, asyncio.Event] = {}
+        # The user and chat ids of each update in hand: their persistence changes are
+        # written with that update's own record (see storage/persistence.py).
+        self._owners: dict[int, frozenset[int]] = {}
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -127,6 +130,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             log.info("update %s came again while in hand; skipped", update_id)
             return
         done = self._in_hand[update_id] = asyncio.Event()
+        self._owners[update_id] = owners_of(update)
         try:
             if await self._seen(update_id):
                 log.info("update %s was handled before; skipped", update_id)
@@ -135,6 +139,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             await self._save(update_id)
         finally:
             del self._in_hand[update_id]
+            del self._owners[update_id]
             done.set()
         self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
@@ -198,16 +203,24 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         pending = isinstance(persistence, SQLitePersistence) and persistence.has_pending
         if not pending and update_id is None:
             return
+        own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
+        taken: Pending = {}
         try:
             async with self.runtime.db.transaction() as tx:
                 if pending and isinstance(persistence, SQLitePersistence):
-                    await persistence.write_pending(tx)
+                    # Read once the transaction is ours: who is in hand at the moment of writing.
+                    held = frozenset().union(
+                        *(ids for other, ids in self._owners.items() if other != update_id)
+                    )
+                    taken = await persistence.write_pending(tx, own=own, held=held)
                 if update_id is not None:
                     await update_repo.mark_handled(tx, update_id, to_db(self.runtime.clock.now()))
         except sqlite3.OperationalError:
             # Locked past the busy timeout. What was collected is written with the next
             # update; at worst a redelivery of this one is handled again, and the services
             # are idempotent.
+            if isinstance(persistence, SQLitePersistence):
+                persistence.put_back(taken)
             log.warning("could not save after update %s", update_id, exc_info=True)
         if update_id is not None:
             self._handled.add(update_id)
@@ -231,6 +244,18 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
 
 # SQLite's INTEGER is 64-bit signed; Telegram's update ids are positive and far smaller.
 MAX_UPDATE_ID = 2**63 - 1
+
+
+def owners_of(update: object) -> frozenset[int]:
+    """The ids of the user and the chat an update comes from (what its handlers change)."""
+    if not isinstance(update, Update):
+        return frozenset()
+    ids = set()
+    if update.effective_user is not None:
+        ids.add(update.effective_user.id)
+    if update.effective_chat is not None:
+        ids.add(update.effective_chat.id)
+    return frozenset(ids)
 
 
 def update_id_of(update: object) -> int | None:

@@ -336,3 +336,58 @@ async def test_polling_confirms_a_batch_only_once_it_is_handled(
         assert "您是 楼门长" in slow.client.last_text
     finally:
         await updater.stop()
+
+
+async def test_a_conversation_state_is_stored_only_with_its_update_recorded(
+    gridbot: OfflineBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two leaders' /report handled at once, their saves close together: at no commit is
+    one's conversation state stored while that update is not yet recorded as handled.
+    (python-telegram-bot collects every update's changes when one asks; written with
+    the other's record, a kill before the second commit would have Telegram resend the
+    update, which then met its own state: "you have a report not finished".)"""
+    ids = (30_021, 30_022)
+    for user_id in ids:
+        await gridbot.member(
+            f"组长{user_id}", Role.BUILDING_LEADER, "欣园小区1号楼", user_id=user_id
+        )
+    gate, waiting = asyncio.Event(), set()
+    handle = gridbot.api.handle
+
+    async def hold_both(method: str, params: JSON) -> tuple[int, JSON]:
+        if method == "sendMessage" and params.get("chat_id") in ids and not gate.is_set():
+            waiting.add(params["chat_id"])
+            await gate.wait()
+        return await handle(method, params)
+
+    monkeypatch.setattr(gridbot.api, "handle", hold_both)
+    reports: dict[int, int] = {}  # user id -> the update id of their /report
+    path = gridbot.config.database.path
+    broken: list[str] = []
+
+    def committed_so_far(statement: str) -> None:
+        # Each BEGIN sees every commit before it: the moment a kill could come.
+        if not statement.startswith("BEGIN"):
+            return
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as peek:
+            states = {r[0] for r in peek.execute("SELECT key FROM ptb_conversations")}
+            handled = {r[0] for r in peek.execute("SELECT update_id FROM processed_updates")}
+        for user_id, update_id in reports.items():
+            if f"[{user_id},{user_id}]" in states and update_id not in handled:
+                broken.append(f"the state of {user_id} is stored, update {update_id} is not")
+
+    clients = [through_the_queue(gridbot, user_id) for user_id in ids]
+    await gridbot.db.conn.set_trace_callback(committed_so_far)
+    for client in clients:
+        reports[client.user.id] = (await client.send("/report"))["update_id"]
+    async with asyncio.timeout(10):
+        while len(waiting) < len(ids):  # noqa: ASYNC110 - the stand-in's state
+            await asyncio.sleep(0)
+    gate.set()
+    await drained(gridbot)
+    committed_so_far("BEGIN")
+    await gridbot.db.conn.set_trace_callback(None)
+    assert broken == []
+    for client in clients:
+        assert "请选择问题类别" in client.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM ptb_conversations") == 2

@@ -90,3 +90,33 @@ async def test_unchanged_data_is_not_written_again(db: Database) -> None:
     assert not persistence.has_pending
     await persistence.flush()
     assert json.loads(await db.fetchval("SELECT data FROM ptb_chat_data")) == {"a": 2}
+
+
+async def test_changes_whose_transaction_failed_are_written_later(db: Database) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_user_data(7, {"draft": "楼上漏水"})
+    await persistence.update_conversation("report", (7, 7), 2)
+    with pytest.raises(RuntimeError):
+        async with db.transaction() as tx:
+            taken = await persistence.write_pending(tx)
+            raise RuntimeError("the commit failed")  # e.g. locked past the busy timeout
+    persistence.put_back(taken)
+    assert persistence.has_pending, "collected again, not lost"
+    await persistence.flush()
+    assert await SQLitePersistence(db).get_user_data() == {7: {"draft": "楼上漏水"}}
+    assert await SQLitePersistence(db).get_conversations("report") == {(7, 7): 2}
+
+
+async def test_changes_of_users_in_hand_wait_for_their_own_record(db: Database) -> None:
+    persistence = SQLitePersistence(db)
+    await persistence.update_conversation("report", (7, 7), 1)  # another update's, in hand
+    await persistence.update_conversation("report", (8, 8), 1)  # this update's own
+    await persistence.update_chat_data(9, {"x": 1})  # nobody's in hand: a job's
+    async with db.transaction() as tx:
+        await persistence.write_pending(tx, own={8}, held={7, 8})
+    assert await SQLitePersistence(db).get_conversations("report") == {(8, 8): 1}
+    assert await SQLitePersistence(db).get_chat_data() == {9: {"x": 1}}
+    assert persistence.has_pending
+    async with db.transaction() as tx:
+        await persistence.write_pending(tx, own={7})
+    assert await SQLitePersistence(db).get_conversations("report") == {(7, 7): 1, (8, 8): 1}
