@@ -309,13 +309,15 @@ async def generate(size: Size, *, fresh: bool = False) -> tuple[Path, float | No
 
 
 async def open_cases_page(
-    db: Database, admin: Member, after: int | None = None
+    db: Database, admin: Member, after: int | None = None, *, closed: bool = False
 ) -> tuple[list[Case], int]:
-    """An admin's ``/cases`` page (the one after case ``after``, keyset paging): the
-    case-handling service, as handlers/cases_list.py calls it."""
-    return await case_service.open_cases(
-        db, admin, status=None, category=None, per_page=PER_PAGE, after=after
+    """An admin's ``/cases`` page (the one after case ``after``, keyset paging; the
+    finished cases if ``closed``) and its count: the case-handling service, as
+    handlers/cases_list.py calls it."""
+    page = await case_service.open_cases(
+        db, admin, status=None, category=None, per_page=PER_PAGE, after=after, closed=closed
     )
+    return page.cases, page.total
 
 
 async def _last_page_key(db: Database, admin: Member, pages: int) -> int | None:
@@ -501,6 +503,9 @@ async def measure(
         last, _ = await open_cases_page(db, district_admin, key)
         assert 0 < len(last) <= PER_PAGE and district_total - len(last) == last_page * PER_PAGE
         last_page_ms = await _timed(10, lambda: open_cases_page(db, district_admin, key))
+        finished, finished_total = await open_cases_page(db, district_admin, closed=True)
+        assert finished, "no finished cases generated"
+        finished_ms = await _timed(10, lambda: open_cases_page(db, district_admin, closed=True))
         old_case = size.cases // 3  # a closed case, two years back
         assert await open_one_case(db, old_case) is not None
         case_ms = await _timed(30, lambda: open_one_case(db, old_case))
@@ -577,6 +582,16 @@ async def measure(
             "< 5 ms",
             last_page_ms < 5,
             f"page {last_page + 1} of {district_total:,} open",
+        ),
+        Figure(
+            "scale: finished /cases page, district admin",
+            finished_ms,
+            "ms",
+            "< 20 ms",
+            finished_ms < 20,
+            f"latest first; counted up to {finished_total - 1:,}"
+            if finished_total > case_service.COUNT_CAP
+            else f"{finished_total:,} finished",
         ),
         Figure("scale: open one case", case_ms, "ms", "< 20 ms", case_ms < 20, "its card"),
         Figure(

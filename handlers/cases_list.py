@@ -53,7 +53,7 @@ async def listing(
     lang = admin.language
     runtime = context.runtime
     done = status == DONE
-    found, total = await cases.open_cases(
+    shown = await cases.open_cases(
         runtime.db,
         admin,
         status=None if done else status,
@@ -64,13 +64,25 @@ async def listing(
         after=int(key[1:]) if key[0] == "a" else None,
         before=int(key[1:]) if key[0] == "b" else None,
     )
-    pages = max(1, math.ceil(total / PER_PAGE))
+    found, total = shown.cases, shown.total
     if key != FIRST and (not found or (key[0] == "b" and len(found) < PER_PAGE)):
         # Nothing beyond the key (handled meanwhile), or back at the start: the first page.
         return await listing(context, admin, status, category, 0, number_text)
-    page = 0 if key == FIRST else min(page, pages - 1)
+    if key == FIRST:
+        page = 0
+    elif shown.total_known:
+        page = min(page, math.ceil(total / PER_PAGE) - 1)
     if number_text is not None and not total:
         text = t(lang, "handling.list.not_found", number=number_text)
+    elif not shown.total_known:
+        # Counted no further than the cap: "more than 1000", and no last page to name.
+        text = t(
+            lang,
+            "handling.list.title_closed_many" if done else "handling.list.title_many",
+            area=admin.area_path,
+            total=shown.cap,
+            page=page + 1,
+        )
     elif total:
         text = t(
             lang,
@@ -78,7 +90,7 @@ async def listing(
             area=admin.area_path,
             total=total,
             page=page + 1,
-            pages=pages,
+            pages=max(1, math.ceil(total / PER_PAGE)),
         )
     else:
         empty = "handling.list.empty_closed" if done else "handling.list.empty"
@@ -107,7 +119,7 @@ async def listing(
                 callback_data=pack(PREFIX, s, c, page - 1, f"b{found[0].id}"),
             )
         )
-    if page + 1 < pages and found:
+    if shown.more and found:
         paging.append(
             InlineKeyboardButton(
                 t(lang, "handling.list.next"),

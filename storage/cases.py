@@ -367,6 +367,7 @@ class CaseFilter:
     statuses: tuple[str, ...]
     category: str | None = None
     number: str | None = None  # a case number, or its tail ("0012")
+    newest_first: bool = False  # the finished cases: the latest reported first
 
 
 # Filtered by area before anything is sorted: the area's communities, then the cases.
@@ -408,13 +409,16 @@ async def open_cases(
     """A page of the cases of ``f`` reported in its area and below, oldest first.
 
     Keyset paging: the page after the case ``after``, or the page before the case
-    ``before`` (ordered by creation time, then id), or the first page. Each state is
-    read in order from ``cases_status_created`` from the key on and only ``limit`` rows
-    of each are taken, so the last page costs what the first does, at any history.
+    ``before`` (ordered by creation time, then id; newest first if ``f.newest_first``),
+    or the first page. Each state is read in order from ``cases_status_created`` from
+    the key on and only ``limit`` rows of each are taken, so the last page costs what
+    the first does, at any history.
     """
     key = after if after is not None else before
     backwards = before is not None and after is None
-    order = " DESC" if backwards else ""
+    # The order rows are read in: a page before the key is read away from it, then turned.
+    descending = f.newest_first != backwards
+    order = " DESC" if descending else ""
     columns = ", ".join(f"c.{c.strip()}" for c in _COLUMNS.split(","))
     more, more_params = _filters(f)
     parts: list[str] = []
@@ -430,7 +434,7 @@ async def open_cases(
         if key is not None:
             # The key case's own creation time, read here rather than carried in the button.
             sql += (
-                f" AND (c.created_at, c.id) {'<' if backwards else '>'}"
+                f" AND (c.created_at, c.id) {'<' if descending else '>'}"
                 " ((SELECT created_at FROM cases WHERE id = ?), ?)"
             )
             params.extend([key, key])
@@ -444,10 +448,16 @@ async def open_cases(
     return found[::-1] if backwards else found
 
 
-async def count_open_cases(q: Queryable, f: CaseFilter) -> int:
-    """How many cases :func:`open_cases` would page through."""
+async def count_open_cases(q: Queryable, f: CaseFilter, cap: int) -> int:
+    """How many cases :func:`open_cases` would page through, counted up to ``cap`` + 1.
+
+    Counting stops there: the finished cases of a district run into the millions, and
+    counting them all would cost a scan of the history on every look at the list.
+    """
     where, params = _where(f)
-    return int(await q.fetchval(f"SELECT count(*){where}", params))
+    return int(
+        await q.fetchval(f"SELECT count(*) FROM (SELECT 1{where} LIMIT ?)", [*params, cap + 1])
+    )
 
 
 async def to_supervise(

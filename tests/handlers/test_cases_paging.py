@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from bot.offline.harness import OfflineBot
+from bot.services.cases import reading
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report, open_case
@@ -77,3 +80,58 @@ async def test_old_and_forged_paging_buttons(gridbot: OfflineBot) -> None:
     for forged in ("v1:cl:-:-:1:x5", "v1:cl:-:-:1:a", "v1:cl:-:-:1:a-5", "v1:cl:-:-:1:a5:b"):
         await admin.client.press_data(forged)
         assert "失效" in str(admin.client.last_answer.text)  # type: ignore[union-attr]
+
+
+async def _finished(gridbot: OfflineBot, count: int) -> list[str]:
+    """``count`` cases, all closed: the finished list's numbers, latest reported first."""
+    numbers = await _cases(gridbot, count)
+    await gridbot.db.execute("UPDATE cases SET status = 'closed'")
+    return numbers[::-1]
+
+
+async def test_finished_cases_come_latest_first_and_page_by_key(gridbot: OfflineBot) -> None:
+    numbers = await _finished(gridbot, 19)
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await admin.client.send("/cases")
+    await admin.client.press("已结束")
+    assert "共 19 件，最近报的在前，第 1/3 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[:8]
+    await admin.client.press("下一页 ›")
+    assert _listed(admin.client.buttons()) == numbers[8:16]
+    await admin.client.press("下一页 ›")
+    assert "第 3/3 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[16:]
+    assert not any("下一页" in label for row in admin.client.buttons() for label in row)
+    await admin.client.press("‹ 上一页")
+    assert _listed(admin.client.buttons()) == numbers[8:16]
+    await admin.client.press("‹ 上一页")
+    assert "第 1/3 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[:8]
+
+
+async def test_a_long_list_is_counted_no_further_than_the_cap(
+    gridbot: OfflineBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A district's finished cases run into the millions: the count stops at the cap
+    # (1000; 10 here, to keep the test small) and the pages go on without a last one.
+    monkeypatch.setattr(reading, "COUNT_CAP", 10)
+    numbers = await _finished(gridbot, 19)
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await admin.client.send("/cases")
+    await admin.client.press("已结束")
+    assert "已结束的案件（" in admin.client.last_text
+    assert "10 件以上，最近报的在前，第 1 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[:8]
+    await admin.client.press("下一页 ›")
+    await admin.client.press("下一页 ›")
+    assert "10 件以上，最近报的在前，第 3 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[16:]
+    assert not any("下一页" in label for row in admin.client.buttons() for label in row)
+    await admin.client.press("‹ 上一页")
+    assert "第 2 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[8:16]
+    # the open ones are counted the same way
+    await gridbot.db.execute("UPDATE cases SET status = 'new'")
+    await admin.client.send("/cases")
+    assert "待办案件（" in admin.client.last_text and "10 件以上，第 1 页" in admin.client.last_text
+    assert _listed(admin.client.buttons()) == numbers[::-1][:8]

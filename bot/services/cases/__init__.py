@@ -54,6 +54,8 @@ from bot.services.cases.lifecycle import (
 from bot.services.cases.parts import at_top, group_parts, may_see, parts_of, supervisor_ids
 from bot.services.cases.reading import (
     CLOSED,
+    COUNT_CAP,
+    CasePage,
     check_act,
     check_reporter,
     check_see,
@@ -91,10 +93,12 @@ __all__ = [
     "CASE_UPDATE",
     "CASE_VOICE",
     "CLOSED",
+    "COUNT_CAP",
     "MAX_TEXT",
     "MEMBER_BLOCKED",
     "OPEN",
     "Card",
+    "CasePage",
     "CaseRefused",
     "GroupRefused",
     "MediationRecord",

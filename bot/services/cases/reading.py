@@ -3,6 +3,8 @@ what last moved it; and the checks a typed step makes before it asks its questio
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from bot.clock import Clock
 from bot.services.cases.parts import may_see
 from bot.services.cases.rules import OPEN, Act, Status, stage_due
@@ -20,6 +22,24 @@ from storage.members import Member
 from storage.times import to_db
 
 CLOSED = frozenset({Status.CLOSED, Status.REJECTED})
+# Lists count their cases up to this many; beyond it they say "more than" (see
+# storage.cases.count_open_cases) and page on without a last page.
+COUNT_CAP = 1000
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """One page of an admin's list."""
+
+    cases: list[Case]
+    total: int  # how many the list holds, counted up to ``cap`` + 1
+    more: bool  # whether a page follows this one
+    cap: int  # where counting stopped (COUNT_CAP)
+
+    @property
+    def total_known(self) -> bool:
+        """Whether ``total`` is the whole count (not cut at ``cap``)."""
+        return self.total <= self.cap
 
 
 async def get(db: Database, case_id: int) -> Case | None:
@@ -43,8 +63,8 @@ async def open_cases(
     number: str | None = None,
     after: int | None = None,
     before: int | None = None,
-) -> tuple[list[Case], int]:
-    """A page of the admin's area's cases, oldest first, and the total.
+) -> CasePage:
+    """A page of the admin's area's cases: open ones oldest first, finished ones newest first.
 
     Open ones (the lifecycle's definition) unless ``closed``; one status if given; a
     number (or its tail) to find one case. The page is the one after the case ``after``
@@ -54,9 +74,16 @@ async def open_cases(
         statuses: tuple[str, ...] = (status,)
     else:
         statuses = tuple(sorted(CLOSED if closed else OPEN))
-    filt = CaseFilter(admin.area_id_path, statuses, category, number)
-    total = await case_repo.count_open_cases(db, filt)
-    return await case_repo.open_cases(db, filt, per_page, after=after, before=before), total
+    filt = CaseFilter(admin.area_id_path, statuses, category, number, newest_first=closed)
+    cap = COUNT_CAP
+    total = await case_repo.count_open_cases(db, filt, cap)
+    if before is not None:
+        # Read back towards the start: the page the list came from follows this one.
+        found = await case_repo.open_cases(db, filt, per_page, before=before)
+        return CasePage(found, total, more=True, cap=cap)
+    # One more than the page, to know whether another follows without counting.
+    found = await case_repo.open_cases(db, filt, per_page + 1, after=after)
+    return CasePage(found[:per_page], total, more=len(found) > per_page, cap=cap)
 
 
 async def todo(db: Database, member: Member) -> list[Case]:
