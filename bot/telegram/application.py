@@ -65,6 +65,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         self._last_handled = 0
         # Update ids being handled now, set when done: a second copy waits, then is skipped.
         self._in_hand: dict[int, asyncio.Event] = {}
+        # Commits that changed a member so far (members_changed()): a member read in an
+        # update before the count moved is read again (handlers/common/context.py).
+        self.member_changes = 0
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -146,6 +149,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         it: the update's own replies go first, and the pass does not contend with it.
         """
         self._outbox_queued = True
+
+    def members_changed(self) -> None:
+        """A commit changed a member (the hook the composition root registers)."""
+        self.member_changes += 1
 
     def kick_delivery(self) -> None:
         """Start delivery if anything was queued in the outbox since the last look."""
