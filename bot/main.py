@@ -20,7 +20,7 @@ from telegram.warnings import PTBUserWarning
 
 from bot.jobs import start_jobs
 from bot.runtime import Runtime
-from bot.services import notify
+from bot.services import members, notify
 from bot.telegram.answered import AnsweredQueries
 from bot.telegram.application import (
     ConfirmAfterHandled,
@@ -187,6 +187,8 @@ def build_application(
     app.delivery = Delivery(runtime, app.bot, renderers)
     # The notifier marks a transaction that queued messages; its commit wakes delivery.
     runtime.db.on_commit(notify.QUEUED, app.outbox_written)
+    # A commit that changed a member outdates the member of any update in hand.
+    runtime.db.on_commit(members.CHANGED, app.members_changed)
     return app
 
 

@@ -48,12 +48,11 @@ async def language_chosen(update: Update, context: GridContext) -> None:
     member = await context.member(update)
     if member is not None:
         try:
-            await members.set_language(context.runtime.db, member, code)
+            member = await members.set_language(context.runtime.db, member, code)
         except members.Inactive:  # deactivated: may change nothing
             await query.answer(await context.text(update, "access.inactive"), show_alert=True)
             return
-        context.forget_member()
-        member = await context.member(update)
+        context.remember_member(member)  # as committed: the rest of the update speaks `code`
     else:
         context.store[LANG_KEY] = code
     await query.answer()

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 
 from storage.db import Queryable, Row
 
+# The commit mark of every write to a member (storage.db.Database.on_commit): whoever keeps
+# a member read earlier (the member of the update in hand) knows it may be out of date.
+CHANGED = "members"
+
 _SELECT = (
     "SELECT m.id, m.tg_user_id, m.name, m.phone, m.role, m.area_id, m.work_id, m.active,"
     " m.language, m.joined_at, m.unreachable_since, a.path AS area_path, a.id_path AS area_id_path,"
@@ -73,17 +77,28 @@ async def insert(
     now: str,
 ) -> int:
     """Add a member; return its id."""
-    return await q.execute(
+    member_id = await q.execute(
         "INSERT INTO members (tg_user_id, name, phone, role, area_id, work_id, language,"
         " invited_by, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (tg_user_id, name, phone, role, area_id, work_id, language, invited_by, now),
     )
+    q.mark(CHANGED)
+    return member_id
 
 
 async def get(q: Queryable, member_id: int) -> Member | None:
     """The member with this id, or None."""
     row = await q.fetchone(f"{_SELECT} WHERE m.id = ?", (member_id,))
     return None if row is None else _member(row)
+
+
+async def get_many(q: Queryable, member_ids: Sequence[int]) -> dict[int, Member]:
+    """The members with these ids, by id (one statement; unknown ids are left out)."""
+    ids = sorted(set(member_ids))
+    if not ids:
+        return {}
+    rows = await q.fetchall(f"{_SELECT} WHERE m.id IN ({','.join('?' * len(ids))})", ids)
+    return {member.id: member for member in map(_member, rows)}
 
 
 async def by_tg_user(q: Queryable, tg_user_id: int) -> Member | None:
@@ -95,16 +110,19 @@ async def by_tg_user(q: Queryable, tg_user_id: int) -> Member | None:
 async def set_language(q: Queryable, member_id: int, language: str) -> None:
     """Remember the member's language."""
     await q.execute("UPDATE members SET language = ? WHERE id = ?", (language, member_id))
+    q.mark(CHANGED)
 
 
 async def set_active(q: Queryable, member_id: int, active: bool) -> None:
     """Mark a member active or inactive (inactive: an operator's decision)."""
     await q.execute("UPDATE members SET active = ? WHERE id = ?", (int(active), member_id))
+    q.mark(CHANGED)
 
 
 async def set_unreachable(q: Queryable, member_id: int, since: str | None) -> None:
     """Record that the member blocked the bot at ``since``, or (None) that they are back."""
     await q.execute("UPDATE members SET unreachable_since = ? WHERE id = ?", (since, member_id))
+    q.mark(CHANGED)
 
 
 async def listing(

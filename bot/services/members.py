@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -29,6 +30,7 @@ from storage.members import Member
 from storage.times import to_db
 
 __all__ = [
+    "CHANGED",
     "AlreadyMember",
     "BadName",
     "Inactive",
@@ -41,6 +43,8 @@ __all__ = [
     "set_language",
 ]
 
+# The commit mark of a change to any member (see storage.members.CHANGED).
+CHANGED = member_repo.CHANGED
 MAX_NAME = 32
 _PHONE = re.compile(r"^\+?\d{5,20}$")
 
@@ -137,13 +141,18 @@ async def register(
     return member
 
 
-async def set_language(db: Database, member: Member, language: str) -> None:
-    """Remember ``member``'s language; :class:`Inactive` if they were deactivated."""
+async def set_language(db: Database, member: Member, language: str) -> Member:
+    """Remember ``member``'s language; :class:`Inactive` if they were deactivated.
+
+    Returns the member as committed (read under the write lock, so nothing else changed it
+    in between), for the caller to go on with instead of reading it again.
+    """
     async with db.transaction() as tx:
         now = await member_repo.get(tx, member.id)
         if now is None or not now.active:
             raise Inactive(member.work_id)
         await member_repo.set_language(tx, member.id, language)
+    return replace(now, language=language)
 
 
 async def blocked(db: Database, clock: Clock, member_id: int) -> bool:

@@ -68,6 +68,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         # The user and chat ids of each update in hand: their persistence changes are
         # written with that update's own record (see storage/persistence.py).
         self._owners: dict[int, frozenset[int]] = {}
+        # Commits that changed a member so far (members_changed()): a member read in an
+        # update before the count moved is read again (handlers/common/context.py).
+        self.member_changes = 0
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -151,6 +154,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         it: the update's own replies go first, and the pass does not contend with it.
         """
         self._outbox_queued = True
+
+    def members_changed(self) -> None:
+        """A commit changed a member (the hook the composition root registers)."""
+        self.member_changes += 1
 
     def kick_delivery(self) -> None:
         """Start delivery if anything was queued in the outbox since the last look."""

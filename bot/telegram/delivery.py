@@ -46,7 +46,7 @@ from telegram.ext import ExtBot
 from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import Outgoing, Renderers
+from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering
 from bot.telegram.ratelimit import Retries
 from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
@@ -133,15 +133,19 @@ class Delivery:
             while True:
                 now = to_db(self.runtime.clock.now())
                 rows = await outbox.due(self.runtime.db, now, BATCH)
-                for row in rows:
-                    await self._deliver(row, report)
+                # The batch's recipients in one read, and what its rows share (a case's
+                # card) read once for all of them: see outgoing.RenderPass.
+                recipients = [row.member_id for row in rows if row.member_id is not None]
+                batch = RenderPass(await member_repo.get_many(self.runtime.db, recipients))
+                with rendering(batch):
+                    for row in rows:
+                        await self._deliver(row, report, batch)
                 if len(rows) < BATCH:
                     return report
 
     # ------------------------------------------------------------------ one row
 
-    async def _deliver(self, row: OutboxRow, report: DeliveryReport) -> None:
-        db = self.runtime.db
+    async def _deliver(self, row: OutboxRow, report: DeliveryReport, batch: RenderPass) -> None:
         if row.channel != TELEGRAM:
             await self._fail(row, f"no sender for channel {row.channel!r}", report)
             return
@@ -150,10 +154,9 @@ class Delivery:
             await self._fail(row, f"no renderer for kind {row.kind!r}", report)
             return
         language = self.runtime.config.locale.default_language
-        if row.member_id is not None:
-            member = await member_repo.get(db, row.member_id)
-            if member is not None:
-                language = member.language
+        member = None if row.member_id is None else batch.members.get(row.member_id)
+        if member is not None:
+            language = member.language
         try:
             outgoing = await renderer(self.runtime, row, language)
         except Exception as error:

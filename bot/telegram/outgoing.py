@@ -5,17 +5,27 @@ Services queue outbox rows of a *kind* with a payload of plain values
 ``RENDERERS``, a mapping from kind to a :data:`Renderer`; the composition root
 hands all of them to the delivery worker, which calls the renderer when the row is
 due, in the recipient's language, and sends the result.
+
+What the rows of one batch of the delivery worker have in common is read and drawn once
+for all of them (:class:`RenderPass`): when a case goes to the ten admins of a community,
+its card is read once and drawn once per distinct audience, not ten times.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 from telegram import InlineKeyboardMarkup
 
 from bot.runtime import Runtime
+from storage.members import Member
 from storage.outbox import OutboxRow as OutboxRow  # re-exported for renderers
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -46,3 +56,49 @@ class Outgoing:
 # is nothing to send any more (the meeting was cancelled, the case is gone).
 Renderer = Callable[[Runtime, OutboxRow, str], Awaitable[Outgoing | None]]
 Renderers = Mapping[str, Renderer]
+
+
+@dataclass
+class RenderPass:
+    """What the renderers of one delivery batch share: reads and drawings made once.
+
+    A batch is the rows one look at the outbox found due. Everything kept here was read
+    after that look, so it is at least as new as every row of the batch; a change made
+    while the batch goes out queues rows of its own (a card's ``case.update``), which come
+    in a later batch and are drawn afresh. The members are the batch's recipients, read in
+    one statement.
+    """
+
+    members: dict[int, Member] = field(default_factory=dict)
+    _kept: dict[Hashable, Any] = field(default_factory=dict)
+
+    async def once(self, key: Hashable, read: Callable[[], Awaitable[T]]) -> T:
+        """``read()``'s result, read the first time ``key`` is asked for in this batch."""
+        if key not in self._kept:
+            self._kept[key] = await read()
+        return cast(T, self._kept[key])
+
+    def drawn(self, key: Hashable, draw: Callable[[], T]) -> T:
+        """``draw()``'s result, drawn the first time ``key`` is asked for in this batch."""
+        if key not in self._kept:
+            self._kept[key] = draw()
+        return cast(T, self._kept[key])
+
+
+_CURRENT: ContextVar[RenderPass | None] = ContextVar("gridbot_render_pass", default=None)
+
+
+@contextmanager
+def rendering(batch: RenderPass) -> Iterator[RenderPass]:
+    """Make ``batch`` what :func:`render_pass` gives while its rows are rendered."""
+    token = _CURRENT.set(batch)
+    try:
+        yield batch
+    finally:
+        _CURRENT.reset(token)
+
+
+def render_pass() -> RenderPass:
+    """The delivery batch being rendered; outside one (a handler drawing a card), a new,
+    empty one, so nothing is shared."""
+    return _CURRENT.get() or RenderPass()

@@ -16,10 +16,21 @@ LANG_KEY = "lang"  # user_data key: the language of someone who has not joined y
 
 
 class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
-    """A CallbackContext that knows gridbot's runtime and caches the member per update."""
+    """A CallbackContext that knows gridbot's runtime and caches the member per update.
+
+    python-telegram-bot builds one context per update and hands the same one to every
+    handler the update reaches (the gate, the conversation guard, the handler itself, a
+    ConversationHandler's step), so the member read here is read once per update. It is
+    read again only if a commit changed a member since (any member: the count is the
+    application's, moved by every write in storage/members.py, so a language switch,
+    a join, a block or a deactivation by someone else is never answered from memory).
+    Nothing of it is persisted: user_data and chat_data outlive the update.
+    """
 
     _member_loaded: bool = False
     _member: Member | None = None
+    # The application's member_changes when the cached member was read (or remembered).
+    _member_seen_at: int = -1
 
     @property
     def runtime(self) -> Runtime:
@@ -33,16 +44,37 @@ class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
             return {}
         return self.user_data
 
+    def _member_changes(self) -> int:
+        return int(getattr(self.application, "member_changes", 0))
+
     async def member(self, update: object) -> Member | None:
-        """The member who sent ``update``, or None if they have not joined."""
-        if not self._member_loaded:
+        """The member who sent ``update``, or None if they have not joined.
+
+        Read from the database once per update, and again after any change to a member.
+        """
+        seen_at = self._member_changes()
+        if not self._member_loaded or self._member_seen_at != seen_at:
             user = update.effective_user if isinstance(update, Update) else None
+            # The count is taken before the read: a change committed while it runs moves
+            # the count past it, so the next call reads again.
             self._member = None if user is None else await members.current(self.runtime.db, user.id)
             self._member_loaded = True
+            self._member_seen_at = seen_at
         return self._member
 
+    def remember_member(self, member: Member) -> None:
+        """Keep ``member`` as the sender, as a service just committed it (no read needed).
+
+        Only for a member returned by the service that committed the change, with no await
+        between that commit and this call: then no other change can have come in between.
+        """
+        self._member = member
+        self._member_loaded = True
+        self._member_seen_at = self._member_changes()
+
     def forget_member(self) -> None:
-        """Drop the cached member (after it changed during this update)."""
+        """Drop the cached member (a change committed through storage/members.py drops it
+        by itself; this is for anything else that makes the cached one wrong)."""
         self._member_loaded = False
         self._member = None
 

@@ -25,7 +25,7 @@ from bot.services.cases import Card, Viewer
 from bot.services.cases.rules import Act, Status, Who
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer
+from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer, RenderPass, render_pass
 from bot.telegram.texts_fit import fit
 from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
@@ -211,9 +211,7 @@ async def card_message(
     card = await cases.card(runtime.db, case_id)
     if card is None:
         return None
-    viewer = await cases.viewer(
-        runtime.db, card.view.case, None if member is None else member.id, recipient
-    )
+    viewer = await cases.viewer(runtime.db, card, member, recipient)
     return fitted_card(runtime, card, lang, viewer)
 
 
@@ -224,9 +222,7 @@ async def whole_card(
     card = await cases.card(runtime.db, case_id)
     if card is None:
         return None
-    viewer = await cases.viewer(
-        runtime.db, card.view.case, None if member is None else member.id, recipient
-    )
+    viewer = await cases.viewer(runtime.db, card, member, recipient)
     return whole_card_text(runtime, card, lang, viewer)
 
 
@@ -234,11 +230,23 @@ async def _alert(
     runtime: Runtime, row: OutboxRow, language: str, *, first: bool
 ) -> Outgoing | None:
     case_id = int(row.payload["case_id"])
-    card = await cases.card(runtime.db, case_id)
+    # One read of the card for the batch's rows, one drawing per audience (language and
+    # rights: a group is drawn for its least-privileged member), not one per recipient.
+    batch = render_pass()
+    card = await _card(runtime, batch, case_id)
     if card is None:
         return None
-    viewer = await cases.viewer(runtime.db, card.view.case, row.member_id, row.recipient)
-    text, markup = fitted_card(runtime, card, language, viewer)
+    if row.member_id is None:
+        viewer = await cases.viewer(runtime.db, card, None, row.recipient)
+    else:
+        holder = batch.members.get(row.member_id)  # None: no such member any more
+        viewer = cases.NOBODY
+        if holder is not None:
+            viewer = await cases.viewer(runtime.db, card, holder, row.recipient)
+    text, markup = batch.drawn(
+        ("case.card drawn", case_id, language, viewer),
+        lambda: fitted_card(runtime, card, language, viewer),
+    )
     key = edit_key(case_id, row.recipient) if row.channel == TELEGRAM else None
     if not first:
         return Outgoing(text=text, reply_markup=markup, edit_key=key, edit_only=True)
@@ -250,6 +258,11 @@ async def _alert(
         edit_key=key,
         location=_pin(card),
     )
+
+
+async def _card(runtime: Runtime, batch: RenderPass, case_id: int) -> Card | None:
+    """The case's card, read once for the delivery batch."""
+    return await batch.once(("case.card", case_id), lambda: cases.card(runtime.db, case_id))
 
 
 async def render_voice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
@@ -291,7 +304,7 @@ async def render_update(runtime: Runtime, row: OutboxRow, language: str) -> Outg
 async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """A short message to handlers: supervised, urged, taken over, sent back, reopened,
     assigned to you, reassigned, returned by the assignee."""
-    card = await cases.card(runtime.db, int(row.payload["case_id"]))
+    card = await _card(runtime, render_pass(), int(row.payload["case_id"]))
     if card is None:
         return None
     case = card.view.case

@@ -33,7 +33,15 @@ from bot.services.cases.alerts import (
     MEMBER_BLOCKED,
     alert_level,
 )
-from bot.services.cases.card import Card, Viewer, card, local_time, masked_phone, viewer
+from bot.services.cases.card import (
+    NOBODY,
+    Card,
+    Viewer,
+    card,
+    local_time,
+    masked_phone,
+    viewer,
+)
 from bot.services.cases.groups import GroupRefused, bind_group, group_area, unbind_group
 from bot.services.cases.lifecycle import (
     MediationRecord,
@@ -96,6 +104,7 @@ __all__ = [
     "COUNT_CAP",
     "MAX_TEXT",
     "MEMBER_BLOCKED",
+    "NOBODY",
     "OPEN",
     "Card",
     "CasePage",

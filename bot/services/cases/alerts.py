@@ -85,10 +85,12 @@ async def more_voices(
 async def _refresh_copies(tx: Transaction, case: Case, event_id: int, now: str) -> list[Watcher]:
     """Queue an edit of every alert copy of the case; return who holds one."""
     held = await copy_repo.watchers(tx, case.id)
+    people = await _members_of(tx, held)
     for watcher in held:
         await _queue(
             tx,
             watcher,
+            people,
             CASE_UPDATE,
             {"case_id": case.id},
             now,
@@ -97,11 +99,23 @@ async def _refresh_copies(tx: Transaction, case: Case, event_id: int, now: str) 
     return held
 
 
+async def _members_of(tx: Transaction, watchers: list[Watcher]) -> dict[int, Member]:
+    """The members among ``watchers``, read in one statement."""
+    ids = [w.member_id for w in watchers if w.member_id is not None]
+    return await member_repo.get_many(tx, ids)
+
+
 async def _queue(
-    tx: Transaction, watcher: Watcher, kind: str, payload: dict[str, Any], now: str, dedupe: str
+    tx: Transaction,
+    watcher: Watcher,
+    people: dict[int, Member],
+    kind: str,
+    payload: dict[str, Any],
+    now: str,
+    dedupe: str,
 ) -> None:
     if watcher.member_id is not None:
-        member = await member_repo.get(tx, watcher.member_id)
+        member = people.get(watcher.member_id)
         if member is None or not member.active:
             return
         await notify_member(tx, member, kind, payload, now=now, dedupe_key=dedupe)
@@ -138,12 +152,15 @@ async def _tell_watchers(
     **values: Any,
 ) -> None:
     """A notice to everyone holding a copy of the alert but the actor, who was answered."""
-    for watcher in await copy_repo.watchers(tx, case.id):
+    held = await copy_repo.watchers(tx, case.id)
+    people = await _members_of(tx, held)
+    for watcher in held:
         if actor is not None and watcher.member_id == actor.id:
             continue  # one message per event per person: the actor has their answer
         await _queue(
             tx,
             watcher,
+            people,
             CASE_NOTICE,
             {"case_id": case.id, "event": event, **values},
             now,

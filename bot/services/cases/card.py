@@ -20,6 +20,7 @@ from storage.areas import Area
 from storage.cases import Case
 from storage.db import Queryable
 from storage.mediations import Mediation
+from storage.members import Member
 from storage.times import from_db
 
 
@@ -82,23 +83,31 @@ class Viewer:
         return acts_for(case.status, self.parts - {Who.REPORTER, Who.BOT})
 
 
-async def viewer(q: Queryable, case: Case, member_id: int | None, recipient: str) -> Viewer:
-    """The rights of the holder of a card: a member in a private chat, or a group chat."""
-    if member_id is None:
+async def viewer(q: Queryable, card: Card, member: Member | None, recipient: str) -> Viewer:
+    """The rights of the holder of ``card``: ``member`` in a private chat, or (None) the
+    group chat ``recipient`` as its least-privileged member.
+
+    The member is the caller's (the sender of the update, or the recipient as delivery
+    read it), so nothing is read for them; a group's binding is read.
+    """
+    case, responsible = card.view.case, card.responsible
+    if member is None:
         try:
             chat_id = int(recipient)
         except ValueError:
-            return Viewer(frozenset(), False, False)
-        return Viewer(await group_parts(q, case, chat_id), full_phone=False, internal=False)
-    member = await member_repo.get(q, member_id)
-    if member is None:
-        return Viewer(frozenset(), False, False)
-    parts = await parts_of(q, member, case) - {Who.REPORTER}
+            return NOBODY
+        parts = await group_parts(q, case, chat_id, responsible=responsible)
+        return Viewer(parts, full_phone=False, internal=False)
+    parts = await parts_of(q, member, case, responsible=responsible) - {Who.REPORTER}
     return Viewer(
         parts=parts,
         full_phone=is_admin(member.role) and member.area_id == case.community_id,
         internal=bool(parts),
     )
+
+
+# The holder of a card who may see nothing beyond what anyone may (a member since gone).
+NOBODY = Viewer(frozenset(), full_phone=False, internal=False)
 
 
 def masked_phone(phone: str | None) -> str:

@@ -26,8 +26,14 @@ def at_top(case: Case, responsible: Area) -> bool:
     return case.escalations >= len(responsible.ancestor_ids)
 
 
-async def parts_of(q: Queryable, member: Member | None, case: Case) -> frozenset[Who]:
-    """The parts ``member`` plays on ``case`` (none for an inactive member; BOT for None)."""
+async def parts_of(
+    q: Queryable, member: Member | None, case: Case, *, responsible: Area | None = None
+) -> frozenset[Who]:
+    """The parts ``member`` plays on ``case`` (none for an inactive member; BOT for None).
+
+    ``responsible`` is the case's responsible area when the caller holds it already (a
+    card does), so it is not read again.
+    """
     if member is None:
         return frozenset({Who.BOT})
     if not member.active:
@@ -38,7 +44,8 @@ async def parts_of(q: Queryable, member: Member | None, case: Case) -> frozenset
     if case.assignee_id is not None and member.id == case.assignee_id:
         parts.add(Who.ASSIGNEE)
     if is_admin(member.role):
-        responsible = await area_repo.get(q, case.responsible_area_id)
+        if responsible is None or responsible.id != case.responsible_area_id:
+            responsible = await area_repo.get(q, case.responsible_area_id)
         if responsible is not None and may(member, Action.HANDLE_CASE, responsible):
             parts.add(Who.HANDLER)
             if responsible.id != case.community_id:
@@ -53,11 +60,17 @@ def group_may_handle(group_area: Area, responsible: Area) -> bool:
     return group_area.contains(responsible)
 
 
-async def group_parts(q: Queryable, case: Case, chat_id: int) -> frozenset[Who]:
-    """The parts a bound group chat plays on a case (for its buttons; pressers are checked)."""
+async def group_parts(
+    q: Queryable, case: Case, chat_id: int, *, responsible: Area | None = None
+) -> frozenset[Who]:
+    """The parts a bound group chat plays on a case (for its buttons; pressers are checked).
+
+    ``responsible`` as for :func:`parts_of`.
+    """
     area_id = await group_repo.group_area(q, chat_id)
     area = None if area_id is None else await area_repo.get(q, area_id)
-    responsible = await area_repo.get(q, case.responsible_area_id)
+    if responsible is None or responsible.id != case.responsible_area_id:
+        responsible = await area_repo.get(q, case.responsible_area_id)
     if area is None or responsible is None:
         return frozenset()
     parts: set[Who] = set()

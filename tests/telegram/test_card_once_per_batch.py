@@ -1,0 +1,51 @@
+"""A case going to several holders in one delivery batch: its card is read once, and drawn
+once per audience (language, rights; a group for its least-privileged member), with every
+privacy rule kept for each holder."""
+
+from __future__ import annotations
+
+from bot.offline.harness import OfflineBot
+from bot.services.categories import Category
+from bot.services.grid import Role
+from bot.services.reporting import Report
+from tests.helpers.cases import open_report
+from tests.helpers.statements import statements
+
+
+async def test_one_read_of_the_card_for_every_holder_of_a_new_case(gridbot: OfflineBot) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    first = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    second = await gridbot.member("赵刚", Role.COMMUNITY_ADMIN, "滨河社区")
+    english = await gridbot.member("Li", Role.COMMUNITY_ADMIN, "滨河社区", language="en")
+    admins = (first, second, english)
+    resident = gridbot.user("居民")
+    gridbot.api.add_group(-700, "滨河社区群", members=[first.client.user.id, resident.user.id])
+    group = first.client.in_chat(-700)
+    await group.send("/bindgroup")
+    before = len(group.texts())
+    await open_report(
+        gridbot,
+        leader,
+        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
+        key="k1",
+    )
+    assert gridbot.app.delivery is not None
+    async with statements(gridbot) as seen:
+        await gridbot.app.delivery.run_once()
+    # Four holders, one read of the case's card: its events, photos and mediation once,
+    # its reporter once, and the recipients in one statement.
+    assert seen.count("FROM case_events WHERE case_id = ") == 1
+    assert seen.count("FROM case_photos WHERE case_id = ") == 1
+    assert seen.count("FROM mediations WHERE case_id = ") == 1
+    assert seen.count("WHERE m.id IN (") == 1
+    assert seen.count("WHERE m.id = ") == 1  # the reporter, shown on the card
+    # What each holder sees is still drawn for them.
+    phone = leader.client.user.phone
+    assert phone is not None
+    masked = phone[:-8] + "****" + phone[-4:]
+    cards = [admin.client.last_text for admin in admins]
+    assert cards[0] == cards[1] and "待受理" in cards[0] and phone in cards[0]
+    assert "Case YH-20260613-0001" in cards[2] and phone in cards[2] and "待受理" not in cards[2]
+    shown = group.texts()[before:]
+    assert len(shown) == 1 and masked in shown[0] and phone not in shown[0]
+    assert first.client.buttons()[0] == ["✅ 受理", "🚫 不予受理"]
