@@ -9,6 +9,8 @@ due, in the recipient's language, and sends the result.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
@@ -46,3 +48,11 @@ class Outgoing:
 # is nothing to send any more (the meeting was cancelled, the case is gone).
 Renderer = Callable[[Runtime, OutboxRow, str], Awaitable[Outgoing | None]]
 Renderers = Mapping[str, Renderer]
+
+
+def shown_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
+    """A short digest of what a message shows (its text and buttons), to tell whether an
+    edit would change it without asking Telegram."""
+    buttons = None if markup is None else markup.to_dict()
+    whole = json.dumps([text, buttons], ensure_ascii=False, sort_keys=True)
+    return hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()

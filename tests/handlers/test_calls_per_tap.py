@@ -113,3 +113,109 @@ async def test_meeting_answers_are_one_call(gridbot: OfflineBot, clock: FakeCloc
     check_in = await calls_in_chat(gridbot, leader, leader.client.press("📍 签到"))
     assert check_in == Counter(answerCallbackQuery=1, editMessageText=1)
     assert leader.client.last_answer is not None and leader.client.last_answer.text == "签到成功！"
+
+
+async def calls_in(gridbot: OfflineBot, chat_id: int, step: Awaitable[Any]) -> Counter[str]:
+    """The Bot API calls ``step`` makes in chat ``chat_id``, and the answers to taps."""
+    api = gridbot.api
+    original = api.handle
+    seen: Counter[str] = Counter()
+
+    async def counting(method: str, params: JSON) -> tuple[int, JSON]:
+        if method == "answerCallbackQuery" or str(params.get("chat_id")) == str(chat_id):
+            seen[method] += 1
+        return await original(method, params)
+
+    api.handle = counting  # type: ignore[method-assign]
+    try:
+        await step
+    finally:
+        del api.handle
+    return seen
+
+
+def card_in(person: Person, case_number: str) -> str:
+    """The text of the newest card of ``case_number`` in ``person``'s private chat."""
+    cards = [m.text for m in person.client.messages if case_number in m.text and "·" in m.text]
+    assert cards, person.client.texts()
+    return cards[-1]
+
+
+async def test_an_admins_press_edits_the_pressed_card_once_and_every_other_copy(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, other = await people(gridbot)
+    gridbot.api.add_group(-500, "滨河社区管理员群", members=[admin.client.user.id, 10001])
+    group = admin.client.in_chat(-500)
+    await group.send("/bindgroup")
+    await report(gridbot, leader)
+    pressed = admin.client.last
+    assert pressed is not None and "待受理" in pressed.text
+    accept = await calls_in_chat(gridbot, admin, admin.client.press("✅ 受理"))
+    # The answer and one edit of the pressed card: the outbox's refresh of that same copy
+    # finds it showing the case as it is and makes no call.
+    assert accept == Counter(answerCallbackQuery=1, editMessageText=1)
+    assert "已受理" in admin.client.chat.messages[pressed.message_id].text
+    # Every other copy is refreshed: the other admin's and the bound group's.
+    assert "已受理" in card_in(other, "YH-20260613-0001")
+    group_card = group.last
+    assert group_card is not None and "已受理" in group_card.text
+    assert leader.member is not None and leader.member.phone is not None
+    assert leader.member.phone not in group_card.text  # drawn for the group, not the admin
+    sent = await gridbot.db.fetchval(
+        "SELECT count(*) FROM outbox WHERE kind = 'case.update' AND status = 'sent'"
+    )
+    assert sent == 3  # the presser's row too: done without a call
+
+
+async def test_a_press_in_a_group_redraws_the_group_copy_for_the_group_once(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, other = await people(gridbot)
+    gridbot.api.add_group(-500, "滨河社区管理员群", members=[admin.client.user.id, 10001])
+    group = admin.client.in_chat(-500)
+    await group.send("/bindgroup")
+    await admin.client.send("/lang")
+    await admin.client.press("English")  # the presser reads English; the group does not
+    await report(gridbot, leader)
+    card = group.last
+    assert card is not None and "待受理" in card.text
+    accept = await calls_in(gridbot, -500, group.press("✅ 受理"))
+    assert accept == Counter(answerCallbackQuery=1, editMessageText=1)
+    shown = group.api.chats[-500].messages[card.message_id].text
+    assert "已受理" in shown  # in the group's language, as the outbox draws it
+    assert leader.member is not None and leader.member.phone is not None
+    assert leader.member.phone not in shown
+    assert "Accepted" in card_in(admin, "YH-20260613-0001")  # their own copy, in English
+    assert "已受理" in card_in(other, "YH-20260613-0001")
+
+
+async def test_a_redraw_that_fails_is_put_right_by_the_outbox(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    pressed = admin.client.last
+    assert pressed is not None
+    gridbot.api.fail_next(
+        "bad_request",
+        method="editMessageText",
+        chat_id=admin.client.user.id,
+        description="Bad Request: message can't be edited",
+    )
+    await admin.client.press("✅ 受理")
+    assert admin.client.last_answer is not None and "已受理" in (admin.client.last_answer.text or "")
+    # The handler could not redraw it; the outbox's refresh of the copy did.
+    assert "已受理" in admin.client.chat.messages[pressed.message_id].text
+
+
+async def test_a_redraw_that_times_out_is_put_right_by_the_outbox(
+    gridbot: OfflineBot, errors: Any
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    pressed = admin.client.last
+    assert pressed is not None
+    gridbot.api.fail_next("timeout", method="editMessageText", chat_id=admin.client.user.id)
+    await admin.client.press("✅ 受理")
+    errors.take()  # the timed-out redraw is logged
+    assert await gridbot.db.fetchval("SELECT status FROM cases") == "accepted"
+    assert "已受理" in admin.client.chat.messages[pressed.message_id].text

@@ -13,6 +13,7 @@
 - :mod:`.view`, :mod:`.card`: the read model of a case and of its card, for whom.
 - :mod:`.reading`: lists, history, and the checks before a typed step.
 - :mod:`.groups`: group chats bound to an area.
+- :mod:`.copies`: what a kept card copy shows once a handler redrew it.
 
 Callers use the names re-exported here (``from bot.services import cases``). Names with
 a leading underscore (``_load``, ``_commit``, ``_tell_reporter``, ...) are the package's
@@ -34,6 +35,7 @@ from bot.services.cases.alerts import (
     alert_level,
 )
 from bot.services.cases.card import Card, Viewer, card, local_time, masked_phone, viewer
+from bot.services.cases.copies import copy_drawn
 from bot.services.cases.groups import GroupRefused, bind_group, group_area, unbind_group
 from bot.services.cases.lifecycle import (
     MediationRecord,
@@ -114,6 +116,7 @@ __all__ = [
     "check_reporter",
     "check_see",
     "confirm",
+    "copy_drawn",
     "escalate",
     "events",
     "get",
