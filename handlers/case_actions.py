@@ -60,7 +60,13 @@ from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
 from handlers.common.menu import any_label
-from handlers.messages.case_cards import ADMIN, REPORTER, card_message, edit_key
+from handlers.messages.case_cards import (
+    ADMIN,
+    REPORTER,
+    card_message,
+    edit_key,
+    rating_buttons,
+)
 
 DRAFT = "case_input"
 (
@@ -334,15 +340,26 @@ async def reporter_button(update: Update, context: GridContext) -> None:
     await query.answer()
     # One call in the chat (issue 14): the question keeps its text, loses its buttons and
     # gains the answer; if it cannot take it, the buttons go and the answer is sent.
-    if not await _close_in_place(query, done):
-        await query.edit_message_reply_markup(None)
-        if query.message is not None:
-            await context.bot.send_message(query.message.chat.id, done)
+    if action == "fixed":
+        # The closing and its rating question, in the same message: the message that says
+        # so, queued for the reporter, is then not sent (if this edit fails, it is).
+        asked = t(lang, "handling.done.confirmed_rate", number=case.number)
+        rate = rating_buttons(case.id, case.version, lang)
+        if await _close_in_place(query, asked, rate):
+            await cases.closing_shown(runtime.db, runtime.clock, case)
+            return
+    elif await _close_in_place(query, done):
+        return
+    await query.edit_message_reply_markup(None)
+    if query.message is not None:
+        await context.bot.send_message(query.message.chat.id, done)
 
 
-async def _close_in_place(query: CallbackQuery, done: str) -> bool:
-    """Edit the pressed question into itself and ``done``, without buttons; False when
-    it cannot take it (no text, or too long): then nothing was sent."""
+async def _close_in_place(
+    query: CallbackQuery, done: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Edit the pressed question into itself and ``done``, with ``markup`` (none: no
+    buttons); False when it cannot take it (no text, or too long): then nothing was sent."""
     message = query.message
     if not isinstance(message, Message) or message.text is None:
         return False
@@ -350,7 +367,7 @@ async def _close_in_place(query: CallbackQuery, done: str) -> bool:
     # The HTML source is never shorter than what it renders: within Telegram's limit.
     if len(combined.encode("utf-16-le")) // 2 > TEXT_LIMIT:
         return False
-    await query.edit_message_text(combined, reply_markup=None)
+    await query.edit_message_text(combined, reply_markup=markup)
     return True
 
 

@@ -74,16 +74,20 @@ async def test_the_reporters_answers_are_one_edit_of_the_question(gridbot: Offli
     question = leader.client.last
     assert question is not None and "问题解决了吗" in question.text
     fixed = await calls_in_chat(gridbot, leader, leader.client.press("👍 已解决"))
-    # The edit, and the rating question the outbox sends (a message of its own).
-    assert fixed == Counter(answerCallbackQuery=1, editMessageText=1, sendMessage=1)
+    # One edit: the question gains the answer and the rating question with its buttons;
+    # the closing message queued for the reporter is not sent besides.
+    assert fixed == Counter(answerCallbackQuery=1, editMessageText=1)
     answered = leader.client.chat.messages[question.message_id]
-    assert "问题解决了吗" in answered.text and "感谢确认！案件 YH-20260613-0001 已结案" in (
-        answered.text
-    )
-    assert answered.buttons == []
-    assert "请为这次办理评价" in leader.client.last_text
+    assert "问题解决了吗" in answered.text
+    assert "感谢确认！案件 YH-20260613-0001 已结案。请为这次办理评价：" in answered.text
+    assert answered.buttons == [["满意", "基本满意", "不满意"]]
     rating = leader.client.last
-    assert rating is not None
+    assert rating is not None and rating.message_id == question.message_id
+    closing = await gridbot.db.fetchone(
+        "SELECT status, result FROM outbox WHERE kind = 'case.reporter'"
+        " AND payload LIKE '%\"closed\"%'"
+    )
+    assert closing is not None and tuple(closing) == ("sent", '{"in_place": true}')
     rated = await calls_in_chat(gridbot, leader, leader.client.press("满意"))
     assert rated == Counter(answerCallbackQuery=1, editMessageText=1)
     assert leader.client.last is not None and leader.client.last.message_id == rating.message_id
@@ -202,7 +206,9 @@ async def test_a_redraw_that_fails_is_put_right_by_the_outbox(gridbot: OfflineBo
         description="Bad Request: message can't be edited",
     )
     await admin.client.press("✅ 受理")
-    assert admin.client.last_answer is not None and "已受理" in (admin.client.last_answer.text or "")
+    assert admin.client.last_answer is not None and "已受理" in (
+        admin.client.last_answer.text or ""
+    )
     # The handler could not redraw it; the outbox's refresh of the copy did.
     assert "已受理" in admin.client.chat.messages[pressed.message_id].text
 
@@ -219,3 +225,41 @@ async def test_a_redraw_that_times_out_is_put_right_by_the_outbox(
     errors.take()  # the timed-out redraw is logged
     assert await gridbot.db.fetchval("SELECT status FROM cases") == "accepted"
     assert "已受理" in admin.client.chat.messages[pressed.message_id].text
+
+
+async def test_a_question_too_long_to_take_the_answer_still_gets_the_rating_asked(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    # Each & is five characters of HTML: the question cannot take the answer as well.
+    await resolve(gridbot, admin, "&" * 1000)
+    question = leader.client.last
+    assert question is not None and "问题解决了吗" in question.text
+    await leader.client.press("👍 已解决")
+    assert leader.client.chat.messages[question.message_id].buttons == []
+    assert "感谢确认！案件 YH-20260613-0001 已结案。" in leader.client.texts()[-2]
+    assert "请为这次办理评价" in leader.client.last_text  # sent by the outbox
+    assert leader.client.last is not None
+    assert leader.client.last.buttons == [["满意", "基本满意", "不满意"]]
+
+
+async def test_a_confirm_whose_edit_fails_still_gets_the_rating_asked(
+    gridbot: OfflineBot, errors: Any
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    question = leader.client.last
+    assert question is not None
+    gridbot.api.fail_next("timeout", method="editMessageText", chat_id=leader.client.user.id)
+    await leader.client.press("👍 已解决")
+    errors.take()
+    assert await gridbot.db.fetchval("SELECT status FROM cases") == "closed"
+    # The closing message queued for the reporter was not settled: it came.
+    assert leader.client.last is not None and leader.client.last.message_id != question.message_id
+    assert "请为这次办理评价" in leader.client.last_text
+    await leader.client.press("满意")
+    assert await gridbot.db.fetchval("SELECT rating FROM cases") == "satisfied"
