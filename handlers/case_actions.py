@@ -434,8 +434,9 @@ async def begin_input(update: Update, context: GridContext) -> int:
         await _refused(update, lang, refused)
         return ConversationHandler.END
     await query.answer()
-    if kind == "escalate":
-        await redraw(update, context, member, case.id)  # the confirmation's keyboard goes
+    # One call in the chat (issue 14): the question. The card pressed keeps its keyboard
+    # (升级's confirmation: pressed again it asks again) until the typing ends or /cancel,
+    # which redraw it.
     context.store[DRAFT] = {
         "case_id": case.id,
         "version": case.version,
@@ -525,6 +526,10 @@ async def _finish(
     try:
         case = await action
     except CaseRefused as refused:
+        query = update.callback_query
+        if query is not None:  # the question tapped (跳过) is answered below: no buttons
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(None)
         if refused.reason is cases.Refusal.BAD_INPUT:
             await _refused(update, lang, refused)
         else:
@@ -532,12 +537,21 @@ async def _finish(
         return ConversationHandler.END
     area = await cases.responsible_area(context.runtime.db, case)
     await _redraw_card(update, context, member, draft, case.id)
-    await _say(
-        update,
-        context,
-        t(lang, done_key, number=case.number, area=area.name if area else "-"),
+    await _tell(
+        update, context, t(lang, done_key, number=case.number, area=area.name if area else "-")
     )
     return ConversationHandler.END
+
+
+async def _tell(update: Update, context: GridContext, text: str) -> None:
+    """Say ``text``: after a tap (跳过), in the question tapped, which loses its buttons
+    (one call, issue 14); after typing, as a new message."""
+    query = update.callback_query
+    if query is not None:
+        if await _close_in_place(query, text):
+            return
+        await query.edit_message_reply_markup(None)
+    await _say(update, context, text)
 
 
 async def _redraw_card(
@@ -738,15 +752,14 @@ async def photo_skipped(update: Update, context: GridContext) -> int | None:
         await answer_stale(query, member.language)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    return await _after_photo(update, context, member, draft)
+    return await _after_photo(update, context, member, draft)  # the question loses 跳过 there
 
 
 async def _after_photo(
     update: Update, context: GridContext, member: Member, draft: dict[str, Any]
 ) -> int:
     if draft.get("dispute"):
-        await _say(update, context, t(member.language, "handling.ask.parties"))
+        await _tell(update, context, t(member.language, "handling.ask.parties"))
         return PARTIES
     return await _resolve(update, context, member, draft)
 
