@@ -12,6 +12,7 @@ from bot.offline.harness import OfflineBot, Person
 from bot.offline.standin.records import JSON
 from bot.services.grid import Role
 from tests.helpers import meetings as meeting_helpers
+from tests.helpers import notices as notice_helpers
 from tests.helpers.cases import people, report, resolve
 
 
@@ -263,3 +264,143 @@ async def test_a_confirm_whose_edit_fails_still_gets_the_rating_asked(
     assert "请为这次办理评价" in leader.client.last_text
     await leader.client.press("满意")
     assert await gridbot.db.fetchval("SELECT rating FROM cases") == "satisfied"
+
+
+# ---------------------------------------------------------------------- the audit
+#
+# Each button step of the main flows, counted in the member's own chat (the answer to the
+# tap included, what the outbox does for that chat in the same update too): at most two.
+# Two steps make three, each changing two messages of the chat; they are named with why.
+
+TAP_LIMIT = 2
+
+
+async def tap(gridbot: OfflineBot, person: Person | Any, label: str, most: int = TAP_LIMIT) -> int:
+    """Press ``label`` as ``person`` (a Person, or a UserClient in a group); the calls made
+    in that chat, checked against ``most``."""
+    client = person.client if isinstance(person, Person) else person
+    calls = await calls_in(gridbot, client.chat_id, client.press(label))
+    assert calls["answerCallbackQuery"] == 1, (label, calls)
+    assert sum(calls.values()) <= most, (label, calls)
+    return sum(calls.values())
+
+
+async def typed(gridbot: OfflineBot, person: Person, text: str, most: int = 1) -> int:
+    """Send ``text`` as ``person``; the calls made in their chat, checked against ``most``."""
+    calls = await calls_in(gridbot, person.client.chat_id, person.client.send(text))
+    assert sum(calls.values()) <= most, (text, calls)
+    return sum(calls.values())
+
+
+async def test_audit_admin_case_actions(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await gridbot.member("孙阿姨", Role.BUILDING_ASSISTANT, "滨河龙韵西区1号楼")
+    await report(gridbot, leader)
+    await tap(gridbot, admin, "🚫 不予受理")  # the reasons, in place of the buttons
+    await tap(gridbot, admin, "↩️ 返回")
+    await tap(gridbot, admin, "✅ 受理")
+    await tap(gridbot, admin, "👤 指派")
+    await tap(gridbot, admin, "孙阿姨")
+    await tap(gridbot, admin, "📝 备注")  # the question
+    # A typed step that moves a case redraws its card besides its answer: two.
+    await typed(gridbot, admin, "已联系保洁", most=2)
+    await tap(gridbot, admin, "🏁 办结")
+    await typed(gridbot, admin, "已清运")  # the photo question
+    # 跳过 ends the step in the question pressed (it says 已办结 there) and the case card
+    # shows the case resolved: two messages change, three calls.
+    assert await tap(gridbot, admin, "跳过", most=3) == 3
+    await report(gridbot, leader, key="d2")
+    await tap(gridbot, admin, "🚫 不予受理")
+    await tap(gridbot, admin, "重复上报")
+
+
+async def test_audit_escalation_and_supervisor(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    street = await gridbot.member("王强", Role.STREET_ADMIN, "光明街道")
+    await report(gridbot, leader)
+    await tap(gridbot, admin, "⬆️ 升级")
+    await tap(gridbot, admin, "⬆️ 确认升级")
+    await typed(gridbot, admin, "需要街道协调", most=2)
+    await tap(gridbot, street, "📣 督办")
+    await tap(gridbot, street, "🙋 接管")
+    await tap(gridbot, street, "↩️ 退回")
+    await typed(gridbot, street, "属于社区职责，请社区办理", most=2)
+
+
+async def test_audit_assignee(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    helper = await gridbot.member("孙阿姨", Role.BUILDING_ASSISTANT, "滨河龙韵西区1号楼")
+    await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await admin.client.press("👤 指派")
+    await admin.client.press("孙阿姨")
+    await tap(gridbot, helper, "↩️ 退回")
+    await typed(gridbot, helper, "不归我管", most=2)
+    await admin.client.press("👤 指派")
+    await admin.client.press("孙阿姨")
+    await tap(gridbot, helper, "🏁 办结")
+    await typed(gridbot, helper, "已找保洁清走")
+    assert await tap(gridbot, helper, "跳过", most=3) == 3
+
+
+async def test_audit_reporter(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    await tap(gridbot, leader, "👎 未解决")
+    await typed(gridbot, leader, "垃圾还在", most=2)  # the answer, and the question's buttons go
+    await resolve(gridbot, admin)
+    await tap(gridbot, leader, "👍 已解决")
+    await tap(gridbot, leader, "满意")
+
+
+async def test_audit_cases_paging_lang_and_invite(gridbot: OfflineBot) -> None:
+    leader, admin, _other = await people(gridbot)
+    for n in range(9):
+        gridbot.clock.advance(minutes=1)
+        await report(gridbot, leader, key=f"k{n}")
+    await admin.client.send("/cases")
+    await tap(gridbot, admin, "下一页 ›")
+    await tap(gridbot, admin, "‹ 上一页")
+    await tap(gridbot, admin, "YH-20260613-0001")
+    await admin.client.send("/lang")
+    await tap(gridbot, admin, "English")
+    await admin.client.send("/lang")
+    await tap(gridbot, admin, "中文")
+    await admin.client.send("/invite")
+    await tap(gridbot, admin, "楼门长")
+    await tap(gridbot, admin, "📂 滨河龙韵西区1号楼")
+    # The invite's text replaces the question pressed, and its QR code follows as a photo
+    # (a code and a picture to forward): three.
+    assert await tap(gridbot, admin, "✅ 选择「滨河龙韵西区1号楼」", most=3) == 3
+    assert "邀请已生成" in admin.client.texts()[-2]
+
+
+async def test_audit_notice(gridbot: OfflineBot) -> None:
+    boss = await notice_helpers.town_admin(gridbot)
+    village = await notice_helpers.village_people(gridbot)
+    await notice_helpers.compose(boss)
+    await boss.client.press("📤 发送")
+    await gridbot.run_due_jobs()
+    await tap(gridbot, village[0], "✅ 已传达")
+    await tap(gridbot, village[0], "约 20 户")
+    assert "已传达，约 20 户" in village[0].client.last_text
+
+
+async def test_the_invite_text_is_sent_when_the_question_cannot_take_it(
+    gridbot: OfflineBot,
+) -> None:
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await admin.client.send("/invite")
+    await admin.client.press("楼门长")
+    await admin.client.press("📂 滨河龙韵西区1号楼")
+    gridbot.api.fail_next(
+        "bad_request",
+        method="editMessageText",
+        chat_id=admin.client.user.id,
+        description="Bad Request: message can't be edited",
+    )
+    await admin.client.press("✅ 选择「滨河龙韵西区1号楼」")
+    assert "邀请已生成" in admin.client.texts()[-2]  # sent instead: the code is not lost
+    assert "扫码加入" in admin.client.last_text
