@@ -49,7 +49,7 @@ async def remember_message(
     await q.execute(
         "INSERT INTO message_refs (edit_key, chat_id, message_id, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (edit_key) DO UPDATE SET chat_id = excluded.chat_id,"
-        " message_id = excluded.message_id, updated_at = excluded.updated_at",
+        " message_id = excluded.message_id, updated_at = excluded.updated_at, shown = NULL",
         (edit_key, chat_id, message_id, now),
     )
 
