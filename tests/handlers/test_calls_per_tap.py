@@ -404,3 +404,23 @@ async def test_the_invite_text_is_sent_when_the_question_cannot_take_it(
     await admin.client.press("✅ 选择「滨河龙韵西区1号楼」")
     assert "邀请已生成" in admin.client.texts()[-2]  # sent instead: the code is not lost
     assert "扫码加入" in admin.client.last_text
+
+
+async def test_audit_report_summary(gridbot: OfflineBot) -> None:
+    person = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await person.client.send("/report")
+    await tap(gridbot, person, "矛盾纠纷")
+    await tap(gridbot, person, "邻里纠纷")
+    await typed(gridbot, person, "楼上卫生间漏水")
+    for label in ("📍 改地点", "3单元", "🔴 标为紧急", "🟢 改回一般", "✏️ 修改", "类型", "物业纠纷"):
+        await tap(gridbot, person, label)
+    await tap(gridbot, person, "✏️ 修改")
+    await tap(gridbot, person, "⬅ 返回核对")
+    await tap(gridbot, person, "➕ 当事双方")
+    # Typed at the summary: the summary comes again below what was typed, and the one above
+    # is deleted (one summary in the chat): a send and a delete.
+    await typed(gridbot, person, "2单元301与401住户", most=2)
+    await tap(gridbot, person, "📷 加照片")
+    await tap(gridbot, person, "⬅ 返回核对")
+    await tap(gridbot, person, "✅ 提交")
