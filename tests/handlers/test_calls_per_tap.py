@@ -424,3 +424,13 @@ async def test_audit_report_summary(gridbot: OfflineBot) -> None:
     await tap(gridbot, person, "📷 加照片")
     await tap(gridbot, person, "⬅ 返回核对")
     await tap(gridbot, person, "✅ 提交")
+
+
+async def test_audit_meeting_excuse(gridbot: OfflineBot, clock: FakeClock) -> None:
+    admin, _leader, assistant = await meeting_helpers.people(gridbot)
+    await meeting_helpers.weekly(gridbot, admin)
+    await meeting_helpers.at(gridbot, clock, meeting_helpers.DAY_BEFORE)
+    await tap(gridbot, assistant, "📝 请假")
+    assert "请输入请假事由" in assistant.client.last_text
+    await typed(gridbot, assistant, "孩子发烧，需要去医院")
+    assert "已记录请假" in assistant.client.last_text
