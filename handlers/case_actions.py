@@ -40,6 +40,7 @@ from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, R
 from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
+from bot.telegram.outgoing import shown_digest
 from bot.telegram.texts_fit import TEXT_LIMIT
 from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
@@ -59,7 +60,13 @@ from handlers.common.context import GridContext
 from handlers.common.conversation import cancel_drop, explain
 from handlers.common.flows import flow_conversation
 from handlers.common.menu import any_label
-from handlers.messages.case_cards import ADMIN, REPORTER, card_message
+from handlers.messages.case_cards import (
+    ADMIN,
+    REPORTER,
+    card_message,
+    edit_key,
+    rating_buttons,
+)
 
 DRAFT = "case_input"
 (
@@ -104,27 +111,69 @@ def _audience(update: Update, member: Member) -> Member | None:
     return member if chat is not None and chat.type == ChatType.PRIVATE else None
 
 
-async def redraw(update: Update, context: GridContext, member: Member, case_id: int) -> None:
-    """Show the pressed card as the case is now, for the chat it is in."""
+async def redraw(
+    update: Update, context: GridContext, member: Member, case_id: int, *, moved: bool = False
+) -> None:
+    """Show the pressed card as the case is now, for the chat it is in.
+
+    ``moved``: the press moved the case, so the outbox refreshes every copy; the pressed
+    one is then left alone by it if it shows what was drawn here (one edit per press).
+    """
     query = update.callback_query
-    chat = update.effective_chat
-    if query is None or chat is None:
+    if query is None or query.message is None:
         return
-    drawn = await card_message(
-        context.runtime,
-        case_id,
-        member.language,
-        member=_audience(update, member),
-        recipient=str(chat.id),
-    )
+    message_id = query.message.message_id
+
+    async def edit(text: str, markup: InlineKeyboardMarkup | None) -> None:
+        assert query is not None
+        await query.edit_message_text(text, reply_markup=markup)
+
+    await _show_card(update, context, member, case_id, message_id, edit, moved=moved)
+
+
+Edit = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
+
+
+async def _show_card(
+    update: Update,
+    context: GridContext,
+    member: Member,
+    case_id: int,
+    message_id: int,
+    edit: Edit,
+    *,
+    moved: bool,
+) -> None:
+    """Draw the case's card into message ``message_id`` of this chat with ``edit``.
+
+    In a group it is drawn as the outbox draws the group's copy: for the group, in the
+    group's language (the default), never with the presser's rights or language. With
+    ``moved``, what was drawn is recorded for the copy kept in this chat (if this is it),
+    so the outbox's refresh of that copy makes no second call; if the edit fails, nothing
+    is recorded and the outbox's refresh puts the copy right.
+    """
+    chat = update.effective_chat
+    if chat is None:
+        return
+    runtime = context.runtime
+    audience = _audience(update, member)
+    lang = member.language if audience is not None else runtime.config.locale.default_language
+    drawn = await card_message(runtime, case_id, lang, member=audience, recipient=str(chat.id))
     if drawn is None:
         return
     text, markup = drawn
     try:
-        await query.edit_message_text(text, reply_markup=markup)
+        await edit(text, markup)
     except BadRequest as error:
-        if "not modified" not in error.message.lower():
+        reason = error.message.lower()
+        if "not modified" not in reason:
+            if "can't be edited" in reason or "not found" in reason:
+                return  # too old, or deleted: the outbox's refresh (or a new copy) follows
             raise
+    if moved:
+        key = edit_key(case_id, str(chat.id))
+        shown = shown_digest(text, markup)
+        await cases.copy_drawn(runtime.db, runtime.clock, key, chat.id, message_id, shown)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -240,7 +289,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
             await redraw(update, context, admin, refused.case.id)
         return
     await query.answer(done)
-    await redraw(update, context, admin, case_id)
+    await redraw(update, context, admin, case_id, moved=True)
 
 
 def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
@@ -291,15 +340,26 @@ async def reporter_button(update: Update, context: GridContext) -> None:
     await query.answer()
     # One call in the chat (issue 14): the question keeps its text, loses its buttons and
     # gains the answer; if it cannot take it, the buttons go and the answer is sent.
-    if not await _close_in_place(query, done):
-        await query.edit_message_reply_markup(None)
-        if query.message is not None:
-            await context.bot.send_message(query.message.chat.id, done)
+    if action == "fixed":
+        # The closing and its rating question, in the same message: the message that says
+        # so, queued for the reporter, is then not sent (if this edit fails, it is).
+        asked = t(lang, "handling.done.confirmed_rate", number=case.number)
+        rate = rating_buttons(case.id, case.version, lang)
+        if await _close_in_place(query, asked, rate):
+            await cases.closing_shown(runtime.db, runtime.clock, case)
+            return
+    elif await _close_in_place(query, done):
+        return
+    await query.edit_message_reply_markup(None)
+    if query.message is not None:
+        await context.bot.send_message(query.message.chat.id, done)
 
 
-async def _close_in_place(query: CallbackQuery, done: str) -> bool:
-    """Edit the pressed question into itself and ``done``, without buttons; False when
-    it cannot take it (no text, or too long): then nothing was sent."""
+async def _close_in_place(
+    query: CallbackQuery, done: str, markup: InlineKeyboardMarkup | None = None
+) -> bool:
+    """Edit the pressed question into itself and ``done``, with ``markup`` (none: no
+    buttons); False when it cannot take it (no text, or too long): then nothing was sent."""
     message = query.message
     if not isinstance(message, Message) or message.text is None:
         return False
@@ -307,7 +367,7 @@ async def _close_in_place(query: CallbackQuery, done: str) -> bool:
     # The HTML source is never shorter than what it renders: within Telegram's limit.
     if len(combined.encode("utf-16-le")) // 2 > TEXT_LIMIT:
         return False
-    await query.edit_message_text(combined, reply_markup=None)
+    await query.edit_message_text(combined, reply_markup=markup)
     return True
 
 
@@ -374,8 +434,9 @@ async def begin_input(update: Update, context: GridContext) -> int:
         await _refused(update, lang, refused)
         return ConversationHandler.END
     await query.answer()
-    if kind == "escalate":
-        await redraw(update, context, member, case.id)  # the confirmation's keyboard goes
+    # One call in the chat (issue 14): the question. The card pressed keeps its keyboard
+    # (升级's confirmation: pressed again it asks again) until the typing ends or /cancel,
+    # which redraw it.
     context.store[DRAFT] = {
         "case_id": case.id,
         "version": case.version,
@@ -465,6 +526,10 @@ async def _finish(
     try:
         case = await action
     except CaseRefused as refused:
+        query = update.callback_query
+        if query is not None:  # the question tapped (跳过) is answered below: no buttons
+            with contextlib.suppress(BadRequest):
+                await query.edit_message_reply_markup(None)
         if refused.reason is cases.Refusal.BAD_INPUT:
             await _refused(update, lang, refused)
         else:
@@ -472,35 +537,47 @@ async def _finish(
         return ConversationHandler.END
     area = await cases.responsible_area(context.runtime.db, case)
     await _redraw_card(update, context, member, draft, case.id)
-    await _say(
-        update,
-        context,
-        t(lang, done_key, number=case.number, area=area.name if area else "-"),
+    await _tell(
+        update, context, t(lang, done_key, number=case.number, area=area.name if area else "-")
     )
     return ConversationHandler.END
 
 
+async def _tell(update: Update, context: GridContext, text: str) -> None:
+    """Say ``text``: after a tap (跳过), in the question tapped, which loses its buttons
+    (one call, issue 14); after typing, as a new message."""
+    query = update.callback_query
+    if query is not None:
+        if await _close_in_place(query, text):
+            return
+        await query.edit_message_reply_markup(None)
+    await _say(update, context, text)
+
+
 async def _redraw_card(
-    update: Update, context: GridContext, member: Member, draft: dict[str, Any], case_id: int
+    update: Update,
+    context: GridContext,
+    member: Member,
+    draft: dict[str, Any],
+    case_id: int,
+    *,
+    moved: bool = True,
 ) -> None:
-    """Redraw the card whose button began the typed step, so its buttons are current."""
+    """Redraw the card whose button began the typed step, so its buttons are current
+    (``moved``: the step moved the case, see :func:`_show_card`)."""
     chat = update.effective_chat
     card = draft.get("card")
     if chat is None or not isinstance(card, int):
         return
-    drawn = await card_message(
-        context.runtime,
-        case_id,
-        member.language,
-        member=_audience(update, member),
-        recipient=str(chat.id),
-    )
-    if drawn is None:
-        return
-    with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
+
+    async def edit(text: str, markup: InlineKeyboardMarkup | None) -> None:
+        assert chat is not None and isinstance(card, int)
         await context.bot.edit_message_text(
-            drawn[0], chat_id=chat.id, message_id=card, reply_markup=drawn[1]
+            text, chat_id=chat.id, message_id=card, reply_markup=markup
         )
+
+    with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
+        await _show_card(update, context, member, case_id, card, edit, moved=moved)
 
 
 @_text_step
@@ -675,15 +752,14 @@ async def photo_skipped(update: Update, context: GridContext) -> int | None:
         await answer_stale(query, member.language)
         return None
     await query.answer()
-    await query.edit_message_reply_markup(None)
-    return await _after_photo(update, context, member, draft)
+    return await _after_photo(update, context, member, draft)  # the question loses 跳过 there
 
 
 async def _after_photo(
     update: Update, context: GridContext, member: Member, draft: dict[str, Any]
 ) -> int:
     if draft.get("dispute"):
-        await _say(update, context, t(member.language, "handling.ask.parties"))
+        await _tell(update, context, t(member.language, "handling.ask.parties"))
         return PARTIES
     return await _resolve(update, context, member, draft)
 
@@ -745,7 +821,7 @@ async def cancel(update: Update, context: GridContext) -> int:
     draft = _draft(context)
     member = await require_member(update, context)
     if draft is not None and member is not None and isinstance(draft.get("case_id"), int):
-        await _redraw_card(update, context, member, draft, draft["case_id"])
+        await _redraw_card(update, context, member, draft, draft["case_id"], moved=False)
     return await _drop(update, context)
 
 

@@ -10,7 +10,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+)
+from telegram.error import BadRequest
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -192,9 +200,9 @@ async def area_button(update: Update, context: GridContext) -> int:
     if action == "open":
         await _show_picker(update, context, admin, draft, area, page, edit=True)
         return AREA
-    await query.edit_message_reply_markup(reply_markup=None)
+    # The question pressed becomes the invite's text (its buttons go with the edit).
     last_prompt.forget(draft)
-    return await _issue(update, context, admin, draft, area)
+    return await _issue(update, context, admin, draft, area, pressed=query)
 
 
 async def area_typed(update: Update, context: GridContext) -> int:
@@ -250,8 +258,16 @@ async def area_typed(update: Update, context: GridContext) -> int:
 
 
 async def _issue(
-    update: Update, context: GridContext, admin: Member, draft: dict[str, Any], area: Area
+    update: Update,
+    context: GridContext,
+    admin: Member,
+    draft: dict[str, Any],
+    area: Area,
+    *,
+    pressed: CallbackQuery | None = None,
 ) -> int:
+    """Make the invite and show it: its text (in the question ``pressed``, if it was
+    chosen by a button: one call fewer, issue 14), then its QR code."""
     chat = update.effective_chat
     assert chat is not None
     lang = admin.language
@@ -259,6 +275,17 @@ async def _issue(
     role = Role(draft["role"])
     # The flow ends here, whatever comes of it: its question keeps no buttons.
     await _retire(update, context, draft)
+
+    async def say(text: str) -> None:
+        assert chat is not None
+        if pressed is not None:
+            try:
+                await pressed.edit_message_text(text, reply_markup=None)
+                return
+            except BadRequest:  # too old to edit, or deleted: the code is never lost
+                pass
+        await context.bot.send_message(chat.id, text)
+
     try:
         invite = await create_invite(
             runtime.db,
@@ -270,14 +297,13 @@ async def _issue(
         )
     except InviteNotAllowed:
         context.store.pop(DRAFT, None)
-        await context.bot.send_message(chat.id, t(lang, "access.not_allowed_here"))
+        await say(t(lang, "access.not_allowed_here"))
         return ConversationHandler.END
     context.store.pop(DRAFT, None)
     link = deep_link(context.bot.username, invite.code)
     expires = invite.expires_at.astimezone(runtime.config.tz).strftime("%Y-%m-%d %H:%M")
     # Fitted: a long area path is shortened, never the code or the link (short lines).
-    await context.bot.send_message(
-        chat.id,
+    await say(
         fit(
             t(
                 lang,
@@ -288,7 +314,7 @@ async def _issue(
                 link=link,
                 code=invite.code,
             )
-        ).text,
+        ).text
     )
     caption = t(lang, "invite.qr_caption", role=t(lang, keys.ROLE(role)), area=area.path)
     # Drawn off the event loop: a QR code takes milliseconds every other member would wait.

@@ -56,14 +56,19 @@ async def language_chosen(update: Update, context: GridContext) -> None:
     else:
         context.store[LANG_KEY] = code
     await query.answer()
-    await query.edit_message_text(t(code, "lang.changed"))
-    if member is not None and query.message is not None:
-        await context.bot.send_message(
-            query.message.chat.id,
-            t(code, "lang.menu_updated"),
-            reply_markup=await member_menu(context.runtime, member),
-        )
-        await register_member_commands(context.bot, member)
+    if member is None or query.message is None:
+        # A guest has no menu: the question becomes the answer.
+        await query.edit_message_text(t(code, "lang.changed"))
+        return
+    # One call in the chat (issue 14): a new menu keyboard comes only with a sent message,
+    # so the answer is that message. The question keeps its buttons; pressing one again
+    # switches again (or keeps the language) and says so the same way.
+    await context.bot.send_message(
+        query.message.chat.id,
+        f"{t(code, 'lang.changed')}\n{t(code, 'lang.menu_updated')}",
+        reply_markup=await member_menu(context.runtime, member),
+    )
+    await register_member_commands(context.bot, member)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -286,6 +286,14 @@ async def add_event(
     )
 
 
+async def last_event_id(q: Queryable, case_id: int, kind: str) -> int | None:
+    """The id of the case's latest event of ``kind``, or None."""
+    value = await q.fetchval(
+        "SELECT max(id) FROM case_events WHERE case_id = ? AND kind = ?", (case_id, kind)
+    )
+    return None if value is None else int(value)
+
+
 async def events(q: Queryable, case_id: int, *, include_internal: bool) -> list[CaseEvent]:
     """A case's audit trail, oldest first; internal notes only if asked for."""
     sql = (

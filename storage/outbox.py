@@ -115,6 +115,17 @@ async def finish(
     )
 
 
+async def settle_pending(q: Queryable, dedupe_key: str, now: str, result: dict[str, Any]) -> bool:
+    """Close the row queued under ``dedupe_key`` as sent, if it is still pending (what it
+    says was shown another way); False if there is none or it went already."""
+    row = await q.fetchval(
+        "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?"
+        " WHERE dedupe_key = ? AND status = 'pending' RETURNING 1",
+        (now, json.dumps(result), dedupe_key),
+    )
+    return row is not None
+
+
 async def retry_later(
     q: Queryable,
     row_id: int,

@@ -19,7 +19,8 @@ listed by ``python -m bot outbox``. Rows are never deleted.
 A row whose renderer gives an ``edit_key`` edits the message kept under that key
 (an admin's alert showing a case's current state) instead of sending a new one; if
 that message is gone, a new one is sent and kept. "Message is not modified" counts
-as done.
+as done, and so does a copy that a handler has just redrawn as the row would draw it
+(:mod:`bot.services.cases.copies`): no call is made for it.
 
 The guarantee is *at least once*: a row is marked sent only after Telegram
 confirmed the send, so a crash or a lost response between the two sends that part
@@ -46,7 +47,7 @@ from telegram.ext import ExtBot
 from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering
+from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering, shown_digest
 from bot.telegram.ratelimit import Retries
 from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
@@ -254,11 +255,19 @@ class Delivery:
 
     async def _edit(self, outgoing: Outgoing, progress: dict[str, Any]) -> str:
         """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
-        assert outgoing.edit_key is not None
-        ref = await case_copies.message_ref(self.runtime.db, outgoing.edit_key)
-        if ref is None:
+        edit_key = outgoing.edit_key
+        assert edit_key is not None
+        kept = await case_copies.kept_message(self.runtime.db, edit_key)
+        if kept is None:
             return "none"
-        chat_id, message_id = ref
+        chat_id, message_id = kept.chat_id, kept.message_id
+        if kept.shown is not None:
+            # A handler redrew this copy when it was pressed: what it drew is used once.
+            await _until_written(lambda: case_copies.clear_shown(self.runtime.db, edit_key))
+            if kept.shown == shown_digest(outgoing.text, outgoing.reply_markup):
+                # It shows this already (issue 14: the pressed copy is edited once).
+                progress.update(chat_id=chat_id, message_id=message_id, edited=True, shown=True)
+                return "edited"
         try:
             await self.bot.edit_message_text(
                 outgoing.text,

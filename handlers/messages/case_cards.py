@@ -344,7 +344,8 @@ async def render_todo(runtime: Runtime, row: OutboxRow, language: str) -> Outgoi
     )
 
 
-def _rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
+def rating_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
+    """The reporter's rating buttons of a closed case (满意, 基本满意, 不满意)."""
     return InlineKeyboardMarkup(
         [
             [
@@ -431,7 +432,7 @@ async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Ou
                 number=case.number,
                 days=runtime.config.cases.auto_close_days,
             )
-        markup = None if case.rating else _rating_buttons(case.id, case.version, lang)
+        markup = None if case.rating else rating_buttons(case.id, case.version, lang)
         return Outgoing(text, reply_markup=markup)
     return Outgoing(t(lang, keys.TO_REPORTER(event), number=case.number, kind=kind))
 

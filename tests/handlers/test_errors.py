@@ -73,7 +73,7 @@ async def test_locked_database_gets_a_busy_answer_and_loses_nothing(
     await client.send("/lang")
     await client.press("English")
     assert await bot.db.fetchval("SELECT language FROM members") == "en"
-    assert "Switched to English" in client.texts()[-2]
+    assert "Switched to English" in client.last_text
 
 
 async def test_a_press_answered_before_the_error_is_not_answered_again(

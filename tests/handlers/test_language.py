@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from bot.offline.harness import OfflineBot
 from bot.services.grid import Role
 
@@ -14,7 +16,7 @@ async def test_member_switches_to_english_and_it_is_kept(gridbot: OfflineBot) ->
     await client.send("/lang")
     assert client.buttons() == [["中文", "English"]]
     await client.press("English")
-    assert "Switched to English" in client.texts()[-2]
+    assert client.last_text == "Switched to English.\nYour menu is updated."
     assert client.reply_keyboard == [
         ["🗂 Open cases", "📅 Meetings"],
         ["🕒 Duty shifts", "➕ Invite"],
@@ -31,7 +33,7 @@ async def test_member_switches_to_english_and_it_is_kept(gridbot: OfflineBot) ->
     assert "You are a community admin" in client.last_text
     await client.send("/lang")
     await client.press("中文")
-    assert client.texts()[-2] == "已切换为中文。"
+    assert client.last_text == "已切换为中文。\n菜单已更新。"
 
 
 async def test_guest_language_is_kept_until_they_join(gridbot: OfflineBot) -> None:
@@ -71,3 +73,47 @@ async def test_forged_language_button(gridbot: OfflineBot) -> None:
     await guest.press_data("v1:lang:drop:en")
     await guest.send("/help")
     assert "网格通" in guest.last_text
+
+
+async def test_the_language_tap_is_its_answer_and_one_message(gridbot: OfflineBot) -> None:
+    person = await gridbot.member("甲", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    client = person.client
+    await client.send("/lang")
+    question = client.last
+    assert question is not None
+    before = Counter(gridbot.api.stats.requests)
+    await client.press("English")
+    calls = Counter(gridbot.api.stats.requests)
+    calls.subtract(before)
+    # The answer to the tap and the message carrying the new menu (setMyCommands is
+    # for the command list, not a message in the chat).
+    assert +calls == Counter(answerCallbackQuery=1, sendMessage=1, setMyCommands=1)
+    assert client.last_text == "Switched to English.\nYour menu is updated."
+    assert client.reply_keyboard is not None and ["❓ Help", "🌐 语言 / Language"] in (
+        client.reply_keyboard
+    )
+    # The question keeps its buttons, and they still work: pressed again, in either
+    # language, they switch (or keep it) and say so.
+    kept = client.chat.messages[question.message_id]
+    assert kept.text == "请选择语言 / Choose your language:"
+    assert [[b["text"] for b in row] for row in kept.inline_keyboard] == [["中文", "English"]]
+    await client.press_data("v1:lang:set:en", question.message_id)
+    assert client.last_text == "Switched to English.\nYour menu is updated."
+    await client.press_data("v1:lang:set:zh-CN", question.message_id)
+    assert client.last_text == "已切换为中文。\n菜单已更新。"
+    assert await gridbot.db.fetchval("SELECT language FROM members") == "zh-CN"
+    assert client.reply_keyboard is not None and ["❓ 帮助", "🌐 语言 / Language"] in (
+        client.reply_keyboard
+    )
+
+
+async def test_a_guests_language_tap_edits_the_question(gridbot: OfflineBot) -> None:
+    guest = gridbot.user("Guest")
+    await guest.send("/lang")
+    before = Counter(gridbot.api.stats.requests)
+    await guest.press("English")
+    calls = Counter(gridbot.api.stats.requests)
+    calls.subtract(before)
+    assert +calls == Counter(answerCallbackQuery=1, editMessageText=1)
+    assert guest.last_text == "Switched to English."
+    assert guest.last is not None and guest.last.buttons == []

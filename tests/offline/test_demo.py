@@ -127,12 +127,13 @@ def test_numbers_say_which_message_they_belong_to(tmp_path: Path) -> None:
     parts = spoken(out)
     assert "buttons of #2 (newest): [1] 中文  [2] English" in parts[1]
     assert "buttons of #4 (newest): [1] 中文  [2] English" in parts[2]
-    # Pressing 2 pressed the newest message's English, which now has no buttons: the
-    # numbers are the older message's, and they say so.
+    # Pressing 2 pressed the newest message's English; the answer came as a new message
+    # (it carries the new menu) and the question keeps its buttons: the numbers are now
+    # an older message's, and they say so.
     assert "Switched to English." in parts[3]
-    assert "buttons of #2 (older: 2 message(s) came after it): [1] 中文  [2] English" in parts[3]
-    assert "  #2 " in parts[4] and "[中文], [English]" in parts[4]
-    assert "buttons of #2 (older" in parts[5]
+    assert "buttons of #4 (older: 1 message(s) came after it): [1] 中文  [2] English" in parts[3]
+    assert "  #2 " in parts[4] and "  #4 " in parts[4] and "[中文], [English]" in parts[4]
+    assert "buttons of #2 (older: 2 message(s) came after it)" in parts[5]
     assert "已切换为中文" in parts[6]  # button 1 of the picked message
     assert "(message #99 has no buttons" in parts[7]
 

@@ -13,6 +13,7 @@
 - :mod:`.view`, :mod:`.card`: the read model of a case and of its card, for whom.
 - :mod:`.reading`: lists, history, and the checks before a typed step.
 - :mod:`.groups`: group chats bound to an area.
+- :mod:`.copies`: what a kept card copy shows once a handler redrew it.
 
 Callers use the names re-exported here (``from bot.services import cases``). Names with
 a leading underscore (``_load``, ``_commit``, ``_tell_reporter``, ...) are the package's
@@ -42,6 +43,7 @@ from bot.services.cases.card import (
     masked_phone,
     viewer,
 )
+from bot.services.cases.copies import copy_drawn
 from bot.services.cases.groups import GroupRefused, bind_group, group_area, unbind_group
 from bot.services.cases.lifecycle import (
     MediationRecord,
@@ -50,6 +52,7 @@ from bot.services.cases.lifecycle import (
     accept,
     assign,
     assignees,
+    closing_shown,
     confirm,
     give_back,
     may_note,
@@ -126,7 +129,9 @@ __all__ = [
     "check_act",
     "check_reporter",
     "check_see",
+    "closing_shown",
     "confirm",
+    "copy_drawn",
     "escalate",
     "events",
     "get",

@@ -137,8 +137,13 @@ async def _tell_reporter(
         CASE_REPORTER,
         {"case_id": case.id, "event": event, "event_id": event_id, **values},
         now=now,
-        dedupe_key=f"case:{case.id}:e{event_id}:reporter",
+        dedupe_key=reporter_key(case.id, event_id),
     )
+
+
+def reporter_key(case_id: int, event_id: int | str) -> str:
+    """The dedupe key of what the reporter is told of one event of a case."""
+    return f"case:{case_id}:e{event_id}:reporter"
 
 
 async def _tell_watchers(

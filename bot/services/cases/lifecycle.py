@@ -21,6 +21,7 @@ from bot.services.cases.alerts import (
     _tell_reporter,
     _tell_watchers,
     more_voices,
+    reporter_key,
 )
 from bot.services.cases.parts import parts_of
 from bot.services.cases.routing import responsible_admins
@@ -43,6 +44,7 @@ from storage import case_copies as copy_repo
 from storage import cases as case_repo
 from storage import mediations as mediation_repo
 from storage import members as member_repo
+from storage import outbox as outbox_repo
 from storage.cases import Case
 from storage.db import Database, Queryable
 from storage.mediations import Mediation
@@ -316,6 +318,17 @@ async def confirm(db: Database, clock: Clock, actor: Member, case_id: int, versi
         )
         await _tell_reporter(tx, moved, event_id, "closed", now, by_reporter=True)
     return moved
+
+
+async def closing_shown(db: Database, clock: Clock, case: Case) -> bool:
+    """The reporter was shown the closing of ``case`` and its rating question where they
+    confirmed it: the message saying so that :func:`confirm` queued for them is not sent.
+    False if it was sent already (or there is none): then they get it as well."""
+    event_id = await case_repo.last_event_id(db, case.id, "confirmed")
+    if event_id is None:
+        return False
+    key = reporter_key(case.id, event_id)
+    return await outbox_repo.settle_pending(db, key, to_db(clock.now()), {"in_place": True})
 
 
 async def reopen(
