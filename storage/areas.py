@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Queryable, Row
+from storage.db import Database, Queryable, Row, Transaction
 
 _COLUMNS = "id, parent_id, kind, name, path, id_path, depth"
 
@@ -45,6 +45,9 @@ def _area(row: Row) -> Area:
 
 async def insert(q: Queryable, parent: Area | None, kind: str, name: str, now: str) -> Area:
     """Add an area under ``parent`` (None: the root) and return it."""
+    database = q if isinstance(q, Database) else q.database if isinstance(q, Transaction) else None
+    if database is not None:
+        forget_cached(database)
     path = name if parent is None else f"{parent.path}/{name}"
     depth = 0 if parent is None else parent.depth + 1
     # id_path needs the new id: insert with a unique placeholder, then set it.
@@ -59,9 +62,41 @@ async def insert(q: Queryable, parent: Area | None, kind: str, name: str, now: s
 
 
 async def get(q: Queryable, area_id: int) -> Area | None:
-    """The area with this id, or None."""
+    """The area with this id, or None.
+
+    Held in memory once read: an area never changes once its insert is committed (no
+    statement renames, moves or deletes one), so a cached area is never stale; one not
+    cached yet (made by another process) is read. :func:`insert` and the import that
+    calls it clear the cache, so nothing a rolled-back import read stays.
+    """
+    cache = _cache_of(q)
+    if cache is not None:
+        found: Area | None = cache.get(area_id)
+        if found is not None:
+            return found
     row = await q.fetchone(f"SELECT {_COLUMNS} FROM areas WHERE id = ?", (area_id,))
-    return None if row is None else _area(row)
+    if row is None:
+        return None
+    area = _area(row)
+    if cache is not None:
+        cache[area_id] = area
+    return area
+
+
+def forget_cached(db: Database) -> None:
+    """Drop the areas held in memory (after an import, committed or not)."""
+    db.cache.pop(_CACHE, None)
+
+
+_CACHE = "areas"
+
+
+def _cache_of(q: Queryable) -> dict[int, Area] | None:
+    database = q if isinstance(q, Database) else q.database if isinstance(q, Transaction) else None
+    if database is None:
+        return None
+    cache: dict[int, Area] = database.cache.setdefault(_CACHE, {})
+    return cache
 
 
 async def get_many(q: Queryable, area_ids: list[int]) -> list[Area]:

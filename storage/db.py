@@ -73,10 +73,16 @@ class Transaction:
     each extra await is a thread hop that costs as much as the statement itself.
     """
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, database: Database | None = None) -> None:
         self._conn = conn
+        self._database = database
         # The topics marked (see mark()): told to the Database's hooks on commit.
         self.marks: set[str] = set()
+
+    @property
+    def database(self) -> Database | None:
+        """The database this transaction runs on (None for a bare read helper)."""
+        return self._database
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement; return the last inserted rowid (or 0)."""
@@ -173,6 +179,8 @@ class Database:
         self._owner: asyncio.Task[Any] | None = None
         # topic -> what to call when a commit wrote something for it (see on_commit()).
         self._hooks: dict[str, list[Callable[[], None]]] = {}
+        # Repositories' caches of rows that never change once committed (storage/areas.py).
+        self.cache: dict[str, Any] = {}
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -256,7 +264,7 @@ class Database:
         async with self._lock:
             conn = self.conn
             self._owner = asyncio.current_task()
-            tx = Transaction(conn)
+            tx = Transaction(conn, self)
             try:
                 await conn.execute("BEGIN IMMEDIATE")
                 try:

@@ -127,6 +127,13 @@ def parse_area_file(text: str) -> list[AreaLine]:
 
 async def import_areas(db: Database, lines: list[AreaLine], clock: Clock) -> ImportReport:
     """Create the areas of ``lines`` that do not exist yet, in one transaction."""
+    try:
+        return await _import_areas(db, lines, clock)
+    finally:
+        area_repo.forget_cached(db)  # the tree held in memory is read again
+
+
+async def _import_areas(db: Database, lines: list[AreaLine], clock: Clock) -> ImportReport:
     now = to_db(clock.now())
     created = existing = 0
     async with db.transaction() as tx:
