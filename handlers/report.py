@@ -439,15 +439,25 @@ async def _start(update: Update, context: GridContext, member: Member) -> int:
     return await _ask(update, context, member, draft)
 
 
-async def _current(update: Update, context: GridContext) -> tuple[Member, Draft] | int:
-    """The member and their live draft, or the state to return (the draft was ended)."""
+async def _current(
+    update: Update, context: GridContext, category: str | None = None
+) -> tuple[Member, Draft] | int:
+    """The member and their live draft, or the state to return (the draft was ended).
+
+    ``category``: the one a category tap chooses, stored with the same touch (it is what
+    the message ending an abandoned draft names, so it is stored before it is shown).
+    """
     member = await require_leader(update, context)
     if member is None:
         context.store.pop(DRAFT, None)
         return ConversationHandler.END
     draft = _load(context)
     runtime = context.runtime
-    if draft is None or not await report_flow.touch(runtime.db, runtime.clock, member, draft):
+    if draft is not None and next_step(draft) is not Step.CATEGORY:
+        category = None  # not the open question: the tap is refused below, not stored
+    if draft is None or not await report_flow.touch(
+        runtime.db, runtime.clock, member, draft, category=category
+    ):
         context.store.pop(DRAFT, None)
         filed = None
         if draft is not None:
@@ -491,12 +501,26 @@ def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
     return action, value
 
 
+CATEGORIES = frozenset(c.value for c in Category)
+
+
+def _tapped_category(data: str | None) -> str | None:
+    """The category a category button names, if it is one (checked against the draft later)."""
+    try:
+        parts = fields(data, PREFIX)
+    except BadCallback:
+        return None
+    if len(parts) == 3 and parts[1] == "cat" and parts[2] in CATEGORIES:
+        return parts[2]
+    return None
+
+
 @_one_at_a_time
 async def button(update: Update, context: GridContext) -> int:
     """A button of the draft: the answer to the open question, or a change at the summary."""
     query = update.callback_query
     assert query is not None
-    found = await _current(update, context)
+    found = await _current(update, context, _tapped_category(query.data))
     if isinstance(found, int):
         return found
     member, draft = found
@@ -518,10 +542,6 @@ async def button(update: Update, context: GridContext) -> int:
     if action == "resume":
         return await _resume(update, context, member, draft, value)
     if action in ("cat", "kind"):
-        if action == "cat":
-            # the category is what the message ending an abandoned draft names; written
-            # before anything is shown, so what the member sees is already stored
-            await report_flow.touch(db, context.runtime.clock, member, draft)
         # One call in the chat: the answer under its question, the next one below it,
         # in the same message (issue 14); else as before, echoed and sent anew.
         asked = await _ask_in_place(query, context, member, draft)

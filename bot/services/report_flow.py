@@ -53,14 +53,17 @@ async def begin(db: Database, clock: Clock, member: Member, flow: str) -> None:
         )
 
 
-async def touch(db: Database, clock: Clock, member: Member, draft: Draft) -> bool:
-    """Mark ``draft`` active now; False if it was ended (by the sweep) or replaced."""
+async def touch(
+    db: Database, clock: Clock, member: Member, draft: Draft, *, category: str | None = None
+) -> bool:
+    """Mark ``draft`` active now (with ``category``, one just chosen, if given); False if
+    it was ended (by the sweep) or replaced."""
     async with db.transaction() as tx:
         return await draft_repo.touch(
             tx,
             member_id=member.id,
             flow=draft.flow,
-            category=draft.category,
+            category=category or draft.category,
             now=to_db(clock.now()),
         )
 

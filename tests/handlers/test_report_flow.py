@@ -12,6 +12,7 @@ from bot.offline.standin import UserClient
 from bot.services.grid import Role
 from storage import outbox
 from tests.helpers.people import admin, leader
+from tests.helpers.statements import statements
 
 BUILDING = "运河区/光明街道/滨河社区/滨河龙韵西区1号楼"
 
@@ -346,3 +347,22 @@ async def test_in_english(gridbot: OfflineBot) -> None:
     await user.press("✅ Submit")
     assert "Submitted as YH-20260613-0001" in user.last_text
     assert await gridbot.db.fetchval("SELECT urgent FROM cases") == 1
+
+
+async def test_a_category_tap_stores_its_category_in_one_write(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await user.send("/report")
+    async with statements(gridbot) as seen:
+        await user.press("环境卫生")
+    assert seen.count("UPDATE report_drafts SET") == 1, seen.seen
+    assert seen.count("category = coalesce('sanitation', category)") == 1
+    stored = await gridbot.db.fetchval("SELECT category FROM report_drafts")
+    assert stored == "sanitation", "stored before the kinds were shown"
+    # a category tap of this draft at the kind question (stale, or forged) is refused,
+    # and its category is not stored
+    assert user.last is not None
+    kind = str(user.last.inline_keyboard[0][0]["callback_data"])
+    flow = kind.split(":")[2]
+    await user.press_data(f"v1:rep:{flow}:cat:dispute", user.last.message_id)
+    assert user.last_answer is not None and user.last_answer.show_alert
+    assert await gridbot.db.fetchval("SELECT category FROM report_drafts") == "sanitation"
