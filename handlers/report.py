@@ -440,12 +440,13 @@ async def _start(update: Update, context: GridContext, member: Member) -> int:
 
 
 async def _current(
-    update: Update, context: GridContext, category: str | None = None
+    update: Update, context: GridContext, category: str | None = None, *, ending: bool = False
 ) -> tuple[Member, Draft] | int:
     """The member and their live draft, or the state to return (the draft was ended).
 
     ``category``: the one a category tap chooses, stored with the same touch (it is what
     the message ending an abandoned draft names, so it is stored before it is shown).
+    ``ending``: the tap files the draft, which removes it; it is only checked, not touched.
     """
     member = await require_leader(update, context)
     if member is None:
@@ -455,9 +456,13 @@ async def _current(
     runtime = context.runtime
     if draft is not None and next_step(draft) is not Step.CATEGORY:
         category = None  # not the open question: the tap is refused below, not stored
-    if draft is None or not await report_flow.touch(
-        runtime.db, runtime.clock, member, draft, category=category
-    ):
+    if draft is None:
+        live = False
+    elif ending:
+        live = await report_flow.is_live(runtime.db, member, draft)
+    else:
+        live = await report_flow.touch(runtime.db, runtime.clock, member, draft, category=category)
+    if not live:
         context.store.pop(DRAFT, None)
         filed = None
         if draft is not None:
@@ -474,6 +479,7 @@ async def _current(
         elif update.effective_message is not None:
             await update.effective_message.reply_text(text)
         return ConversationHandler.END
+    assert draft is not None  # live
     return member, draft
 
 
@@ -504,6 +510,14 @@ def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
 CATEGORIES = frozenset(c.value for c in Category)
 
 
+def _is_submit(data: str | None) -> bool:
+    """Whether a button is a draft's 提交."""
+    try:
+        return fields(data, PREFIX)[1:] == ["sum", "ok"]
+    except BadCallback:
+        return False
+
+
 def _tapped_category(data: str | None) -> str | None:
     """The category a category button names, if it is one (checked against the draft later)."""
     try:
@@ -520,7 +534,9 @@ async def button(update: Update, context: GridContext) -> int:
     """A button of the draft: the answer to the open question, or a change at the summary."""
     query = update.callback_query
     assert query is not None
-    found = await _current(update, context, _tapped_category(query.data))
+    found = await _current(
+        update, context, _tapped_category(query.data), ending=_is_submit(query.data)
+    )
     if isinstance(found, int):
         return found
     member, draft = found

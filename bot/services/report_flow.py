@@ -25,7 +25,7 @@ from storage import members as member_repo
 from storage import report_drafts as draft_repo
 from storage.areas import Area
 from storage.cases import Case
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.times import to_db
 
@@ -82,12 +82,29 @@ async def submit(
     Raises :class:`~bot.services.report_draft.DraftIncomplete` or
     :class:`~bot.services.reporting.ReportRefused`.
     """
-    opened = await open_case(
-        db, clock, config, member, to_report(draft), idempotency_key=draft_key(member, draft.flow)
-    )
-    async with db.transaction() as tx:
+
+    async def remove_draft(tx: Transaction) -> None:
         await draft_repo.remove(tx, member_id=member.id, flow=draft.flow)
-    return opened
+
+    # The draft goes in the case's own transaction: one commit for the confirm.
+    return await open_case(
+        db,
+        clock,
+        config,
+        member,
+        to_report(draft),
+        idempotency_key=draft_key(member, draft.flow),
+        also=remove_draft,
+    )
+
+
+async def is_live(q: Queryable, member: Member, draft: Draft) -> bool:
+    """Whether ``draft`` is still the member's draft (not ended by the sweep, nor replaced).
+
+    A read, for the confirm: it removes the draft anyway, so marking it active is no use.
+    """
+    row = await draft_repo.get(q, member.id)
+    return row is not None and row.flow == draft.flow
 
 
 async def case_of_draft(q: Queryable, member: Member, flow: str) -> Case | None:

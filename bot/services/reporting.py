@@ -8,6 +8,7 @@ update arriving twice) returns the case made the first time.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import counters
 from storage.cases import Case, NewCase
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.members import Member
 from storage.times import to_db
 
@@ -67,8 +68,14 @@ async def open_case(
     report: Report,
     *,
     idempotency_key: str,
+    also: Callable[[Transaction], Awaitable[object]] | None = None,
 ) -> Opened:
-    """File ``report`` as a new case of ``reporter``'s community; see the module doc."""
+    """File ``report`` as a new case of ``reporter``'s community; see the module doc.
+
+    ``also`` runs in the same transaction, once, whether the case is new or was filed
+    before under the same key (report_flow removes the draft the case came from): one
+    commit for both.
+    """
     if not is_subcategory(report.category, report.subcategory):
         raise ReportRefused(f"{report.subcategory!r} is not a kind of {report.category}")
     if report.description is None and report.voice_file_id is None and not report.photos:
@@ -81,6 +88,8 @@ async def open_case(
     limits = config.sla.limits(report.category, report.urgent)
     async with db.transaction() as tx:
         existing = await case_repo.by_idempotency_key(tx, idempotency_key)
+        if also is not None:
+            await also(tx)
         if existing is not None:
             return Opened(existing, created=False)
         home = await area_repo.get(tx, reporter.area_id)

@@ -366,3 +366,26 @@ async def test_a_category_tap_stores_its_category_in_one_write(gridbot: OfflineB
     await user.press_data(f"v1:rep:{flow}:cat:dispute", user.last.message_id)
     assert user.last_answer is not None and user.last_answer.show_alert
     assert await gridbot.db.fetchval("SELECT category FROM report_drafts") == "sanitation"
+
+
+async def test_the_confirm_files_the_case_and_removes_its_draft_in_one_commit(
+    gridbot: OfflineBot,
+) -> None:
+    user = (await leader(gridbot)).client
+    await admin(gridbot)
+    await user.send("/report")
+    await user.press("环境卫生")
+    await user.press("垃圾堆积")
+    await user.send("门口垃圾没清运")
+    async with statements(gridbot) as seen:
+        await user.press("✅ 提交")
+    # The case with its draft's removal, then the conversation's state with the tap's
+    # record: nothing else commits (the draft is checked by a read, not touched).
+    commits = [i for i, sql in enumerate(seen.seen) if sql == "COMMIT"]
+    assert len(commits) == 2, seen.seen
+    first = seen.seen[: commits[0]]
+    assert any(sql.startswith("INSERT INTO cases") for sql in first)
+    assert any(sql.startswith("DELETE FROM report_drafts") for sql in first)
+    assert seen.count("UPDATE report_drafts") == 0
+    assert "已提交，编号" in user.last_text
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
