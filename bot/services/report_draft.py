@@ -95,6 +95,8 @@ class Draft:
     # The note shown above the open question, so a redraw in place (an album's next photo)
     # keeps saying it.
     lead: str | None = None
+    # When the draft's row was last touched in the database (report_flow.touch).
+    touched: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The draft as JSON-ready values."""

@@ -27,7 +27,7 @@ from storage.areas import Area
 from storage.cases import Case
 from storage.db import Database, Queryable, Transaction
 from storage.members import Member
-from storage.times import to_db
+from storage.times import from_db, to_db
 
 DRAFT_EXPIRED = "report.expired"  # outbox kind: "your unfinished report was ended"
 
@@ -53,19 +53,38 @@ async def begin(db: Database, clock: Clock, member: Member, flow: str) -> None:
         )
 
 
+# A step within this long of the draft's last stored touch stores nothing (no write, no
+# commit): the sweep ends a draft only after reports.draft_timeout_minutes idle (a minute
+# at the least), so a draft touched this recently cannot have been ended, and the stored
+# time lags the last step by at most this much (a draft may end this much early).
+TOUCH_EVERY = timedelta(seconds=20)
+
+
 async def touch(
     db: Database, clock: Clock, member: Member, draft: Draft, *, category: str | None = None
 ) -> bool:
     """Mark ``draft`` active now (with ``category``, one just chosen, if given); False if
-    it was ended (by the sweep) or replaced."""
+    it was ended (by the sweep) or replaced.
+
+    Within :data:`TOUCH_EVERY` of its last stored touch (``draft.touched``), and with no
+    category to store, the draft is known to be alive and nothing is written.
+    """
+    now = clock.now()
+    if category is None and draft.touched is not None:
+        since = now - from_db(draft.touched)
+        if timedelta(0) <= since < TOUCH_EVERY:
+            return True
     async with db.transaction() as tx:
-        return await draft_repo.touch(
+        alive = await draft_repo.touch(
             tx,
             member_id=member.id,
             flow=draft.flow,
             category=category or draft.category,
-            now=to_db(clock.now()),
+            now=to_db(now),
         )
+    if alive:
+        draft.touched = to_db(now)
+    return alive
 
 
 async def discard(db: Database, member: Member, flow: str) -> None:

@@ -389,3 +389,28 @@ async def test_the_confirm_files_the_case_and_removes_its_draft_in_one_commit(
     assert seen.count("UPDATE report_drafts") == 0
     assert "已提交，编号" in user.last_text
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+
+
+async def test_steps_close_together_touch_the_draft_once(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    await user.send("/report")
+    await user.press("环境卫生")  # stores the category: a write
+    touched = await gridbot.db.fetchval("SELECT touched_at FROM report_drafts")
+    gridbot.clock.advance(seconds=5)
+    async with statements(gridbot) as seen:
+        await user.press("垃圾堆积")
+    # Known alive (touched 5 s ago, the sweep ends drafts idle for minutes): no write
+    # but the conversation's own save.
+    assert seen.count("report_drafts") == 0 and seen.count("COMMIT") == 1, seen.seen
+    assert await gridbot.db.fetchval("SELECT touched_at FROM report_drafts") == touched
+    gridbot.clock.advance(seconds=30)
+    async with statements(gridbot) as seen:
+        await user.send("门口垃圾没清运")
+    assert seen.count("UPDATE report_drafts SET touched_at") == 1
+    assert await gridbot.db.fetchval("SELECT touched_at FROM report_drafts") != touched
+    assert "请看一下您要报的事" in user.last_text
+    # Left alone past the timeout, the draft is ended as before.
+    gridbot.clock.advance(minutes=31)
+    await gridbot.run_due_jobs()
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+    assert not user.buttons(), "the summary's buttons are taken off"
