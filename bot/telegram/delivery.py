@@ -67,6 +67,19 @@ NO_RETRIES = Retries(0)
 MARK_RETRY_WAITS = (0.05, 0.1, 0.2, 0.5, 1, 2, 4, 8, 15, 30)
 
 
+def _copy_to_keep(status: str, result: dict[str, Any] | None) -> tuple[str, int, int] | None:
+    """(edit key, chat id, message id) of a copy sent now whose message is to be kept for
+    later edits, if the row's mark has to keep it (a copy edited, or kept already, not)."""
+    if status != "sent" or not result or result.get("edited") or result.get("kept"):
+        return None
+    edit_key, chat_id, message_id = (result.get(k) for k in ("edit_key", "chat_id", "message_id"))
+    if not isinstance(edit_key, str) or not isinstance(chat_id, int):
+        return None
+    if not isinstance(message_id, int):
+        return None
+    return edit_key, chat_id, message_id
+
+
 async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
     """Run a database write, trying again while the database is locked."""
     for wait in (*MARK_RETRY_WAITS, None):
@@ -231,18 +244,22 @@ class Delivery:
             progress["message_id"] = message.message_id
             if outgoing.edit_key:
                 progress["edit_key"] = outgoing.edit_key
-                edit_key = outgoing.edit_key
-                await _until_written(
-                    lambda: case_copies.remember_message(
-                        self.runtime.db,
-                        edit_key,
-                        chat_id,
-                        message.message_id,
-                        to_db(self.runtime.clock.now()),
-                    )
-                )
             if outgoing.voice or outgoing.location:  # a part follows: remember this one
+                if outgoing.edit_key:
+                    edit_key = outgoing.edit_key
+                    await _until_written(
+                        lambda: case_copies.remember_message(
+                            self.runtime.db,
+                            edit_key,
+                            chat_id,
+                            message.message_id,
+                            to_db(self.runtime.clock.now()),
+                        )
+                    )
+                    progress["kept"] = True
                 await self._save_progress(row, progress)
+            # Else the copy to edit later is kept with the row's mark, in one commit
+            # (see _finish).
         if outgoing.voice and "voice" not in progress:
             sent = await self.bot.send_voice(chat_id, outgoing.voice, **extra)
             parts.append(sent.message_id)
@@ -295,11 +312,18 @@ class Delivery:
     async def _finish(self, row: OutboxRow, status: str, result: dict[str, Any] | None) -> None:
         # After Telegram took the message, the mark is what must get through: retried
         # on a locked database, never the send (that would deliver it twice).
-        await _until_written(
-            lambda: outbox.finish(
-                self.runtime.db, row.id, status, to_db(self.runtime.clock.now()), result
-            )
-        )
+        db, now = self.runtime.db, to_db(self.runtime.clock.now())
+        kept = _copy_to_keep(status, result)
+        if kept is None:
+            await _until_written(lambda: outbox.finish(db, row.id, status, now, result))
+            return
+
+        async def mark_and_keep() -> None:
+            async with db.transaction() as tx:
+                await case_copies.remember_message(tx, *kept, now)
+                await outbox.finish(tx, row.id, status, now, result)
+
+        await _until_written(mark_and_keep)
 
     async def _retry(
         self,

@@ -49,3 +49,30 @@ async def test_one_read_of_the_card_for_every_holder_of_a_new_case(gridbot: Offl
     shown = group.texts()[before:]
     assert len(shown) == 1 and masked in shown[0] and phone not in shown[0]
     assert first.client.buttons()[0] == ["✅ 受理", "🚫 不予受理"]
+
+
+async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sent(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await open_report(
+        gridbot,
+        leader,
+        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
+        key="k1",
+    )
+    assert gridbot.app.delivery is not None
+    async with statements(gridbot) as seen:
+        await gridbot.app.delivery.run_once()
+    writes = [s for s in seen.seen if s.split(" ", 1)[0] in ("INSERT", "UPDATE", "COMMIT", "BEGIN")]
+    keep = next(i for i, s in enumerate(writes) if s.startswith("INSERT INTO message_refs"))
+    mark = next(
+        i for i, s in enumerate(writes) if s.startswith("UPDATE outbox SET status = 'sent'")
+    )
+    assert writes[keep - 1].startswith("BEGIN") and mark == keep + 1, writes
+    assert writes[mark + 1] == "COMMIT"
+    assert "YH-" in admin.client.last_text
+    # The copy is edited in place when the case moves: it was kept.
+    await admin.client.press("✅ 受理")
+    assert sum("YH-" in t for t in admin.client.texts()) == 1
