@@ -41,7 +41,8 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
 def first_word(sql: str) -> str:
     """The statement's first keyword, upper case."""
     words = sql.lstrip().split(None, 1)
-    return words[0].upper() if words else ""
+    # A statement of a script (Database.write_batch) is traced with its ";".
+    return words[0].upper().rstrip(";") if words else ""
 
 
 def commits_of(statements: list[str], in_transaction: bool = False) -> tuple[int, bool]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,6 +27,56 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+Statement = tuple[str, Params]  # a statement and its parameters, for Database.write_batch
+
+
+class LiteralError(ValueError):
+    """A value that cannot be written as an SQL literal (see :func:`sql_literal`)."""
+
+
+def sql_literal(value: object) -> str:
+    """``value`` as an SQLite literal: NULL, an integer, a quoted text or a blob.
+
+    A text is quoted by doubling its single quotes (SQLite's only escape); one holding
+    a NUL cannot pass through a script and raises :class:`LiteralError`, as do reals
+    (SQLite does not read every double back exactly) and values of other types.
+    """
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        # SQLite's reading of a real literal is not exact for every double: not risked.
+        raise LiteralError(f"{value!r}: a real is not written as a literal")
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise LiteralError("a text with a NUL cannot be written in a script")
+        return "'" + value.replace("'", "''") + "'"
+    if isinstance(value, bytes):
+        return "X'" + value.hex() + "'"
+    raise LiteralError(f"{type(value).__name__} has no literal")
+
+
+def bind(sql: str, params: Params) -> str:
+    """``sql`` with each ``?`` replaced by the next of ``params`` as a literal.
+
+    For gridbot's own statements, which hold no ``?`` but their placeholders.
+    """
+    if isinstance(params, Mapping):
+        raise LiteralError("named parameters are not bound here")
+    values = list(params)
+    parts = sql.split("?")
+    if len(parts) != len(values) + 1:
+        raise ValueError(f"{len(values)} parameters for {len(parts) - 1} placeholders: {sql}")
+    out = [parts[0]]
+    for value, part in zip(values, parts[1:], strict=True):
+        out.append(sql_literal(value))
+        out.append(part)
+    return "".join(out)
 
 
 class DatabaseError(Exception):
@@ -325,6 +375,35 @@ class Database:
         for topic in topics:
             for hook in self._hooks.get(topic, ()):
                 hook()
+
+    async def write_batch(self, build: Callable[[], Sequence[Statement]]) -> bool:
+        """Run write-only statements as one transaction in one trip to the database thread.
+
+        aiosqlite makes each statement its own trip (as costly as a short statement
+        itself), and offers no public way to run a function on its thread; a transaction
+        whose statements need no answers (the persistence write and the handled-update
+        record after every update) goes instead as one script, its parameters bound as
+        SQL literals by :func:`sql_literal`. ``build`` is called holding the connection,
+        so what it takes is written before any other writer runs. Returns False, having
+        written nothing, when a parameter cannot be a literal (a NUL in a text): the
+        caller then writes through :meth:`transaction`. Rolled back on any error.
+        """
+        self._check_not_owner()
+        async with self._lock:
+            conn = self.conn
+            try:
+                body = "".join(f"{bind(sql, params)};\n" for sql, params in build())
+            except LiteralError:
+                return False
+            if not body:
+                return True
+            try:
+                await conn.executescript(f"BEGIN IMMEDIATE;\n{body}COMMIT;")
+            except BaseException:
+                if conn.in_transaction:
+                    await conn.execute("ROLLBACK")
+                raise
+        return True
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script as it is (used by migrations)."""

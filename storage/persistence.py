@@ -47,6 +47,11 @@ def _dump(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
+def statements_of(taken: Pending) -> list[tuple[str, tuple[object, ...]]]:
+    """The statements that write ``taken``, in order."""
+    return [(sql, params) for sql, params, _text in taken.values()]
+
+
 def _ids_of(cache_key: tuple[str, str]) -> frozenset[int]:
     """The user and chat ids a collected change belongs to."""
     table, key = cache_key
@@ -88,6 +93,15 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
         hand) waits for its own update's record, unless it is also one of ``own`` (the
         update being saved), whose changes always go with its record.
         """
+        taken = self.take(own=own, held=held)
+        for sql, params in statements_of(taken):
+            await tx.execute(sql, params)
+        self.confirm(taken)
+        return taken
+
+    def take(self, *, own: Collection[int] = (), held: Collection[int] = ()) -> Pending:
+        """Take the collected changes to write now (``own`` and ``held`` as in
+        :meth:`write_pending`); :meth:`confirm` them once written, or :meth:`put_back`."""
         held_only = set(held) - set(own)
         taken: Pending = {}
         for cache_key in list(self._pending):
@@ -95,14 +109,15 @@ class SQLitePersistence(BasePersistence[Data, Data, Data]):
             if ids & held_only and not ids & set(own):
                 continue
             taken[cache_key] = self._pending.pop(cache_key)
-        for sql, params, _text in taken.values():
-            await tx.execute(sql, params)
+        return taken
+
+    def confirm(self, taken: Pending) -> None:
+        """Note what ``taken`` wrote as stored (unchanged data is then not written again)."""
         for cache_key, (_sql, _params, text) in taken.items():
             if text is None:
                 self._written.pop(cache_key, None)
             else:
                 self._written[cache_key] = text
-        return taken
 
     def put_back(self, taken: Pending) -> None:
         """Collect again what :meth:`write_pending` took, its transaction having failed."""

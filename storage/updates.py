@@ -27,7 +27,14 @@ async def mark_handled(q: Queryable, update_id: int, now: str, error: str | None
 
     A second mark of the same update changes nothing: the first is kept.
     """
-    await q.execute(
+    await q.execute(*handled_statement(update_id, now, error))
+
+
+def handled_statement(
+    update_id: int, now: str, error: str | None = None
+) -> tuple[str, tuple[object, ...]]:
+    """The statement :func:`mark_handled` runs, for a batch (``Database.write_batch``)."""
+    return (
         "INSERT OR IGNORE INTO processed_updates (update_id, processed_at, error) VALUES (?, ?, ?)",
         (update_id, now, None if error is None else error[:500]),
     )

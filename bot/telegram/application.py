@@ -32,8 +32,9 @@ from telegram.request import BaseRequest, RequestData
 from bot.runtime import Runtime
 from bot.telegram.delivery import Delivery
 from storage import updates as update_repo
+from storage.db import Statement
 from storage.migrate import migrate
-from storage.persistence import Pending, SQLitePersistence
+from storage.persistence import Pending, SQLitePersistence, statements_of
 from storage.times import to_db
 
 log = logging.getLogger(__name__)
@@ -212,16 +213,35 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return
         own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
         taken: Pending = {}
+        built: list[Statement] = []
+
+        def statements() -> list[Statement]:
+            # Called holding the connection: who is in hand at the moment of writing.
+            # Built once: the fallback below writes the very same statements.
+            nonlocal taken
+            if built:
+                return built
+            found = built
+            if pending and isinstance(persistence, SQLitePersistence):
+                held = frozenset().union(
+                    *(ids for other, ids in self._owners.items() if other != update_id)
+                )
+                taken = persistence.take(own=own, held=held)
+                found.extend(statements_of(taken))
+            if update_id is not None:
+                found.append(
+                    update_repo.handled_statement(update_id, to_db(self.runtime.clock.now()))
+                )
+            return found
+
         try:
-            async with self.runtime.db.transaction() as tx:
-                if pending and isinstance(persistence, SQLitePersistence):
-                    # Read once the transaction is ours: who is in hand at the moment of writing.
-                    held = frozenset().union(
-                        *(ids for other, ids in self._owners.items() if other != update_id)
-                    )
-                    taken = await persistence.write_pending(tx, own=own, held=held)
-                if update_id is not None:
-                    await update_repo.mark_handled(tx, update_id, to_db(self.runtime.clock.now()))
+            # One trip to the database thread for the whole transaction (storage/db.py).
+            if not await self.runtime.db.write_batch(statements):
+                async with self.runtime.db.transaction() as tx:  # a NUL in someone's data
+                    for sql, params in statements():
+                        await tx.execute(sql, params)
+            if isinstance(persistence, SQLitePersistence):
+                persistence.confirm(taken)
         except sqlite3.OperationalError:
             # Locked past the busy timeout. What was collected is written with the next
             # update; at worst a redelivery of this one is handled again, and the services

@@ -19,7 +19,8 @@ class Statements:
         self.seen: list[str] = []
 
     def _trace(self, sql: str) -> None:  # on the database thread: list.append is atomic
-        self.seen.append(sql)
+        # A statement of a script (Database.write_batch) is traced with its ";".
+        self.seen.append(sql.strip().removesuffix(";"))
 
     def count(self, fragment: str) -> int:
         """How many statements contain ``fragment`` (``?`` in it matches any bound value)."""
