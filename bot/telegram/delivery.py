@@ -280,11 +280,12 @@ class Delivery:
         chat_id, message_id = kept.chat_id, kept.message_id
         if kept.shown is not None:
             # A handler redrew this copy when it was pressed: what it drew is used once.
-            await _until_written(lambda: case_copies.clear_shown(self.runtime.db, edit_key))
             if kept.shown == shown_digest(outgoing.text, outgoing.reply_markup):
-                # It shows this already (issue 14: the pressed copy is edited once).
-                progress.update(chat_id=chat_id, message_id=message_id, edited=True, shown=True)
+                # It shows this already (issue 14: the pressed copy is edited once). The
+                # digest is cleared with the row's mark, in one commit (see _finish).
+                progress.update(chat_id=chat_id, message_id=message_id, edited=True, shown=edit_key)
                 return "edited"
+            await _until_written(lambda: case_copies.clear_shown(self.runtime.db, edit_key))
         try:
             await self.bot.edit_message_text(
                 outgoing.text,
@@ -314,13 +315,17 @@ class Delivery:
         # on a locked database, never the send (that would deliver it twice).
         db, now = self.runtime.db, to_db(self.runtime.clock.now())
         kept = _copy_to_keep(status, result)
-        if kept is None:
+        shown = result.get("shown") if result else None
+        if kept is None and not isinstance(shown, str):
             await _until_written(lambda: outbox.finish(db, row.id, status, now, result))
             return
 
         async def mark_and_keep() -> None:
             async with db.transaction() as tx:
-                await case_copies.remember_message(tx, *kept, now)
+                if kept is not None:
+                    await case_copies.remember_message(tx, *kept, now)
+                if isinstance(shown, str):
+                    await case_copies.clear_shown(tx, shown)
                 await outbox.finish(tx, row.id, status, now, result)
 
         await _until_written(mark_and_keep)

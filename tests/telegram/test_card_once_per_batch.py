@@ -76,3 +76,28 @@ async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sen
     # The copy is edited in place when the case moves: it was kept.
     await admin.client.press("✅ 受理")
     assert sum("YH-" in t for t in admin.client.texts()) == 1
+
+
+async def test_the_pressed_copys_refresh_is_settled_with_its_mark_in_one_commit(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    await open_report(
+        gridbot,
+        leader,
+        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
+        key="k1",
+    )
+    await gridbot.run_due_jobs()
+    async with statements(gridbot) as seen:
+        await admin.client.press("✅ 受理")
+    clear = next(
+        i for i, s in enumerate(seen.seen) if s.startswith("UPDATE message_refs SET shown = NULL")
+    )
+    assert seen.seen[clear - 1].startswith("BEGIN")
+    assert seen.seen[clear + 1].startswith("UPDATE outbox SET status = 'sent'")
+    assert seen.seen[clear + 2] == "COMMIT"
+    shown = await gridbot.db.fetchval("SELECT shown FROM message_refs WHERE edit_key LIKE 'case:%'")
+    assert shown is None, "what the handler drew is used once"
+    assert "已受理" in admin.client.last_text
