@@ -110,6 +110,10 @@ class Queryable(Protocol):
         """Return the first column of the first row, or None."""
         ...
 
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        ...
+
     def mark(self, topic: str) -> None:
         """Say that what was written concerns ``topic``: its hooks run once it is committed."""
         ...
@@ -187,6 +191,12 @@ class Reader:
         async with self._lock:
             cursor = await self._conn.execute(sql, params)
             return cursor.lastrowid or 0
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement (a write is refused); return how many rows it changed."""
+        async with self._lock:
+            cursor = await self._conn.execute(sql, params)
+            return cursor.rowcount
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set (a write is refused)."""
@@ -336,6 +346,12 @@ class Database:
         self._check_not_owner()
         async with self._lock:
             return await Transaction(self.conn).execute(sql, params)
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement on its own (atomic, one trip); return how many rows it changed."""
+        self._check_not_owner()
+        async with self._lock:
+            return await Transaction(self.conn).execute_rowcount(sql, params)
 
     async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
         """Run one statement for each parameter set, in one transaction."""

@@ -33,11 +33,12 @@ async def put(q: Queryable, *, member_id: int, tg_user_id: int, flow: str, now: 
     )
 
 
-async def touch(
-    tx: Transaction, *, member_id: int, flow: str, category: str | None, now: str
-) -> bool:
-    """Mark draft ``flow`` as active now; False if it is not tracked (ended or replaced)."""
-    changed = await tx.execute_rowcount(
+async def touch(q: Queryable, *, member_id: int, flow: str, category: str | None, now: str) -> bool:
+    """Mark draft ``flow`` as active now; False if it is not tracked (ended or replaced).
+
+    One statement: atomic on its own, so it needs no transaction around it.
+    """
+    changed = await q.execute_rowcount(
         "UPDATE report_drafts SET touched_at = ?, category = coalesce(?, category)"
         " WHERE member_id = ? AND flow = ?",
         (now, category, member_id, flow),

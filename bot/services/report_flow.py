@@ -47,10 +47,10 @@ def draft_key(member: Member, flow: str) -> str:
 
 async def begin(db: Database, clock: Clock, member: Member, flow: str) -> None:
     """Track a new draft of ``member``'s; an older draft of theirs is no longer alive."""
-    async with db.transaction() as tx:
-        await draft_repo.put(
-            tx, member_id=member.id, tg_user_id=member.tg_user_id, flow=flow, now=to_db(clock.now())
-        )
+    # One statement, atomic on its own: no transaction around it (one trip, not three).
+    await draft_repo.put(
+        db, member_id=member.id, tg_user_id=member.tg_user_id, flow=flow, now=to_db(clock.now())
+    )
 
 
 # A step within this long of the draft's last stored touch stores nothing (no write, no
@@ -74,14 +74,13 @@ async def touch(
         since = now - from_db(draft.touched)
         if timedelta(0) <= since < TOUCH_EVERY:
             return True
-    async with db.transaction() as tx:
-        alive = await draft_repo.touch(
-            tx,
-            member_id=member.id,
-            flow=draft.flow,
-            category=category or draft.category,
-            now=to_db(now),
-        )
+    alive = await draft_repo.touch(  # one statement: atomic without a transaction
+        db,
+        member_id=member.id,
+        flow=draft.flow,
+        category=category or draft.category,
+        now=to_db(now),
+    )
     if alive:
         draft.touched = to_db(now)
     return alive
