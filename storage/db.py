@@ -392,7 +392,7 @@ class Database:
             for hook in self._hooks.get(topic, ()):
                 hook()
 
-    async def write_batch(self, build: Callable[[], Sequence[Statement]]) -> bool:
+    async def write_batch(self, build: Callable[[], Sequence[Statement]]) -> None:
         """Run write-only statements as one transaction in one trip to the database thread.
 
         aiosqlite makes each statement its own trip (as costly as a short statement
@@ -400,26 +400,36 @@ class Database:
         whose statements need no answers (the persistence write and the handled-update
         record after every update) goes instead as one script, its parameters bound as
         SQL literals by :func:`sql_literal`. ``build`` is called holding the connection,
-        so what it takes is written before any other writer runs. Returns False, having
-        written nothing, when a parameter cannot be a literal (a NUL in a text): the
-        caller then writes through :meth:`transaction`. Rolled back on any error.
+        so what it takes is written before any other writer runs. A parameter that cannot
+        be a literal (a NUL in a text) sends the batch the usual way, a trip a statement.
+        One statement goes on its own (atomic without BEGIN and COMMIT). Rolled back on
+        any error.
         """
         self._check_not_owner()
         async with self._lock:
             conn = self.conn
+            statements = list(build())
+            if not statements:
+                return
+            if len(statements) == 1:
+                await conn.execute(*statements[0])
+                return
             try:
-                body = "".join(f"{bind(sql, params)};\n" for sql, params in build())
+                body = "".join(f"{bind(sql, params)};\n" for sql, params in statements)
             except LiteralError:
-                return False
-            if not body:
-                return True
+                body = None
             try:
-                await conn.executescript(f"BEGIN IMMEDIATE;\n{body}COMMIT;")
+                if body is not None:
+                    await conn.executescript(f"BEGIN IMMEDIATE;\n{body}COMMIT;")
+                else:
+                    await conn.execute("BEGIN IMMEDIATE")
+                    for sql, params in statements:
+                        await conn.execute(sql, params)
+                    await conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     await conn.execute("ROLLBACK")
                 raise
-        return True
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script as it is (used by migrations)."""

@@ -213,15 +213,11 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             return
         own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
         taken: Pending = {}
-        built: list[Statement] = []
 
         def statements() -> list[Statement]:
             # Called holding the connection: who is in hand at the moment of writing.
-            # Built once: the fallback below writes the very same statements.
             nonlocal taken
-            if built:
-                return built
-            found = built
+            found: list[Statement] = []
             if pending and isinstance(persistence, SQLitePersistence):
                 held = frozenset().union(
                     *(ids for other, ids in self._owners.items() if other != update_id)
@@ -236,10 +232,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
 
         try:
             # One trip to the database thread for the whole transaction (storage/db.py).
-            if not await self.runtime.db.write_batch(statements):
-                async with self.runtime.db.transaction() as tx:  # a NUL in someone's data
-                    for sql, params in statements():
-                        await tx.execute(sql, params)
+            await self.runtime.db.write_batch(statements)
             if isinstance(persistence, SQLitePersistence):
                 persistence.confirm(taken)
         except sqlite3.OperationalError:

@@ -46,14 +46,13 @@ async def test_a_batch_is_one_transaction(db: Database) -> None:
     await _table(db)
     seen: list[str] = []
     await db.conn.set_trace_callback(seen.append)
-    written = await db.write_batch(
+    await db.write_batch(
         lambda: [
             ("INSERT INTO t VALUES (?, ?)", (1, "一")),
             ("INSERT INTO t VALUES (?, ?)", (2, "'二'")),
         ]
     )
     await db.conn.set_trace_callback(None)
-    assert written
     seen = [sql.strip().removesuffix(";") for sql in seen]  # traced as written in the script
     assert seen[0] == "BEGIN IMMEDIATE" and seen[-1] == "COMMIT" and len(seen) == 4
     rows = await db.fetchall("SELECT k, v FROM t ORDER BY k")
@@ -71,10 +70,27 @@ async def test_a_failing_batch_writes_nothing_and_leaves_no_transaction_open(db:
         )
     assert not db.conn.in_transaction
     assert await db.fetchval("SELECT count(*) FROM t") == 0
-    assert await db.write_batch(lambda: [("INSERT INTO t VALUES (?, ?)", (1, "c"))])
+    await db.write_batch(lambda: [("INSERT INTO t VALUES (?, ?)", (1, "c"))])
+    assert await db.fetchval("SELECT v FROM t") == "c"
 
 
-async def test_a_value_with_no_literal_writes_nothing_and_says_so(db: Database) -> None:
+async def test_a_value_with_no_literal_is_written_the_usual_way(db: Database) -> None:
     await _table(db)
-    assert not await db.write_batch(lambda: [("INSERT INTO t VALUES (?, ?)", (1, "a\x00b"))])
-    assert await db.fetchval("SELECT count(*) FROM t") == 0
+    await db.write_batch(
+        lambda: [
+            ("INSERT INTO t VALUES (?, ?)", (1, "a\x00b")),
+            ("INSERT INTO t VALUES (?, ?)", (2, "c")),
+        ]
+    )
+    rows = await db.fetchall("SELECT k, v FROM t ORDER BY k")
+    assert [tuple(r) for r in rows] == [(1, "a\x00b"), (2, "c")]
+
+
+async def test_one_statement_goes_on_its_own(db: Database) -> None:
+    await _table(db)
+    seen: list[str] = []
+    await db.conn.set_trace_callback(seen.append)
+    await db.write_batch(lambda: [("INSERT INTO t VALUES (?, ?)", (1, "a"))])
+    await db.conn.set_trace_callback(None)
+    assert len(seen) == 1 and seen[0].startswith("INSERT")
+    assert await db.fetchval("SELECT count(*) FROM t") == 1
