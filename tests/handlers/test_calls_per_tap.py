@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.clock import FakeClock
 from bot.offline.harness import OfflineBot, Person
+from bot.offline.standin import UserClient
 from bot.offline.standin.records import JSON
 from bot.services.grid import Role
 from tests.helpers import meetings as meeting_helpers
@@ -28,22 +29,7 @@ async def calls_in_chat(gridbot: OfflineBot, person: Person, step: Awaitable[Any
     """The Bot API calls ``step`` makes in ``person``'s private chat, with the answers to
     callback queries (which name no chat); calls to other chats (the outbox keeping other
     copies in step, notices to others) are not counted."""
-    api = gridbot.api
-    chat = str(person.client.chat_id)
-    original = api.handle
-    seen: Counter[str] = Counter()
-
-    async def counting(method: str, params: JSON) -> tuple[int, JSON]:
-        if method == "answerCallbackQuery" or str(params.get("chat_id")) == chat:
-            seen[method] += 1
-        return await original(method, params)
-
-    api.handle = counting  # type: ignore[method-assign]
-    try:
-        await step
-    finally:
-        del api.handle  # the class's method again
-    return seen
+    return await calls_in(gridbot, person.client.chat_id, step)
 
 
 async def test_each_report_tap_is_its_answer_and_one_call(gridbot: OfflineBot) -> None:
@@ -135,8 +121,17 @@ async def calls_in(gridbot: OfflineBot, chat_id: int, step: Awaitable[Any]) -> C
     try:
         await step
     finally:
-        del api.handle
+        del api.handle  # the class's method again
     return seen
+
+
+async def people_and_their_group(gridbot: OfflineBot) -> tuple[Person, Person, Person, UserClient]:
+    """The leader, two admins of 滨河社区, and the first admin in their bound group."""
+    leader, admin, other = await people(gridbot)
+    gridbot.api.add_group(-500, "滨河社区管理员群", members=[admin.client.user.id, 10001])
+    group = admin.client.in_chat(-500)
+    await group.send("/bindgroup")
+    return leader, admin, other, group
 
 
 def card_in(person: Person, case_number: str) -> str:
@@ -149,10 +144,7 @@ def card_in(person: Person, case_number: str) -> str:
 async def test_an_admins_press_edits_the_pressed_card_once_and_every_other_copy(
     gridbot: OfflineBot,
 ) -> None:
-    leader, admin, other = await people(gridbot)
-    gridbot.api.add_group(-500, "滨河社区管理员群", members=[admin.client.user.id, 10001])
-    group = admin.client.in_chat(-500)
-    await group.send("/bindgroup")
+    leader, admin, other, group = await people_and_their_group(gridbot)
     await report(gridbot, leader)
     pressed = admin.client.last
     assert pressed is not None and "待受理" in pressed.text
@@ -176,10 +168,7 @@ async def test_an_admins_press_edits_the_pressed_card_once_and_every_other_copy(
 async def test_a_press_in_a_group_redraws_the_group_copy_for_the_group_once(
     gridbot: OfflineBot,
 ) -> None:
-    leader, admin, other = await people(gridbot)
-    gridbot.api.add_group(-500, "滨河社区管理员群", members=[admin.client.user.id, 10001])
-    group = admin.client.in_chat(-500)
-    await group.send("/bindgroup")
+    leader, admin, other, group = await people_and_their_group(gridbot)
     await admin.client.send("/lang")
     await admin.client.press("English")  # the presser reads English; the group does not
     await report(gridbot, leader)

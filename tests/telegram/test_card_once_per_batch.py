@@ -4,7 +4,7 @@ privacy rule kept for each holder."""
 
 from __future__ import annotations
 
-from bot.offline.harness import OfflineBot
+from bot.offline.harness import OfflineBot, Person
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report
@@ -51,9 +51,8 @@ async def test_one_read_of_the_card_for_every_holder_of_a_new_case(gridbot: Offl
     assert first.client.buttons()[0] == ["✅ 受理", "🚫 不予受理"]
 
 
-async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sent(
-    gridbot: OfflineBot,
-) -> None:
+async def _a_case_and_its_admin(gridbot: OfflineBot) -> Person:
+    """A leader's new case, queued for their community's one admin; the admin."""
     leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
     admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
     await open_report(
@@ -62,6 +61,13 @@ async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sen
         Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
         key="k1",
     )
+    return admin
+
+
+async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sent(
+    gridbot: OfflineBot,
+) -> None:
+    admin = await _a_case_and_its_admin(gridbot)
     assert gridbot.app.delivery is not None
     async with statements(gridbot) as seen:
         await gridbot.app.delivery.run_once()
@@ -81,14 +87,7 @@ async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sen
 async def test_the_pressed_copys_refresh_is_settled_with_its_mark_in_one_commit(
     gridbot: OfflineBot,
 ) -> None:
-    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
-    admin = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
-    await open_report(
-        gridbot,
-        leader,
-        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
-        key="k1",
-    )
+    admin = await _a_case_and_its_admin(gridbot)
     await gridbot.run_due_jobs()
     async with statements(gridbot) as seen:
         await admin.client.press("✅ 受理")
