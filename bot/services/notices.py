@@ -33,6 +33,7 @@ from storage import areas as area_repo
 from storage import duty_logs
 from storage import members as member_repo
 from storage import notices as repo
+from storage import outbox as outbox_repo
 from storage.areas import Area
 from storage.db import Database, Queryable
 from storage.members import Member
@@ -42,7 +43,7 @@ from storage.times import from_db, to_db
 __all__ = ["Counts", "Notice"]
 
 # Outbox kinds.
-NOTICE = "notice"  # the notice itself, to a recipient
+NOTICE = outbox_repo.BROADCAST  # the notice itself, to a recipient (sent after alerts)
 NOTICE_REMINDER = "notice.reminder"  # before the deadline, to those who have not confirmed
 NOTICE_UNCONFIRMED = "notice.unconfirmed"  # to the author: who has not confirmed
 
