@@ -20,6 +20,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -665,9 +666,34 @@ async def return_typed(
 async def not_fixed_typed(
     update: Update, context: GridContext, member: Member, draft: dict[str, Any], text: str
 ) -> int | None:
-    """The reporter's reason why it is not fixed: the case reopens."""
-    runtime = context.runtime
+    """The reporter's reason why it is not fixed, typed: the case reopens."""
     draft["text"] = text
+    return await _not_fixed(update, context, member, draft, text, None)
+
+
+async def not_fixed_spoken(update: Update, context: GridContext) -> int | None:
+    """The reporter's reason, said in a voice message (older reporters speak rather than
+    type): the case reopens with it, and the admins get the voice with their notice."""
+    message = update.effective_message
+    member = await require_member(update, context)
+    draft = _draft(context)
+    if member is None or draft is None or message is None or message.voice is None:
+        return None
+    length = message.voice.duration  # seconds, or a timedelta (PTB's time-period setting)
+    seconds = int(length.total_seconds()) if isinstance(length, timedelta) else int(length)
+    voice = (message.voice.file_id, seconds)
+    return await _not_fixed(update, context, member, draft, "", voice)
+
+
+async def _not_fixed(
+    update: Update,
+    context: GridContext,
+    member: Member,
+    draft: dict[str, Any],
+    text: str,
+    voice: tuple[str, int] | None,
+) -> int | None:
+    runtime = context.runtime
     call = cases.reopen(
         runtime.db,
         runtime.clock,
@@ -676,6 +702,7 @@ async def not_fixed_typed(
         draft["case_id"],
         draft["version"],
         text,
+        voice=voice,
     )
     question = draft.get("question")
     ended = await _finish(update, context, member, call, "handling.done.reopened")
@@ -861,7 +888,7 @@ def build_handlers() -> list[BaseHandler[Any, Any, Any]]:
             AGREEMENT: typed(_mediation_step("agreement", FULFILMENT, "handling.ask.fulfilment")),
             FULFILMENT: typed(_mediation_step("fulfilment", None, None)),
             NOTE: typed(note_typed),
-            NOT_FIXED: typed(not_fixed_typed),
+            NOT_FIXED: [MessageHandler(filters.VOICE, not_fixed_spoken), *typed(not_fixed_typed)],
             ESCALATE_REASON: typed(escalate_typed),
             SENDBACK_REASON: typed(sendback_typed),
             RETURN_REASON: typed(return_typed),

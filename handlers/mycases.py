@@ -130,6 +130,8 @@ def _entry(context: GridContext, lang: str, entry: TimelineEntry) -> str:
         ),
         None,
     )
+    if detail is None and entry.data.get("voice"):
+        detail = t(lang, "mycases.spoken")  # a reason said in a voice message
     # Case handling stores codes for reasons and ratings: show their names.
     if entry.kind == "rejected" and entry.data.get("text"):
         detail = str(entry.data["text"])

@@ -318,8 +318,12 @@ async def render_notice(runtime: Runtime, row: OutboxRow, language: str) -> Outg
     else:
         return None
     values.pop("by_time", None)
+    voice = values.pop("voice", None)
+    values.pop("voice_duration", None)
+    if voice is not None and not values.get("reason"):
+        values["reason"] = t(language, "handling.notice.spoken_reason")
     text = t(language, keys.CASE_NOTICE(key), number=case.number, kind=kind, **values)
-    return Outgoing(text=text)
+    return Outgoing(text=text, voice=str(voice) if voice is not None else None)
 
 
 NOTICE_EVENTS = frozenset(

@@ -80,6 +80,34 @@ async def test_reject_with_a_reason_button_and_with_a_typed_one(gridbot: Offline
     assert "原因：已由物业处理完毕" in leader.client.last_text
 
 
+async def test_reporter_can_say_why_in_a_voice_message(gridbot: OfflineBot) -> None:
+    """An older reporter speaks rather than types: the voice is the reason, kept with the
+    event, and the admins get it with their notice."""
+    leader, admin, other = await people(gridbot)
+    case_id = await report(gridbot, leader)
+    await admin.client.press("✅ 受理")
+    await resolve(gridbot, admin)
+    await leader.client.press("👎 未解决")
+    voice = await leader.client.send_voice(7)
+    await gridbot.run_due_jobs()
+    assert await status(gridbot, case_id) == "in_progress"
+    assert "已重新打开" in leader.client.last_text
+    file_id = voice["message"]["voice"]["file_id"]
+    for person in (admin, other):
+        notice = next(m for m in person.client.messages if "未解决" in m.text)
+        assert "原因：（说在语音里，见下条）" in notice.text
+        after = person.client.messages[person.client.messages.index(notice) + 1]
+        assert after.kind == "voice" and after.data["voice"]["file_id"] == file_id
+    data = await gridbot.db.fetchval(
+        "SELECT data FROM case_events WHERE case_id = ? AND kind = 'reopened'", (case_id,)
+    )
+    assert f'"voice": "{file_id}"' in data and '"voice_duration": 7' in data
+    # the reporter's own timeline says it was said in a voice message
+    await leader.client.send("/mycases")
+    await leader.client.press("YH-20260613-0001")
+    assert "（语音）" in leader.client.last_text
+
+
 async def test_cancel_in_a_typed_step_changes_nothing(gridbot: OfflineBot) -> None:
     leader, admin, _other = await people(gridbot)
     case_id = await report(gridbot, leader)
@@ -97,7 +125,7 @@ async def test_reporter_says_not_fixed_and_it_reopens(gridbot: OfflineBot) -> No
     await resolve(gridbot, admin)
     assert await status(gridbot, case_id) == "resolved"
     await leader.client.press("👎 未解决")
-    assert "为什么没有解决" in leader.client.last_text
+    assert "哪里还没解决" in leader.client.last_text and "发语音" in leader.client.last_text
     await leader.client.send("垃圾还在")
     assert await status(gridbot, case_id) == "in_progress"
     assert "已重新打开" in leader.client.last_text

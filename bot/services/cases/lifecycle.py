@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.clock import Clock
 from bot.config import Config
@@ -339,13 +340,20 @@ async def reopen(
     case_id: int,
     version: int,
     reason: str,
+    *,
+    voice: tuple[str, int] | None = None,
 ) -> Case:
     """未解决: the reporter says it is not fixed; back to work, and the admins are told.
 
-    The reporter's own answer tells them it reopened: no second message.
+    The reason is typed, or spoken: ``voice`` (file id, seconds) is kept with the event
+    and goes to the admins with their notice. The reporter's own answer tells them it
+    reopened: no second message.
     """
     now = to_db(clock.now())
-    why = _text(reason)
+    why = "" if voice is not None and not reason else _text(reason)  # said, not typed
+    spoken: dict[str, Any] = (
+        {} if voice is None else {"voice": voice[0], "voice_duration": int(voice[1])}
+    )
     async with db.transaction() as tx:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.REOPEN)
@@ -356,14 +364,14 @@ async def reopen(
             actor,
             "reopened",
             now,
-            data={"reason": why},
+            data={"reason": why, **spoken},
             status="in_progress",
             resolve_due=_due(clock, limits.resolve_minutes),
             resolved_at=None,
             verify_due=None,
             assignee_reminded=0,
         )
-        await _tell_watchers(tx, moved, event_id, "reopened", now, reason=why)
+        await _tell_watchers(tx, moved, event_id, "reopened", now, reason=why, **spoken)
     return moved
 
 
