@@ -98,17 +98,19 @@ async def due(q: Queryable, now: str, limit: int) -> list[OutboxRow]:
     """
     columns = ", ".join(f"o.{c.strip()}" for c in _COLUMNS.split(","))
     rows = await q.fetchall(
-        f"SELECT * FROM (SELECT {columns} FROM outbox o INDEXED BY outbox_due_first"
-        " LEFT JOIN members m ON m.id = o.member_id"
+        f"SELECT {_COLUMNS} FROM ("
+        f"SELECT * FROM (SELECT {columns}, 0 AS behind FROM outbox o"
+        " INDEXED BY outbox_due_first LEFT JOIN members m ON m.id = o.member_id"
         " WHERE o.status = 'pending' AND o.kind <> 'notice' AND o.next_try_at <= ?"
         " AND m.unreachable_since IS NULL ORDER BY o.next_try_at, o.id LIMIT ?)"
-        f" UNION ALL SELECT * FROM (SELECT {columns} FROM outbox o"
+        f" UNION ALL SELECT * FROM (SELECT {columns}, 1 AS behind FROM outbox o"
         " LEFT JOIN members m ON m.id = o.member_id"
         " WHERE o.status = 'pending' AND o.kind = 'notice' AND o.next_try_at <= ?"
-        " AND m.unreachable_since IS NULL ORDER BY o.next_try_at, o.id LIMIT ?)",
-        (now, limit, now, limit),
+        " AND m.unreachable_since IS NULL ORDER BY o.next_try_at, o.id LIMIT ?)"
+        ") ORDER BY behind, next_try_at, id LIMIT ?",
+        (now, limit, now, limit, limit),
     )
-    return [_row(r) for r in rows][:limit]
+    return [_row(r) for r in rows]
 
 
 async def save_progress(q: Queryable, row_id: int, result: dict[str, Any]) -> None:
