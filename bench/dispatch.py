@@ -329,6 +329,8 @@ class Run:
     floor_errors: dict[str, tuple[int, int]]  # variant: (failed statements, API errors)
     outbox_bytes_per_case: float
     workload: Workload
+    # Bytes the alert copies a case leaves (case_watchers, message_refs: never pruned).
+    copies_bytes_per_case: float = 0.0
 
     def per_update(self, what: Callable[[Step], float], kind: str | None = None) -> float:
         """The mean of ``what`` over the updates (of one kind, if given)."""
@@ -392,6 +394,12 @@ async def one_run(leaders: int, rounds: int, *, floors: bool = True) -> Run:
                 "SELECT sum(d.pgsize) FROM dbstat d JOIN sqlite_master m ON m.name = d.name"
                 " WHERE m.tbl_name = 'outbox'"
             )
+            # The bytes in use (not whole pages: these tables are small in a short run).
+            copies = await bot.db.fetchval(
+                "SELECT sum(d.pgsize - d.unused) FROM dbstat d"
+                " JOIN sqlite_master m ON m.name = d.name"
+                " WHERE m.tbl_name IN ('case_watchers', 'message_refs')"
+            )
         finally:
             for floor in variants:
                 await floor.stop()
@@ -407,12 +415,15 @@ async def one_run(leaders: int, rounds: int, *, floors: bool = True) -> Run:
         floor_errors={f.variant: (f.database.failed, f.api_errors) for f in variants},
         outbox_bytes_per_case=float(outbox or 0) / max(cases, 1),
         workload=workload,
+        copies_bytes_per_case=float(copies or 0) / max(cases, 1),
     )
 
 
-async def outbox_bytes_per_case(leaders: int = 4, rounds: int = 2) -> float:
-    """Bytes of outbox (table and indexes) per case after a short real workload."""
-    return (await one_run(leaders, rounds, floors=False)).outbox_bytes_per_case
+async def outbox_bytes_per_case(leaders: int = 4, rounds: int = 2) -> tuple[float, float]:
+    """Bytes of outbox (table and indexes) per case after a short real workload, and the
+    bytes its alert copies leave (case_watchers and message_refs)."""
+    run = await one_run(leaders, rounds, floors=False)
+    return run.outbox_bytes_per_case, run.copies_bytes_per_case
 
 
 # ---------------------------------------------------------------- figures

@@ -412,11 +412,12 @@ async def _process_startup_seconds(path: Path) -> tuple[float, tuple[float, floa
     return ready, memory
 
 
-_OUTBOX: dict[bool, float] = {}
+_OUTBOX: dict[bool, tuple[float, float]] = {}
 
 
-async def _outbox_bytes_per_case(*, full: bool) -> float:
-    """Outbox bytes a case leaves, from a real workload (longer for a full run); kept."""
+async def _outbox_bytes_per_case(*, full: bool) -> tuple[float, float]:
+    """Outbox bytes a case leaves, and its alert copies' bytes, from a real workload
+    (longer for a full run); kept."""
     if full not in _OUTBOX:
         leaders, rounds = (20, 2) if full else (4, 1)
         _OUTBOX[full] = await dispatch.outbox_bytes_per_case(leaders, rounds)
@@ -531,7 +532,7 @@ async def measure(
     file_bytes = sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
     megabytes = file_bytes / 1e6
     # The generator writes no outbox: what a case leaves there is measured on a real run.
-    outbox_per_case = await _outbox_bytes_per_case(full=size.cases >= FULL.cases)
+    outbox_per_case, copies_per_case = await _outbox_bytes_per_case(full=size.cases >= FULL.cases)
     # Sent rows are pruned after delivery.keep_sent_days: what stays is the rows of the
     # last days' cases, spread over the whole history's cases.
     keep_days = load_config(None, environ={}).delivery.keep_sent_days
@@ -539,7 +540,8 @@ async def measure(
     kept_per_case = (
         outbox_per_case * min(1.0, keep_days / history_days) if keep_days else outbox_per_case
     )
-    per_case = file_bytes / max(counts["cases"], 1) + kept_per_case
+    # The generator writes no alert copies either; they are kept for good (not pruned).
+    per_case = file_bytes / max(counts["cases"], 1) + kept_per_case + copies_per_case
     what = (
         f"{counts['cases']:,} cases, {counts['case_events']:,} events, {counts['members']:,}"
         f" members, {counts['areas']:,} areas, {counts['meeting_occurrences']:,} meetings"
@@ -636,7 +638,7 @@ async def measure(
             None,
             f"the file over its cases, plus the outbox kept: a case leaves {outbox_per_case:,.0f} B"
             f" (a short real workload), pruned after {keep_days} days: {kept_per_case:,.0f} B"
-            " over five years",
+            f" over five years; its alert copies, kept: {copies_per_case:,.0f} B",
         ),
         Figure("scale: database size", megabytes, "MB", "", None),
     ]
