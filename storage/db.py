@@ -15,11 +15,13 @@ writer goes on, so a long read never holds a member's step.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar, cast
 
 import aiosqlite
 
@@ -27,6 +29,7 @@ Row = sqlite3.Row
 Params = Sequence[Any] | dict[str, Any]
 
 DEFAULT_BUSY_TIMEOUT_MS = 5000
+T = TypeVar("T")
 
 
 Statement = tuple[str, Params]  # a statement and its parameters, for Database.write_batch
@@ -174,6 +177,50 @@ class Transaction:
         self.marks.add(topic)
 
 
+class _InThread(Transaction):
+    """A transaction whose statements run on the calling thread, with no trip: the one
+    :meth:`Database.run_transaction` gives its function, on the database's own thread.
+
+    Its methods are coroutines that never suspend, so the repositories' async functions
+    run through it to the end in one step (see :func:`_to_the_end`).
+    """
+
+    def __init__(self, raw: sqlite3.Connection, database: Database) -> None:
+        super().__init__(cast(aiosqlite.Connection, None), database)
+        self._raw = raw
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return the last inserted rowid (or 0)."""
+        return self._raw.execute(sql, params).lastrowid or 0
+
+    async def execute_rowcount(self, sql: str, params: Params = ()) -> int:
+        """Run one statement; return how many rows it changed."""
+        return self._raw.execute(sql, params).rowcount
+
+    async def executemany(self, sql: str, rows: Iterable[Params]) -> None:
+        """Run one statement for each parameter set."""
+        self._raw.executemany(sql, rows)
+
+    async def fetchone(self, sql: str, params: Params = ()) -> Row | None:
+        """Return the first row of a query, or None."""
+        row: Row | None = self._raw.execute(sql, params).fetchone()
+        return row
+
+    async def fetchall(self, sql: str, params: Params = ()) -> list[Row]:
+        """Return every row of a query."""
+        return list(self._raw.execute(sql, params).fetchall())
+
+
+def _to_the_end(step: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine that never waits on anything to its end, here and now."""
+    try:
+        step.send(None)
+    except StopIteration as done:
+        return cast(T, done.value)
+    step.close()
+    raise RuntimeError("a transaction run in one trip waited on something: it must only query")
+
+
 class Reader:
     """The read-only connection for long reads (see the module's docstring).
 
@@ -241,6 +288,10 @@ class Database:
         self._hooks: dict[str, list[Callable[[], None]]] = {}
         # Repositories' caches of rows that never change once committed (storage/areas.py).
         self.cache: dict[str, Any] = {}
+        # The writer's sqlite3 connection itself, and the thread run_transaction() uses it
+        # on (see open()).
+        self._raw: sqlite3.Connection | None = None
+        self._worker: ThreadPoolExecutor | None = None
 
     @property
     def conn(self) -> aiosqlite.Connection:
@@ -271,7 +322,21 @@ class Database:
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is left
         # in an implicit transaction between statements.
-        conn = await aiosqlite.connect(self.path, isolation_level=None)
+        # aiosqlite runs each statement as its own trip to its thread and has no public
+        # way to run a function there. sqlite3's documented ``factory`` hands us the
+        # connection it makes (aiosqlite passes its keywords on to sqlite3.connect), and
+        # ``check_same_thread=False`` lets run_transaction() use it from a thread of ours:
+        # only ever under self._lock, so aiosqlite's thread and ours never use it at once.
+        made: list[sqlite3.Connection] = []
+
+        class Kept(sqlite3.Connection):
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                super().__init__(*args, **kwargs)
+                made.append(self)
+
+        conn = await aiosqlite.connect(
+            self.path, isolation_level=None, check_same_thread=False, factory=Kept
+        )
         conn.row_factory = sqlite3.Row
         try:
             await conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
@@ -292,6 +357,8 @@ class Database:
             await conn.close()
             raise DatabaseError(f"{self.path}: not a usable SQLite database ({exc})") from exc
         self._conn = conn
+        self._raw = made[0]
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gridbot-tx")
         if self.path != ":memory:":
             try:
                 self._reader = Reader(await _open_reader(self.path, self.busy_timeout_ms))
@@ -312,6 +379,49 @@ class Database:
                 async with reader._lock:
                     await reader._conn.close()
             await conn.close()
+            self._raw = None
+            worker, self._worker = self._worker, None
+            if worker is not None:
+                worker.shutdown(wait=True)
+
+    async def run_transaction(self, body: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+        """Run ``body`` as one write transaction in one trip to the database's thread.
+
+        ``body`` is an async function of the transaction that only queries through it (as
+        a service's ``async with db.transaction()`` block does): it runs there to its end
+        (BEGIN IMMEDIATE, its statements, COMMIT; ROLLBACK if it raises), and the hooks of
+        what it marked run here once it is committed. The whole of it costs one hand-off
+        to a thread and back, where :meth:`transaction` costs one per statement.
+        """
+        self._check_not_owner()
+        async with self._lock:
+            raw, worker = self._raw, self._worker
+            if raw is None or worker is None:
+                raise RuntimeError("database is not open")
+
+            def run() -> tuple[T, set[str]]:
+                tx = _InThread(raw, self)
+                raw.execute("BEGIN IMMEDIATE")
+                try:
+                    result = _to_the_end(body(tx))
+                except BaseException:
+                    raw.execute("ROLLBACK")
+                    raise
+                raw.execute("COMMIT")
+                return result, tx.marks
+
+            done = asyncio.get_running_loop().run_in_executor(worker, run)
+            try:
+                result, marks = await asyncio.shield(done)
+            except asyncio.CancelledError:
+                # The thread goes on to COMMIT or ROLLBACK: the connection is not free
+                # (the lock not released) until it has.
+                while not done.done():
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await asyncio.shield(done)
+                raise
+        self._committed(marks)
+        return result
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
