@@ -86,7 +86,8 @@ async def open_case(
         raise ReportRefused("the reporter is above community level")
     now = clock.now()
     limits = config.sla.limits(report.category, report.urgent)
-    async with db.transaction() as tx:
+
+    async def file(tx: Transaction) -> Opened:
         existing = await case_repo.by_idempotency_key(tx, idempotency_key)
         if also is not None:
             await also(tx)
@@ -145,5 +146,8 @@ async def open_case(
         # The community's admins and its bound group chats (bot/services/cases/alerts.py).
         await alert_level(tx, case_id, community, CASE_NEW, stamp)
         case = await case_repo.get(tx, case_id)
-    assert case is not None
-    return Opened(case, created=True)
+        assert case is not None
+        return Opened(case, created=True)
+
+    # One trip to the database thread for the whole transaction (storage/db.py).
+    return await db.run_transaction(file)
