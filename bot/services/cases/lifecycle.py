@@ -47,7 +47,7 @@ from storage import mediations as mediation_repo
 from storage import members as member_repo
 from storage import outbox as outbox_repo
 from storage.cases import Case
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.mediations import Mediation
 from storage.members import Member
 from storage.times import to_db
@@ -83,12 +83,15 @@ class MediationRecord:
 async def accept(db: Database, clock: Clock, actor: Member, case_id: int, version: int) -> Case:
     """受理: take the case up."""
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.ACCEPT)
         moved, event_id = await _commit(tx, case, actor, "accepted", now, status="accepted")
         await _tell_reporter(tx, moved, event_id, "accepted", now)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def reject(
@@ -103,7 +106,8 @@ async def reject(
     """不予受理: refuse the case, with a reason (and a text when the reason is 'other')."""
     now = to_db(clock.now())
     detail = _text(text) if reason is RejectReason.OTHER else None
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.REJECT)
         moved, event_id = await _commit(
@@ -118,7 +122,9 @@ async def reject(
             closed_at=now,
         )
         await _tell_reporter(tx, moved, event_id, "rejected", now, reason=reason.value, text=detail)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def assignees(q: Queryable, case: Case) -> list[Member]:
@@ -143,7 +149,8 @@ async def assign(
     told, and their card loses its buttons.
     """
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.ASSIGN)
         if assignee_id not in {m.id for m in await assignees(tx, case)}:
@@ -189,7 +196,9 @@ async def assign(
             )
             if fresh:
                 await more_voices(tx, case.id, address_of(assignee), assignee, now)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def resolve(
@@ -207,7 +216,8 @@ async def resolve(
     """办结: record what was done; a dispute needs its mediation record."""
     now = to_db(clock.now())
     what = _text(text)
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.RESOLVE)
         if case.category == Category.DISPUTE.value:
@@ -252,7 +262,9 @@ async def resolve(
             verify_reminded=0,
         )
         await _tell_reporter(tx, moved, event_id, "resolved", now, resolution=what)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def give_back(
@@ -261,7 +273,8 @@ async def give_back(
     """退回 (by the assignee): hand the case back to the admins, with a reason."""
     now = to_db(clock.now())
     why = _text(reason)
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.RETURN)
         moved, event_id = await _commit(
@@ -285,21 +298,26 @@ async def give_back(
                 now=now,
                 dedupe_key=f"case:{case.id}:e{event_id}:h:{admin.id}",
             )
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def note(db: Database, clock: Clock, actor: Member, case_id: int, text: str) -> int:
     """备注: an internal note; handlers and the assignee see it, the reporter never does."""
     now = to_db(clock.now())
     body = _text(text)
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> int:
         case = await _load(tx, case_id, None)
         await _check(tx, case, actor, Act.NOTE)
         event_id = await case_repo.add_event(
             tx, case.id, at=now, actor_id=actor.id, kind="note", data={"text": body}, internal=True
         )
         await _refresh_copies(tx, case, event_id, now)
-    return event_id
+        return event_id
+
+    return await db.run_transaction(run)
 
 
 async def may_note(db: Database, actor: Member, case_id: int) -> bool:
@@ -311,14 +329,17 @@ async def may_note(db: Database, actor: Member, case_id: int) -> bool:
 async def confirm(db: Database, clock: Clock, actor: Member, case_id: int, version: int) -> Case:
     """已解决: the reporter confirms the fix; the case closes and asks for a rating."""
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.CONFIRM)
         moved, event_id = await _commit(
             tx, case, actor, "confirmed", now, status="closed", closed_at=now
         )
         await _tell_reporter(tx, moved, event_id, "closed", now, by_reporter=True)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def closing_shown(db: Database, clock: Clock, case: Case) -> bool:
@@ -354,7 +375,8 @@ async def reopen(
     spoken: dict[str, Any] = (
         {} if voice is None else {"voice": voice[0], "voice_duration": int(voice[1])}
     )
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.REOPEN)
         limits = config.sla.limits(case.category, case.urgent)
@@ -372,7 +394,9 @@ async def reopen(
             assignee_reminded=0,
         )
         await _tell_watchers(tx, moved, event_id, "reopened", now, reason=why, **spoken)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def rate(
@@ -380,7 +404,8 @@ async def rate(
 ) -> Case:
     """The reporter rates a closed case: 满意, 基本满意 or 不满意 (once)."""
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.RATE)
         if case.rating is not None:
@@ -388,4 +413,6 @@ async def rate(
         moved, _event = await _commit(
             tx, case, actor, "rated", now, data={"rating": rating.value}, rating=rating.value
         )
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
