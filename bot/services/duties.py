@@ -16,7 +16,7 @@ from bot.services.permissions import Action, may
 from storage import areas as area_repo
 from storage import duty_logs
 from storage.areas import Area
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.duty_logs import OutreachLog, PatrolLog
 from storage.members import Member
 from storage.times import from_db, to_db
@@ -93,16 +93,19 @@ async def check_in(db: Database, clock: Clock, member: Member) -> Patrol:
     """Log a patrol of ``member`` now, unless they checked in moments ago."""
     area_id = await _home_checked(db, member)
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Patrol:
         last = await duty_logs.last_patrol(tx, member.id)
         if last is not None and now - from_db(last.at) < PATROL_REPEAT:
             return Patrol(log=last, created=False)
         patrol_id = await duty_logs.add_patrol(
             tx, member_id=member.id, area_id=area_id, at=to_db(now)
         )
-    return Patrol(
-        log=PatrolLog(patrol_id, member.id, area_id, to_db(now), None, None), created=True
-    )
+        return Patrol(
+            log=PatrolLog(patrol_id, member.id, area_id, to_db(now), None, None), created=True
+        )
+
+    return await db.run_transaction(run)
 
 
 async def attach_location(
@@ -110,12 +113,15 @@ async def attach_location(
 ) -> PatrolLog | None:
     """Attach a location to the member's check-in of the last hour; None if there is none."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> PatrolLog | None:
         last = await duty_logs.last_patrol(tx, member.id)
         if last is None or now - from_db(last.at) > LOCATION_WINDOW:
             return None
         await duty_logs.set_patrol_location(tx, last.id, latitude, longitude)
-    return PatrolLog(last.id, last.member_id, last.area_id, last.at, latitude, longitude)
+        return PatrolLog(last.id, last.member_id, last.area_id, last.at, latitude, longitude)
+
+    return await db.run_transaction(run)
 
 
 @dataclass(frozen=True)

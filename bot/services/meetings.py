@@ -29,7 +29,7 @@ from bot.services.schedule import ONCE, Rule, at_local, occurrences, parse_hhmm
 from storage import areas as area_repo
 from storage import meetings as repo
 from storage import members as member_repo
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.meetings import Attendance, Occurrence, Series
 from storage.members import Member
 from storage.times import from_db, to_db
@@ -143,7 +143,8 @@ async def create_series(
         raise MeetingError("access.not_allowed_here")
     rule = draft.rule
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Series:
         series_id = await repo.insert_series(
             tx,
             area_id=area.id,
@@ -163,7 +164,9 @@ async def create_series(
         series = await repo.get_series(tx, series_id)
         assert series is not None
         await ensure_occurrences(tx, series, tz, now)
-    return series
+        return series
+
+    return await db.run_transaction(run)
 
 
 async def ensure_occurrences(q: Queryable, series: Series, tz: ZoneInfo, now: datetime) -> None:
@@ -258,12 +261,15 @@ async def answer(
     if reply not in ("attend", "excused"):
         raise ValueError(reply)
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> OccurrenceView:
         current = await _open_occurrence(tx, member, occurrence_id)
         if now >= current.ends:
             raise MeetingError("meetings.is_over")
         await repo.answer(tx, occurrence_id, member.id, reply, reason, to_db(now))
-    return current
+        return current
+
+    return await db.run_transaction(run)
 
 
 async def answer_of(q: Queryable, occurrence_id: int, member_id: int | None) -> Attendance | None:
@@ -364,10 +370,13 @@ async def check_cancel(
 async def cancel_occurrence(db: Database, clock: Clock, admin: Member, occurrence_id: int) -> None:
     """Cancel one occurrence that has not begun; those expected are told."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         current = await check_cancel(tx, clock, admin, occurrence_id, whole_series=False)
         await repo.set_status(tx, occurrence_id, OccurrenceStatus.CANCELLED)
         await _tell_expected(tx, current, MEETING_CANCELLED, now, "one")
+
+    return await db.run_transaction(run)
 
 
 async def cancel_series(db: Database, clock: Clock, admin: Member, occurrence_id: int) -> None:
@@ -376,7 +385,8 @@ async def cancel_series(db: Database, clock: Clock, admin: Member, occurrence_id
     Only the meetings ahead are cancelled; those held (or being held) keep their record.
     """
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         current = await check_cancel(tx, clock, admin, occurrence_id, whole_series=True)
         ahead = await repo.future_of_series(tx, current.series.id, to_db(now))
         await repo.cancel_series(tx, current.series.id, to_db(now))
@@ -393,6 +403,8 @@ async def cancel_series(db: Database, clock: Clock, admin: Member, occurrence_id
                 now=to_db(now),
                 dedupe_key=f"{MEETING_CANCELLED}:series:{current.series.id}:{member.id}",
             )
+
+    return await db.run_transaction(run)
 
 
 async def move_occurrence(
@@ -443,7 +455,8 @@ async def change_series(
     at = parse_hhmm(text)
     if at is None and not 1 <= len(text) <= 100:
         raise MeetingError("meetings.bad_change")
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> tuple[str, OccurrenceView]:
         current = await _admin_occurrence(tx, admin, occurrence_id)
         if current.series.cancelled_at is not None:
             raise MeetingError("meetings.was_cancelled")
@@ -467,7 +480,9 @@ async def change_series(
         following = await view(tx, updated[0].id)
         assert following is not None
         await _tell_expected(tx, following, MEETING_CHANGED, now, f"series:{to_db(now)}", change)
-    return ("time" if at is not None else "place"), following
+        return ("time" if at is not None else "place"), following
+
+    return await db.run_transaction(run)
 
 
 async def record_minutes(
@@ -475,14 +490,17 @@ async def record_minutes(
 ) -> OccurrenceView:
     """Record the minutes (纪要) of an occurrence that has started."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> OccurrenceView:
         current = await _admin_occurrence(tx, admin, occurrence_id)
         if current.cancelled:
             raise MeetingError("meetings.was_cancelled")
         if now < current.starts:
             raise MeetingError("meetings.not_started")
         await repo.set_minutes(tx, occurrence_id, text, admin.id, to_db(now))
-    return current
+        return current
+
+    return await db.run_transaction(run)
 
 
 async def attendance_rate(db: Database, clock: Clock, member: Member) -> tuple[int, int]:
@@ -591,10 +609,11 @@ async def _remind_occurrence(
         if (member.id, offset) not in done and due <= now:
             due_now.append((member, offset, kind, due))
     if not due_now:
-        return
+        return None
+
     # One transaction per occurrence: each reminder's record and its outbox row commit
     # together (or not at all), and a crowd of reminders takes the write lock once.
-    async with db.transaction() as tx:
+    async def run(tx: Transaction) -> None:
         for member, offset, kind, due in due_now:
             # Late by more than the grace window (downtime), or due before the series existed.
             late = now - due > grace or due < created
@@ -627,6 +646,8 @@ async def _remind_occurrence(
                 report.summaries += 1
             else:
                 report.sent += 1
+
+    return await db.run_transaction(run)
 
 
 async def next_due(db: Database, clock: Clock, tz: ZoneInfo) -> datetime | None:

@@ -25,7 +25,7 @@ from storage import areas as area_repo
 from storage import counters, outbox
 from storage import invites as invite_repo
 from storage import members as member_repo
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.times import to_db
 
@@ -147,12 +147,15 @@ async def set_language(db: Database, member: Member, language: str) -> Member:
     Returns the member as committed (read under the write lock, so nothing else changed it
     in between), for the caller to go on with instead of reading it again.
     """
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Member:
         now = await member_repo.get(tx, member.id)
         if now is None or not now.active:
             raise Inactive(member.work_id)
         await member_repo.set_language(tx, member.id, language)
-    return replace(now, language=language)
+        return replace(now, language=language)
+
+    return await db.run_transaction(run)
 
 
 async def blocked(db: Database, clock: Clock, member_id: int) -> bool:
@@ -163,7 +166,8 @@ async def blocked(db: Database, clock: Clock, member_id: int) -> bool:
     unknown), so a second 403 or a second "blocked" update tells nobody again.
     """
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> bool:
         member = await member_repo.get(tx, member_id)
         if member is None or not member.reachable:
             return False
@@ -180,7 +184,9 @@ async def blocked(db: Database, clock: Clock, member_id: int) -> bool:
                     now=now,
                     dedupe_key=f"blocked:{member_id}:{now}:{admin.id}",
                 )
-    return True
+        return True
+
+    return await db.run_transaction(run)
 
 
 async def reachable_again(db: Database, clock: Clock, member: Member) -> int | None:

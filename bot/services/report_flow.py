@@ -88,8 +88,11 @@ async def touch(
 
 async def discard(db: Database, member: Member, flow: str) -> None:
     """Forget a draft the member cancelled."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         await draft_repo.remove(tx, member_id=member.id, flow=flow)
+
+    return await db.run_transaction(run)
 
 
 async def submit(
