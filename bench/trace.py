@@ -38,6 +38,11 @@ _TRANSACTION_END = ("COMMIT", "END", "ROLLBACK")
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "WITH")
 
 
+# The thread Database.run_transaction runs a whole transaction on (storage/db.py): its
+# wake-ups of the loop are hops too, one per transaction.
+WORKER = "gridbot-tx"
+
+
 def first_word(sql: str) -> str:
     """The statement's first keyword, upper case."""
     words = sql.lstrip().split(None, 1)
@@ -174,7 +179,7 @@ class Recorder:
             if thread is not threading.main_thread():
                 if self._probing:
                     self.db_threads.add(thread)
-                elif thread in self.db_threads:
+                elif thread in self.db_threads or thread.name.startswith(WORKER):
                     self._hops_ended += 1
                     if self.step is not None:
                         self.step.hops += 1
