@@ -632,7 +632,7 @@ async def escalate_typed(
         else:
             await _kept(update, context, member, draft)
         return ConversationHandler.END
-    card = await cases.card(runtime.db, case.id)
+    card = await cases.read_card(runtime.db, case.id)
     # Supervisors are listed from the top down: the level just added is the first.
     upper = card.supervisors[0].path if card is not None and card.supervisors else "-"
     await _redraw_card(update, context, member, draft, case.id)

@@ -384,7 +384,17 @@ class Database:
             if worker is not None:
                 worker.shutdown(wait=True)
 
-    async def run_transaction(self, body: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+    async def run_reads(self, body: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+        """Run ``body``, a group of reads (a card, a page), in one trip to the database's
+        thread, all of them from one snapshot (a read transaction: BEGIN ... COMMIT)."""
+        return await self.run_transaction(body, begin="BEGIN")
+
+    async def run_transaction(
+        self,
+        body: Callable[[Transaction], Coroutine[Any, Any, T]],
+        *,
+        begin: str = "BEGIN IMMEDIATE",
+    ) -> T:
         """Run ``body`` as one write transaction in one trip to the database's thread.
 
         ``body`` is an async function of the transaction that only queries through it (as
@@ -401,7 +411,7 @@ class Database:
 
             def run() -> tuple[T, set[str]]:
                 tx = _InThread(raw, self)
-                raw.execute("BEGIN IMMEDIATE")
+                raw.execute(begin)
                 try:
                     result = _to_the_end(body(tx))
                 except BaseException:

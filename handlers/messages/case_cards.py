@@ -208,7 +208,7 @@ async def card_message(
 
     ``member`` is the holder in a private chat; None draws it for the group ``recipient``.
     """
-    card = await cases.card(runtime.db, case_id)
+    card = await cases.read_card(runtime.db, case_id)
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card, member, recipient)
@@ -219,7 +219,7 @@ async def whole_card(
     runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
 ) -> str | None:
     """A case's card as one holder sees it, every field whole; None if there is no case."""
-    card = await cases.card(runtime.db, case_id)
+    card = await cases.read_card(runtime.db, case_id)
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card, member, recipient)
@@ -262,7 +262,7 @@ async def _alert(
 
 async def _card(runtime: Runtime, batch: RenderPass, case_id: int) -> Card | None:
     """The case's card, read once for the delivery batch."""
-    return await batch.once(("case.card", case_id), lambda: cases.card(runtime.db, case_id))
+    return await batch.once(("case.card", case_id), lambda: cases.read_card(runtime.db, case_id))
 
 
 async def render_voice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:

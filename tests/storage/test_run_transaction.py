@@ -94,3 +94,20 @@ async def test_it_takes_turns_with_every_other_use_of_the_connection(db: Databas
         *(statement_by_statement() for _ in range(40)),
     )
     assert await db.fetchval("SELECT v FROM t") == 80
+
+
+async def test_a_group_of_reads_runs_in_one_trip_and_writes_nothing(db: Database) -> None:
+    await _table(db)
+    await db.execute("INSERT INTO t VALUES (1, 10)")
+    seen: list[str] = []
+    await db.conn.set_trace_callback(seen.append)
+
+    async def reads(tx: Transaction) -> tuple[int, int]:
+        first = int(await tx.fetchval("SELECT v FROM t WHERE k = 1"))
+        count = int(await tx.fetchval("SELECT count(*) FROM t"))
+        return first, count
+
+    assert await db.run_reads(reads) == (10, 1)
+    await db.conn.set_trace_callback(None)
+    assert [s.split()[0] for s in seen] == ["BEGIN", "SELECT", "SELECT", "COMMIT"]
+    assert "IMMEDIATE" not in seen[0], "a read transaction does not take the write lock"

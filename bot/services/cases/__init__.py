@@ -41,6 +41,7 @@ from bot.services.cases.card import (
     card,
     local_time,
     masked_phone,
+    read_card,
     viewer,
 )
 from bot.services.cases.copies import copy_drawn
@@ -152,6 +153,7 @@ __all__ = [
     "overdue_since",
     "parts_of",
     "rate",
+    "read_card",
     "reject",
     "reopen",
     "resolve",

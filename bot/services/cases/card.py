@@ -18,7 +18,7 @@ from storage import mediations as mediation_repo
 from storage import members as member_repo
 from storage.areas import Area
 from storage.cases import Case
-from storage.db import Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.mediations import Mediation
 from storage.members import Member
 from storage.times import from_db
@@ -59,6 +59,15 @@ async def card(q: Queryable, case_id: int) -> Card | None:
         await mediation_repo.mediation(q, case_id),
         at_top(view.case, responsible),
     )
+
+
+async def read_card(db: Database, case_id: int) -> Card | None:
+    """:func:`card`, its reads in one trip to the database's thread, from one snapshot."""
+
+    async def reads(q: Transaction) -> Card | None:
+        return await card(q, case_id)
+
+    return await db.run_reads(reads)
 
 
 @dataclass(frozen=True)
