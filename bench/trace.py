@@ -53,21 +53,26 @@ def first_word(sql: str) -> str:
 def commits_of(statements: list[str], in_transaction: bool = False) -> tuple[int, bool]:
     """How many commits these statements made, and whether a transaction is still open.
 
-    An explicit COMMIT (or END) is one; so is a write run outside any transaction,
-    which SQLite commits on its own. A ROLLBACK commits nothing.
+    An explicit COMMIT (or END) of a transaction that wrote is one (that of a group of
+    reads, Database.run_reads, writes nothing); so is a write run outside any
+    transaction, which SQLite commits on its own. A ROLLBACK commits nothing.
     """
     commits = 0
+    wrote = in_transaction  # a transaction left open by an earlier step: counted as writing
     for sql in statements:
         word = first_word(sql)
         if word == "BEGIN":
-            in_transaction = True
+            in_transaction, wrote = True, False
         elif word in ("COMMIT", "END"):
-            commits += 1
+            commits += 1 if wrote else 0
             in_transaction = False
         elif word == "ROLLBACK" and "TO" not in sql.upper().split():
             in_transaction = False
-        elif not in_transaction and word in _WRITES and _writes(sql):
-            commits += 1
+        elif word in _WRITES and _writes(sql):
+            if in_transaction:
+                wrote = True
+            else:
+                commits += 1
     return commits, in_transaction
 
 
