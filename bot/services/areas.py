@@ -25,7 +25,7 @@ from bot.clock import Clock
 from bot.services.grid import LEVEL, PARENT_KINDS, AreaKind, parse_kind
 from storage import areas as area_repo
 from storage.areas import Area
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.times import to_db
 
 __all__ = [
@@ -136,7 +136,9 @@ async def import_areas(db: Database, lines: list[AreaLine], clock: Clock) -> Imp
 async def _import_areas(db: Database, lines: list[AreaLine], clock: Clock) -> ImportReport:
     now = to_db(clock.now())
     created = existing = 0
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> ImportReport:
+        nonlocal created, existing
         known: dict[str, Area] = {}
         for entry in lines:
             found = known.get(entry.path) or await area_repo.by_path(tx, entry.path)
@@ -162,7 +164,9 @@ async def _import_areas(db: Database, lines: list[AreaLine], clock: Clock) -> Im
                 raise AreaFileError(entry.line, "there is a district already; one tree only")
             known[entry.path] = await area_repo.insert(tx, parent, entry.kind, entry.names[-1], now)
             created += 1
-    return ImportReport(created=created, existing=existing)
+        return ImportReport(created=created, existing=existing)
+
+    return await db.run_transaction(run)
 
 
 async def resolve(q: Queryable, text: str, *, within: Area | None = None) -> Area:

@@ -35,7 +35,7 @@ from storage import members as member_repo
 from storage import notices as repo
 from storage import outbox as outbox_repo
 from storage.areas import Area
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.notices import Counts, DeliveryRow, Notice
 from storage.times import from_db, to_db
@@ -376,8 +376,11 @@ async def to_delete(q: Queryable, notice_id: int, limit: int) -> list[ToDelete]:
 
 async def deleted(db: Database, notice_id: int, member_ids: list[int]) -> None:
     """Record that the recall dealt with these recipients' copies."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         await repo.mark_deleted(tx, notice_id, member_ids)
+
+    return await db.run_transaction(run)
 
 
 # ---------------------------------------------------------------------- progress
@@ -428,7 +431,8 @@ async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> A
 
     One count of the notice's rows serves the top-up, the end and the progress message.
     """
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Advanced | None:
         notice = await repo.get(tx, notice_id)
         if notice is None:
             return None
@@ -446,7 +450,9 @@ async def advance(db: Database, clock: Clock, notice_id: int, *, rate: int) -> A
         deleted_count = (
             await repo.deleted(tx, notice_id) if notice.status == NoticeStatus.RECALLED else 0
         )
-    return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
+        return Advanced(fed, _progress(notice, counts, clock, rate, deleted_count))
+
+    return await db.run_transaction(run)
 
 
 async def unfinished(q: Queryable) -> list[Notice]:
@@ -456,14 +462,20 @@ async def unfinished(q: Queryable) -> list[Notice]:
 
 async def set_progress_message(db: Database, notice_id: int, chat_id: int, message_id: int) -> None:
     """Remember the sender's progress message, to edit it in place."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         await repo.set_progress_message(tx, notice_id, chat_id, message_id)
+
+    return await db.run_transaction(run)
 
 
 async def set_progress_text(db: Database, notice_id: int, text: str, final: bool) -> None:
     """Remember what the progress message shows (``final``: it will not change again)."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> None:
         await repo.set_progress_text(tx, notice_id, text, final)
+
+    return await db.run_transaction(run)
 
 
 # ---------------------------------------------------------------------- receiving

@@ -35,7 +35,7 @@ from bot.services.invites import CODE_BYTES, hash_code
 from storage import invites as invite_repo
 from storage import roster as repo
 from storage.areas import Area
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.roster import RosterEntry
 from storage.times import to_db
 
@@ -359,7 +359,9 @@ async def apply(
     expires = now + timedelta(days=ttl_days)
     cards: list[Card] = []
     replaced = 0
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> tuple[list[Card], int]:
+        nonlocal replaced
         for row in rows:
             replaced += await repo.supersede(tx, row.phone, stamp)
             code = secrets.token_urlsafe(CODE_BYTES)
@@ -382,7 +384,9 @@ async def apply(
                 now=stamp,
             )
             cards.append(Card(row.name, row.role, row.area, row.work_id, code, expires))
-    return cards, replaced
+        return cards, replaced
+
+    return await db.run_transaction(run)
 
 
 async def check_join(q: Queryable, invite_id: int, phone: str | None) -> RosterEntry | None:

@@ -7,7 +7,7 @@ from bot.services.permissions import Action, may
 from storage import areas as area_repo
 from storage import group_chats as group_repo
 from storage.areas import Area
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.members import Member
 from storage.times import to_db
 
@@ -22,7 +22,8 @@ async def bind_group(db: Database, clock: Clock, admin: Member, chat_id: int) ->
     Only an admin of the area may; a group bound to another area moves only if the
     admin could unbind it from there too (else its admins would lose it to a stranger).
     """
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Area:
         area = await area_repo.get(tx, admin.area_id)
         if area is None or not may(admin, Action.BIND_GROUP, area):
             raise GroupRefused("not allowed")
@@ -32,12 +33,15 @@ async def bind_group(db: Database, clock: Clock, admin: Member, chat_id: int) ->
             if before is not None and not may(admin, Action.BIND_GROUP, before):
                 raise GroupRefused("bound to another area")
         await group_repo.bind_group(tx, area.id, chat_id, admin.id, to_db(clock.now()))
-    return area
+        return area
+
+    return await db.run_transaction(run)
 
 
 async def unbind_group(db: Database, admin: Member, chat_id: int) -> Area | None:
     """Unbind a group chat; None if it was not bound. Only an admin over its area may."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Area | None:
         area_id = await group_repo.group_area(tx, chat_id)
         if area_id is None:
             return None
@@ -45,7 +49,9 @@ async def unbind_group(db: Database, admin: Member, chat_id: int) -> Area | None
         if area is None or not may(admin, Action.BIND_GROUP, area):
             raise GroupRefused("not allowed")
         await group_repo.unbind_group(tx, chat_id)
-    return area
+        return area
+
+    return await db.run_transaction(run)
 
 
 async def group_area(db: Database, chat_id: int) -> Area | None:

@@ -121,7 +121,8 @@ async def _supervise(
 async def urge(db: Database, clock: Clock, actor: Member, case_id: int, version: int) -> Case:
     """督办 (the press): a supervisor urges the handlers; recorded as an event."""
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.URGE)
         actor_area = await _area(tx, actor.area_id)
@@ -133,13 +134,16 @@ async def urge(db: Database, clock: Clock, actor: Member, case_id: int, version:
         await _tell_reporter(
             tx, case, event_id, "urged", now, area=actor_area.name, handler=responsible.name
         )
-    return case
+        return case
+
+    return await db.run_transaction(run)
 
 
 async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, version: int) -> Case:
     """接管: a supervising level becomes the case's handler."""
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.TAKE_OVER)
         responsible = await _area(tx, case.responsible_area_id)
@@ -160,7 +164,9 @@ async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, ver
         await _tell_watchers(tx, moved, event_id, "taken_over", now, actor=actor, area=mine.path)
         await alert_level(tx, moved.id, mine, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "taken_over", now, area=mine.name)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def send_back(
@@ -172,7 +178,8 @@ async def send_back(
     """
     now = to_db(clock.now())
     why = _text(reason)
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.SEND_BACK)
         responsible = await _area(tx, case.responsible_area_id)
@@ -196,7 +203,9 @@ async def send_back(
         )
         await alert_level(tx, moved.id, community, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "sent_back", now, area=community.name)
-    return moved
+        return moved
+
+    return await db.run_transaction(run)
 
 
 @dataclass
