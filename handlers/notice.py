@@ -150,6 +150,17 @@ async def _reply(update: Update, text: str, markup: InlineKeyboardMarkup | None 
     return await message.get_bot().send_message(chat.id, text, reply_markup=markup)
 
 
+async def _show(
+    update: Update, text: str, rows: list[list[InlineKeyboardButton]], *, edit: bool
+) -> None:
+    """A step's question: in place of the one tapped (``edit``), else sent anew."""
+    query = update.callback_query
+    if edit and query is not None:
+        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup(rows))
+    else:
+        await _reply(update, text, InlineKeyboardMarkup(rows))
+
+
 async def _field_typed(
     update: Update,
     context: GridContext,
@@ -346,11 +357,7 @@ async def _show_areas(
         path=current.path,
         chosen=Html(await _chosen_text(context, lang, draft)),
     )
-    query = update.callback_query
-    if edit and query is not None:
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup(rows))
-    else:
-        await _reply(update, text, InlineKeyboardMarkup(rows))
+    await _show(update, text, rows, edit=edit)
 
 
 def _compose_parts(data: str | None) -> list[str]:
@@ -559,11 +566,7 @@ async def _show_roles(update: Update, admin: Member, draft: dict[str, Any], *, e
     rows = [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
     rows.append([_btn(lang, "notices.btn_next", draft["flow"], "roles_done")])
     text = t(lang, "notices.choose_roles")
-    query = update.callback_query
-    if edit and query is not None:
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup(rows))
-    else:
-        await _reply(update, text, InlineKeyboardMarkup(rows))
+    await _show(update, text, rows, edit=edit)
 
 
 async def _role(
@@ -617,11 +620,7 @@ async def _show_options(
         [_btn(lang, "notices.btn_preview", flow, "preview")],
     ]
     text = t(lang, "notices.choose_options")
-    query = update.callback_query
-    if edit and query is not None:
-        await query.edit_message_text(text, reply_markup=InlineKeyboardMarkup(rows))
-    else:
-        await _reply(update, text, InlineKeyboardMarkup(rows))
+    await _show(update, text, rows, edit=edit)
 
 
 async def _confirm(
