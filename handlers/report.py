@@ -510,23 +510,13 @@ def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
 CATEGORIES = frozenset(c.value for c in Category)
 
 
-def _is_submit(data: str | None) -> bool:
-    """Whether a button is a draft's 提交."""
-    try:
-        return fields(data, PREFIX)[1:] == ["sum", "ok"]
-    except BadCallback:
-        return False
-
-
-def _tapped_category(data: str | None) -> str | None:
-    """The category a category button names, if it is one (checked against the draft later)."""
+def _tapped(data: str | None) -> tuple[str, str] | None:
+    """A draft button's action and value, read before the draft is (checked against it later)."""
     try:
         parts = fields(data, PREFIX)
     except BadCallback:
         return None
-    if len(parts) == 3 and parts[1] == "cat" and parts[2] in CATEGORIES:
-        return parts[2]
-    return None
+    return (parts[1], parts[2]) if len(parts) == 3 else None
 
 
 @_one_at_a_time
@@ -534,8 +524,12 @@ async def button(update: Update, context: GridContext) -> int:
     """A button of the draft: the answer to the open question, or a change at the summary."""
     query = update.callback_query
     assert query is not None
+    tapped = _tapped(query.data)
     found = await _current(
-        update, context, _tapped_category(query.data), ending=_is_submit(query.data)
+        update,
+        context,
+        tapped[1] if tapped and tapped[0] == "cat" and tapped[1] in CATEGORIES else None,
+        ending=tapped == ("sum", "ok"),
     )
     if isinstance(found, int):
         return found
