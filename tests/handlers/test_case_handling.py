@@ -106,6 +106,7 @@ async def test_reporter_can_say_why_in_a_voice_message(gridbot: OfflineBot) -> N
     await leader.client.send("/mycases")
     await leader.client.press("YH-20260613-0001")
     assert "（语音）" in leader.client.last_text
+    assert "（（" not in leader.client.last_text, "said once, not in brackets twice"
 
 
 async def test_cancel_in_a_typed_step_changes_nothing(gridbot: OfflineBot) -> None:
