@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from bot.clock import Clock
 from bot.config import Config
-from storage.db import Database
+from storage.db import Database, Statement
+
+# A write a handler leaves to go with its update's save (GridContext.write_with_update).
+Write = Statement
 
 
 @dataclass

@@ -72,6 +72,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         # Commits that changed a member so far (members_changed()): a member read in an
         # update before the count moved is read again (handlers/common/context.py).
         self.member_changes = 0
+        # Writes a handler left to go with its update's save (write_with_update()), by
+        # update id; None holds those of no update, or of a save that failed.
+        self._with_save: dict[int | None, list[Statement]] = {}
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -144,6 +147,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         finally:
             del self._in_hand[update_id]
             del self._owners[update_id]
+            self._with_save.pop(update_id, None)  # a save that never came: nothing owed
             done.set()
         self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
@@ -199,6 +203,17 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             except TelegramError as error:  # they come again and are skipped by update_id
                 log.info("could not confirm handled updates: %s", error)
 
+    def write_with_update(self, update: object, statement: Statement) -> None:
+        """Write ``statement`` in the transaction that saves ``update`` once it is handled.
+
+        For what a handler records after it has answered and whose loss in a crash costs
+        nothing the person was told (the outbox row of a card it redrew itself): it costs no
+        commit of its own. Outside an update in hand it goes with the next save.
+        """
+        update_id = update_id_of(update)
+        key = update_id if update_id is not None and update_id in self._in_hand else None
+        self._with_save.setdefault(key, []).append(statement)
+
     async def update_persistence(self) -> None:
         """Collect what changed, as python-telegram-bot does, and write it at once."""
         await self._save(None)
@@ -209,7 +224,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             await super().update_persistence()  # SQLitePersistence only collects
         persistence = self.persistence
         pending = isinstance(persistence, SQLitePersistence) and persistence.has_pending
-        if not pending and update_id is None:
+        writes = self._with_save.pop(update_id, [])
+        if update_id is not None and None in self._with_save:
+            writes = self._with_save.pop(None) + writes
+        if not pending and update_id is None and not writes:
             return
         own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
         taken: Pending = {}
@@ -224,6 +242,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
                 )
                 taken = persistence.take(own=own, held=held)
                 found.extend(statements_of(taken))
+            found.extend(writes)
             if update_id is not None:
                 found.append(
                     update_repo.handled_statement(update_id, to_db(self.runtime.clock.now()))
@@ -241,6 +260,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             # are idempotent.
             if isinstance(persistence, SQLitePersistence):
                 persistence.put_back(taken)
+            if writes:
+                self._with_save[None] = writes + self._with_save.get(None, [])
             log.warning("could not save after update %s", update_id, exc_info=True)
         if update_id is not None:
             self._handled.add(update_id)

@@ -8,8 +8,8 @@ from telegram import Update
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.i18n import normalize_language, t
-from bot.runtime import Runtime
-from bot.services import members
+from bot.runtime import Runtime, Write
+from bot.services import cases, members
 from bot.services.members import Member
 
 LANG_KEY = "lang"  # user_data key: the language of someone who has not joined yet
@@ -57,7 +57,14 @@ class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
             user = update.effective_user if isinstance(update, Update) else None
             # The count is taken before the read: a change committed while it runs moves
             # the count past it, so the next call reads again.
-            self._member = None if user is None else await members.current(self.runtime.db, user.id)
+            self._member = (
+                None
+                if user is None
+                # 我的待办 read with them: the menu shows its button by it (handlers/common/menu).
+                else await members.current(
+                    self.runtime.db, user.id, todo_statuses=cases.TODO_STATUSES
+                )
+            )
             self._member_loaded = True
             self._member_seen_at = seen_at
         return self._member
@@ -77,6 +84,12 @@ class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
         by itself; this is for anything else that makes the cached one wrong)."""
         self._member_loaded = False
         self._member = None
+
+    def write_with_update(self, update: object, statement: Write) -> None:
+        """Write ``statement`` with ``update``'s save, in the transaction that records it
+        as handled (``GridApplication.write_with_update``): for what is owed nothing if a
+        crash loses it, as it then costs no commit of its own."""
+        self.application.write_with_update(update, statement)  # type: ignore[attr-defined]
 
     async def lang(self, update: object) -> str:
         """The language to answer ``update`` in."""

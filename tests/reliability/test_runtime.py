@@ -295,6 +295,41 @@ async def test_a_locked_database_while_marking_a_send_does_not_send_twice(
         await gridbot.stop()
 
 
+async def test_a_write_left_for_a_save_the_locked_database_refused_goes_with_the_next(
+    config: Config, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gridbot = OfflineBot(config.replace(**{"database.busy_timeout_ms": 20}), clock=clock)
+    await gridbot.start()
+    other = sqlite3.connect(config.database.path, isolation_level=None)
+    try:
+        await gridbot.import_areas()
+        person = await gridbot.member("甲", Role.BUILDING_LEADER, "欣园小区1号楼")
+        handle = gridbot.api.handle
+
+        async def lock_after_asking(method: str, params: JSON) -> tuple[int, JSON]:
+            answer = await handle(method, params)
+            if method == "sendMessage":  # another process holds the lock at the save
+                other.execute("BEGIN IMMEDIATE")
+            return answer
+
+        monkeypatch.setattr(gridbot.api, "handle", lock_after_asking)
+        await person.client.send("/report")
+        monkeypatch.undo()
+        other.rollback()
+        # The draft's row was left for the save (report_flow.begin), which could not write.
+        assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+        await person.client.press("环境卫生")
+        row = await gridbot.db.fetchone("SELECT category FROM report_drafts")
+        assert row is not None and row[0] == "sanitation", "written with the next save"
+        await person.client.press("垃圾堆积")
+        await person.client.send("楼下垃圾没人清")
+        await person.client.press("✅ 提交")
+        assert "已提交，编号" in person.client.last_text
+    finally:
+        other.close()
+        await gridbot.stop()
+
+
 async def test_polling_confirms_a_batch_only_once_it_is_handled(
     gridbot: OfflineBot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
