@@ -41,7 +41,6 @@ from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, R
 from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
-from bot.telegram.outgoing import shown_digest
 from bot.telegram.texts_fit import TEXT_LIMIT
 from handlers.common import text_keys as keys
 from handlers.common.access import require_button, require_member
@@ -65,6 +64,7 @@ from handlers.messages.case_cards import (
     ADMIN,
     REPORTER,
     card_message,
+    drawn_card,
     edit_key,
     rating_buttons,
 )
@@ -149,9 +149,9 @@ async def _show_card(
 
     In a group it is drawn as the outbox draws the group's copy: for the group, in the
     group's language (the default), never with the presser's rights or language. With
-    ``moved``, what was drawn is recorded for the copy kept in this chat (if this is it),
-    so the outbox's refresh of that copy makes no second call; if the edit fails, nothing
-    is recorded and the outbox's refresh puts the copy right.
+    ``moved``, the outbox's refresh of the copy kept in this chat (if this is it) is closed
+    with the update's save, so it makes no second call; if the edit fails, nothing is
+    closed and the outbox's refresh puts the copy right.
     """
     chat = update.effective_chat
     if chat is None:
@@ -159,10 +159,10 @@ async def _show_card(
     runtime = context.runtime
     audience = _audience(update, member)
     lang = member.language if audience is not None else runtime.config.locale.default_language
-    drawn = await card_message(runtime, case_id, lang, member=audience, recipient=str(chat.id))
+    drawn = await drawn_card(runtime, case_id, lang, member=audience, recipient=str(chat.id))
     if drawn is None:
         return
-    text, markup = drawn
+    card, text, markup = drawn
     try:
         await edit(text, markup)
     except BadRequest as error:
@@ -172,9 +172,11 @@ async def _show_card(
                 return  # too old, or deleted: the outbox's refresh (or a new copy) follows
             raise
     if moved:
-        key = edit_key(case_id, str(chat.id))
-        shown = shown_digest(text, markup)
-        await cases.copy_drawn(runtime.db, runtime.clock, key, chat.id, message_id, shown)
+        recipient = str(chat.id)
+        settle = cases.copy_drawn(
+            runtime.clock, card, recipient, edit_key(case_id, recipient), chat.id, message_id
+        )
+        context.write_with_update(update, settle)
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -347,7 +349,7 @@ async def reporter_button(update: Update, context: GridContext) -> None:
         asked = t(lang, "handling.done.confirmed_rate", number=case.number)
         rate = rating_buttons(case.id, case.version, lang)
         if await _close_in_place(query, asked, rate):
-            await cases.closing_shown(runtime.db, runtime.clock, case)
+            context.write_with_update(update, cases.closing_shown(runtime.clock, case))
             return
     elif await _close_in_place(query, done):
         return

@@ -49,50 +49,18 @@ async def remember_message(
     await q.execute(
         "INSERT INTO message_refs (edit_key, chat_id, message_id, updated_at) VALUES (?, ?, ?, ?)"
         " ON CONFLICT (edit_key) DO UPDATE SET chat_id = excluded.chat_id,"
-        " message_id = excluded.message_id, updated_at = excluded.updated_at, shown = NULL",
+        " message_id = excluded.message_id, updated_at = excluded.updated_at",
         (edit_key, chat_id, message_id, now),
     )
 
 
 async def message_ref(q: Queryable, edit_key: str) -> tuple[int, int] | None:
-    """(chat id, message id) of the message kept under ``edit_key``, or None."""
-    kept = await kept_message(q, edit_key)
-    return None if kept is None else (kept.chat_id, kept.message_id)
+    """(chat id, message id) of the message kept under ``edit_key``, or None.
 
-
-@dataclass(frozen=True)
-class KeptMessage:
-    """A message kept for editing, and what a handler last drew in it (None: unknown)."""
-
-    chat_id: int
-    message_id: int
-    shown: str | None
-
-
-async def kept_message(q: Queryable, edit_key: str) -> KeptMessage | None:
-    """The message kept under ``edit_key`` with what it was last drawn as, or None."""
+    (Its ``shown`` column, of migration 0012, is no longer used: a copy a handler redrew
+    has its outbox row closed instead, see bot/services/cases/copies.py.)
+    """
     row = await q.fetchone(
-        "SELECT chat_id, message_id, shown FROM message_refs WHERE edit_key = ?", (edit_key,)
+        "SELECT chat_id, message_id FROM message_refs WHERE edit_key = ?", (edit_key,)
     )
-    return None if row is None else KeptMessage(int(row[0]), int(row[1]), row[2])
-
-
-async def mark_shown(
-    q: Queryable, edit_key: str, chat_id: int, message_id: int, shown: str, now: str
-) -> bool:
-    """Record that the kept message under ``edit_key`` now shows ``shown`` (a digest),
-    if that message is the one in ``chat_id`` with ``message_id``; False if it is not."""
-    row = await q.fetchval(
-        "UPDATE message_refs SET shown = ?, updated_at = ?"
-        " WHERE edit_key = ? AND chat_id = ? AND message_id = ? RETURNING 1",
-        (shown, now, edit_key, chat_id, message_id),
-    )
-    return row is not None
-
-
-async def clear_shown(q: Queryable, edit_key: str) -> None:
-    """Forget what the kept message under ``edit_key`` was drawn as (it is edited now)."""
-    await q.execute(
-        "UPDATE message_refs SET shown = NULL WHERE edit_key = ? AND shown IS NOT NULL",
-        (edit_key,),
-    )
+    return None if row is None else (int(row[0]), int(row[1]))

@@ -286,14 +286,6 @@ async def add_event(
     )
 
 
-async def last_event_id(q: Queryable, case_id: int, kind: str) -> int | None:
-    """The id of the case's latest event of ``kind``, or None."""
-    value = await q.fetchval(
-        "SELECT max(id) FROM case_events WHERE case_id = ? AND kind = ?", (case_id, kind)
-    )
-    return None if value is None else int(value)
-
-
 async def events(q: Queryable, case_id: int, *, include_internal: bool) -> list[CaseEvent]:
     """A case's audit trail, oldest first; internal notes only if asked for."""
     sql = (
@@ -492,6 +484,16 @@ async def assigned_to(
         (member_id, *params, limit),
     )
     return [_case(r) for r in rows]
+
+
+async def has_assigned(q: Queryable, member_id: int, statuses: tuple[str, ...]) -> bool:
+    """Whether a case in ``statuses`` is assigned to the member (the assignee index)."""
+    states, params = in_statuses(statuses)
+    found = await q.fetchval(
+        f"SELECT EXISTS (SELECT 1 FROM cases WHERE assignee_id = ? AND {states})",
+        (member_id, *params),
+    )
+    return bool(found)
 
 
 async def assignee_due_soon(q: Queryable, status: str, before: str, limit: int = 200) -> list[Case]:

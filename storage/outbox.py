@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from storage.db import Queryable, Row
+from storage.db import Queryable, Row, Statement
 
 # The kind sent in bulk (a notice to its recipients): due after every other kind. The
 # literal is also in migration 0013's partial index and in due().
@@ -129,15 +129,33 @@ async def finish(
     )
 
 
-async def settle_pending(q: Queryable, dedupe_key: str, now: str, result: dict[str, Any]) -> bool:
-    """Close the row queued under ``dedupe_key`` as sent, if it is still pending (what it
-    says was shown another way); False if there is none or it went already."""
-    row = await q.fetchval(
-        "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?"
-        " WHERE dedupe_key = ? AND status = 'pending' RETURNING 1",
-        (now, json.dumps(result), dedupe_key),
+def settle_copy_statement(
+    dedupe_key: str, edit_key: str, chat_id: int, message_id: int, now: str
+) -> Statement:
+    """The statement that closes the row queued under ``dedupe_key`` as sent, if it is still
+    pending and the message kept under ``edit_key`` is (``chat_id``, ``message_id``): that
+    copy was redrawn in place by the handler of a press on it (for ``Database.write_batch``)."""
+    result = {"chat_id": chat_id, "message_id": message_id, "edited": True, "in_place": True}
+    return (
+        "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?, attempts = attempts + 1"
+        " WHERE dedupe_key = ? AND status = 'pending' AND EXISTS (SELECT 1 FROM message_refs"
+        " WHERE edit_key = ? AND chat_id = ? AND message_id = ?)",
+        (now, json.dumps(result), dedupe_key, edit_key, chat_id, message_id),
     )
-    return row is not None
+
+
+def settle_event_statement(
+    key_parts: tuple[str, str], case_id: int, event_kind: str, now: str, result: dict[str, Any]
+) -> Statement:
+    """The statement that closes as sent, if still pending, the row queued for the latest
+    event of ``event_kind`` of a case: its dedupe key is ``key_parts`` around that event's
+    id (for ``Database.write_batch``)."""
+    return (
+        "UPDATE outbox SET status = 'sent', sent_at = ?, result = ?"
+        " WHERE status = 'pending' AND dedupe_key = ? || (SELECT max(id) FROM case_events"
+        " WHERE case_id = ? AND kind = ?) || ?",
+        (now, json.dumps(result), key_parts[0], case_id, event_kind, key_parts[1]),
+    )
 
 
 async def retry_later(

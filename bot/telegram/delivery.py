@@ -19,8 +19,8 @@ listed by ``python -m bot outbox``. Rows are never deleted.
 A row whose renderer gives an ``edit_key`` edits the message kept under that key
 (an admin's alert showing a case's current state) instead of sending a new one; if
 that message is gone, a new one is sent and kept. "Message is not modified" counts
-as done, and so does a copy that a handler has just redrawn as the row would draw it
-(:mod:`bot.services.cases.copies`): no call is made for it.
+as done; a copy that a handler has just redrawn in place has its row closed by that
+handler (:mod:`bot.services.cases.copies`), so no call is made for it.
 
 The guarantee is *at least once*: a row is marked sent only after Telegram
 confirmed the send, so a crash or a lost response between the two sends that part
@@ -33,6 +33,7 @@ copy not kept then shows out-of-date buttons, which are refused by their version
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -47,10 +48,11 @@ from telegram.ext import ExtBot
 from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering, shown_digest
+from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering
 from bot.telegram.ratelimit import Retries
 from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
+from storage.db import Transaction
 from storage.outbox import OutboxRow
 from storage.times import to_db
 
@@ -91,6 +93,13 @@ async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
                 raise
             log.warning("database locked while recording a send; again in %s s", wait)
             await asyncio.sleep(wait)
+
+
+async def _due_batch(q: Transaction, *, now: str) -> tuple[list[OutboxRow], RenderPass]:
+    """The rows due at ``now`` (a batch), and a render pass holding their recipients."""
+    rows = await outbox.due(q, now, BATCH)
+    recipients = [row.member_id for row in rows if row.member_id is not None]
+    return rows, RenderPass(await member_repo.get_many(q, recipients))
 
 
 @dataclass
@@ -146,11 +155,11 @@ class Delivery:
         async with self._lock:
             while True:
                 now = to_db(self.runtime.clock.now())
-                rows = await outbox.due(self.runtime.db, now, BATCH)
-                # The batch's recipients in one read, and what its rows share (a case's
-                # card) read once for all of them: see outgoing.RenderPass.
-                recipients = [row.member_id for row in rows if row.member_id is not None]
-                batch = RenderPass(await member_repo.get_many(self.runtime.db, recipients))
+                # The batch and its recipients in one trip, and what its rows share (a
+                # case's card) read once for all of them: see outgoing.RenderPass.
+                rows, batch = await self.runtime.db.run_reads(
+                    functools.partial(_due_batch, now=now), snapshot=False
+                )
                 with rendering(batch):
                     for row in rows:
                         await self._deliver(row, report, batch)
@@ -274,18 +283,10 @@ class Delivery:
         """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
         edit_key = outgoing.edit_key
         assert edit_key is not None
-        kept = await case_copies.kept_message(self.runtime.db, edit_key)
+        kept = await case_copies.message_ref(self.runtime.db, edit_key)
         if kept is None:
             return "none"
-        chat_id, message_id = kept.chat_id, kept.message_id
-        if kept.shown is not None:
-            # A handler redrew this copy when it was pressed: what it drew is used once.
-            if kept.shown == shown_digest(outgoing.text, outgoing.reply_markup):
-                # It shows this already (issue 14: the pressed copy is edited once). The
-                # digest is cleared with the row's mark, in one commit (see _finish).
-                progress.update(chat_id=chat_id, message_id=message_id, edited=True, shown=edit_key)
-                return "edited"
-            await _until_written(lambda: case_copies.clear_shown(self.runtime.db, edit_key))
+        chat_id, message_id = kept
         try:
             await self.bot.edit_message_text(
                 outgoing.text,
@@ -315,17 +316,13 @@ class Delivery:
         # on a locked database, never the send (that would deliver it twice).
         db, now = self.runtime.db, to_db(self.runtime.clock.now())
         kept = _copy_to_keep(status, result)
-        shown = result.get("shown") if result else None
-        if kept is None and not isinstance(shown, str):
+        if kept is None:
             await _until_written(lambda: outbox.finish(db, row.id, status, now, result))
             return
 
         async def mark_and_keep() -> None:
             async with db.transaction() as tx:
-                if kept is not None:
-                    await case_copies.remember_message(tx, *kept, now)
-                if isinstance(shown, str):
-                    await case_copies.clear_shown(tx, shown)
+                await case_copies.remember_message(tx, *kept, now)
                 await outbox.finish(tx, row.id, status, now, result)
 
         await _until_written(mark_and_keep)

@@ -13,8 +13,6 @@ its card is read once and drawn once per distinct audience, not ten times.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -104,11 +102,3 @@ def render_pass() -> RenderPass:
     """The delivery batch being rendered; outside one (a handler drawing a card), a new,
     empty one, so nothing is shared."""
     return _CURRENT.get() or RenderPass()
-
-
-def shown_digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
-    """A short digest of what a message shows (its text and buttons), to tell whether an
-    edit would change it without asking Telegram."""
-    buttons = None if markup is None else markup.to_dict()
-    whole = json.dumps([text, buttons], ensure_ascii=False, sort_keys=True)
-    return hashlib.blake2b(whole.encode("utf-8"), digest_size=12).hexdigest()

@@ -208,11 +208,20 @@ async def card_message(
 
     ``member`` is the holder in a private chat; None draws it for the group ``recipient``.
     """
+    drawn = await drawn_card(runtime, case_id, lang, member=member, recipient=recipient)
+    return None if drawn is None else (drawn[1], drawn[2])
+
+
+async def drawn_card(
+    runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
+) -> tuple[Card, str, InlineKeyboardMarkup | None] | None:
+    """:func:`card_message` with the card it was drawn from (what it shows, up to which
+    event); None if there is no case."""
     card = await cases.read_card(runtime.db, case_id)
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card, member, recipient)
-    return fitted_card(runtime, card, lang, viewer)
+    return (card, *fitted_card(runtime, card, lang, viewer))
 
 
 async def whole_card(

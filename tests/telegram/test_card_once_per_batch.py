@@ -84,19 +84,43 @@ async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sen
     assert sum("YH-" in t for t in admin.client.texts()) == 1
 
 
-async def test_the_pressed_copys_refresh_is_settled_with_its_mark_in_one_commit(
+async def test_the_pressed_copys_refresh_is_closed_in_the_commit_that_records_the_press(
     gridbot: OfflineBot,
 ) -> None:
     admin = await _a_case_and_its_admin(gridbot)
     await gridbot.run_due_jobs()
     async with statements(gridbot) as seen:
         await admin.client.press("✅ 受理")
-    clear = next(
-        i for i, s in enumerate(seen.seen) if s.startswith("UPDATE message_refs SET shown = NULL")
+    writes = [s for s in seen.seen if s.split(" ", 1)[0] in ("INSERT", "UPDATE", "COMMIT", "BEGIN")]
+    settle = next(i for i, s in enumerate(writes) if "EXISTS (SELECT 1 FROM message_refs" in s)
+    # In the transaction that records the update as handled (with its persistence write).
+    begin = max(i for i, s in enumerate(writes[:settle]) if s.startswith("BEGIN"))
+    commit = next(i for i, s in enumerate(writes) if i > settle and s == "COMMIT")
+    saved = writes[begin:commit]
+    assert any(s.startswith("INSERT OR IGNORE INTO processed_updates") for s in saved), saved
+    assert not any(s.startswith("UPDATE cases") for s in saved), "not the press's own commit"
+    # The outbox never looked at that copy again: no read of where it is kept.
+    assert seen.count("SELECT chat_id, message_id FROM message_refs") == 0
+    row = await gridbot.db.fetchone(
+        "SELECT status, result FROM outbox WHERE kind = 'case.update' AND member_id IS NOT NULL"
     )
-    assert seen.seen[clear - 1].startswith("BEGIN")
-    assert seen.seen[clear + 1].startswith("UPDATE outbox SET status = 'sent'")
-    assert seen.seen[clear + 2] == "COMMIT"
-    shown = await gridbot.db.fetchval("SELECT shown FROM message_refs WHERE edit_key LIKE 'case:%'")
-    assert shown is None, "what the handler drew is used once"
+    assert row is not None and row[0] == "sent" and '"in_place": true' in row[1]
     assert "已受理" in admin.client.last_text
+
+
+async def test_a_press_on_a_card_opened_from_a_list_still_gets_the_kept_copy_edited(
+    gridbot: OfflineBot,
+) -> None:
+    admin = await _a_case_and_its_admin(gridbot)
+    await gridbot.run_due_jobs()
+    alert = admin.client.last
+    assert alert is not None and "待受理" in alert.text
+    await admin.client.send("/cases")
+    await admin.client.press("YH-20260613-0001 · 待受理")
+    opened = admin.client.last
+    assert opened is not None and opened.message_id != alert.message_id
+    assert "待受理" in opened.text
+    await admin.client.press("✅ 受理")  # the newest message with the button: the opened card
+    # The card pressed was redrawn by the handler, and the alert kept for edits by the outbox.
+    assert "已受理" in admin.client.chat.messages[opened.message_id].text
+    assert "已受理" in admin.client.chat.messages[alert.message_id].text

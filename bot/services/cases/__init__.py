@@ -13,7 +13,7 @@
 - :mod:`.view`, :mod:`.card`: the read model of a case and of its card, for whom.
 - :mod:`.reading`: lists, history, and the checks before a typed step.
 - :mod:`.groups`: group chats bound to an area.
-- :mod:`.copies`: what a kept card copy shows once a handler redrew it.
+- :mod:`.copies`: a kept card copy a handler redrew in place, owed no outbox edit.
 
 Callers use the names re-exported here (``from bot.services import cases``). Names with
 a leading underscore (``_load``, ``_commit``, ``_tell_reporter``, ...) are the package's
@@ -67,12 +67,14 @@ from bot.services.cases.parts import at_top, group_parts, may_see, parts_of, sup
 from bot.services.cases.reading import (
     CLOSED,
     COUNT_CAP,
+    TODO_STATUSES,
     CasePage,
     check_act,
     check_reporter,
     check_see,
     events,
     get,
+    has_todo,
     is_overdue,
     is_supervised,
     last_change,
@@ -110,6 +112,7 @@ __all__ = [
     "MEMBER_BLOCKED",
     "NOBODY",
     "OPEN",
+    "TODO_STATUSES",
     "Card",
     "CasePage",
     "CaseRefused",
@@ -139,6 +142,7 @@ __all__ = [
     "give_back",
     "group_area",
     "group_parts",
+    "has_todo",
     "is_overdue",
     "is_supervised",
     "last_change",

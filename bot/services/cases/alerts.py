@@ -10,7 +10,6 @@ from bot.services.cases.routing import responsible_admins
 from bot.services.notify import TELEGRAM, address_of, notify_address, notify_member
 from storage import areas as area_repo
 from storage import case_copies as copy_repo
-from storage import cases as case_repo
 from storage import group_chats as group_repo
 from storage import members as member_repo
 from storage.areas import Area
@@ -31,11 +30,12 @@ CASE_VOICE = "case.voice"  # a voice message of the report after the first, unde
 MEMBER_BLOCKED = "member.blocked"  # an admin is told a member blocked the bot
 
 
-async def alert_level(tx: Transaction, case_id: int, area: Area, kind: str, now: str) -> None:
+async def alert_level(tx: Transaction, case: Case, area: Area, kind: str, now: str) -> None:
     """Alert the admins answering for ``area`` and its bound group chats about a case.
 
     Someone who holds a copy already is not alerted again (one alert per person).
     """
+    case_id = case.id
     for admin in await responsible_admins(tx, area):
         address = address_of(admin)
         if await copy_repo.add_watcher(tx, case_id, address, admin.id, area.id, now):
@@ -47,7 +47,7 @@ async def alert_level(tx: Transaction, case_id: int, area: Area, kind: str, now:
                 now=now,
                 dedupe_key=f"case:{case_id}:new:{admin.id}",
             )
-            await more_voices(tx, case_id, address, admin, now)
+            await more_voices(tx, case, address, admin, now)
     for chat_id in await group_repo.groups_of(tx, area.id):
         if await copy_repo.add_watcher(tx, case_id, str(chat_id), None, area.id, now):
             await notify_address(
@@ -59,16 +59,16 @@ async def alert_level(tx: Transaction, case_id: int, area: Area, kind: str, now:
                 now=now,
                 dedupe_key=f"case:{case_id}:new:g{chat_id}",
             )
-            await more_voices(tx, case_id, str(chat_id), None, now)
+            await more_voices(tx, case, str(chat_id), None, now)
 
 
 async def more_voices(
-    tx: Transaction, case_id: int, address: str, member: Member | None, now: str
+    tx: Transaction, case: Case, address: str, member: Member | None, now: str
 ) -> None:
     """Queue the report's voice messages after the first (kept in ``details["voices"]``)
     to someone who gets the case's first alert: one message each, after the alert."""
-    case = await case_repo.get(tx, case_id)
-    voices = case.details.get("voices") if case is not None else None
+    case_id = case.id
+    voices = case.details.get("voices")
     if not isinstance(voices, list):
         return
     for index in range(len(voices)):
@@ -94,9 +94,14 @@ async def _refresh_copies(tx: Transaction, case: Case, event_id: int, now: str) 
             CASE_UPDATE,
             {"case_id": case.id},
             now,
-            f"case:{case.id}:e{event_id}:{watcher.recipient}",
+            refresh_key(case.id, event_id, watcher.recipient),
         )
     return held
+
+
+def refresh_key(case_id: int, event_id: int, recipient: str) -> str:
+    """The dedupe key of the edit of ``recipient``'s copy queued for event ``event_id``."""
+    return f"case:{case_id}:e{event_id}:{recipient}"
 
 
 async def _members_of(tx: Transaction, watchers: list[Watcher]) -> dict[int, Member]:

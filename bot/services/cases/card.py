@@ -35,6 +35,7 @@ class Card:
     notes: tuple[str, ...]  # the latest internal notes, oldest first
     mediation: Mediation | None
     at_top: bool  # no level left to escalate to
+    last_event_id: int = 0  # the newest event the card shows (0: none)
 
 
 async def card(q: Queryable, case_id: int) -> Card | None:
@@ -58,16 +59,22 @@ async def card(q: Queryable, case_id: int) -> Card | None:
         notes,
         await mediation_repo.mediation(q, case_id),
         at_top(view.case, responsible),
+        trail[-1].id if trail else 0,
     )
 
 
 async def read_card(db: Database, case_id: int) -> Card | None:
-    """:func:`card`, its reads in one trip to the database's thread, from one snapshot."""
+    """:func:`card`, its reads in one trip to the database's thread.
+
+    No read transaction around them: this process's writers wait while they run (they
+    hold the one connection), and a write of another process (the CLI) landing between
+    two of them can only show a step of the case's trail late; its own edit follows.
+    """
 
     async def reads(q: Transaction) -> Card | None:
         return await card(q, case_id)
 
-    return await db.run_reads(reads)
+    return await db.run_reads(reads, snapshot=False)
 
 
 @dataclass(frozen=True)

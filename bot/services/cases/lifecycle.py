@@ -47,7 +47,7 @@ from storage import mediations as mediation_repo
 from storage import members as member_repo
 from storage import outbox as outbox_repo
 from storage.cases import Case
-from storage.db import Database, Queryable, Transaction
+from storage.db import Database, Queryable, Statement, Transaction
 from storage.mediations import Mediation
 from storage.members import Member
 from storage.times import to_db
@@ -195,7 +195,7 @@ async def assign(
                 dedupe_key=f"case:{case.id}:e{event_id}:assignee",
             )
             if fresh:
-                await more_voices(tx, case.id, address_of(assignee), assignee, now)
+                await more_voices(tx, case, address_of(assignee), assignee, now)
         return moved
 
     return await db.run_transaction(run)
@@ -342,15 +342,15 @@ async def confirm(db: Database, clock: Clock, actor: Member, case_id: int, versi
     return await db.run_transaction(run)
 
 
-async def closing_shown(db: Database, clock: Clock, case: Case) -> bool:
-    """The reporter was shown the closing of ``case`` and its rating question where they
-    confirmed it: the message saying so that :func:`confirm` queued for them is not sent.
-    False if it was sent already (or there is none): then they get it as well."""
-    event_id = await case_repo.last_event_id(db, case.id, "confirmed")
-    if event_id is None:
-        return False
-    key = reporter_key(case.id, event_id)
-    return await outbox_repo.settle_pending(db, key, to_db(clock.now()), {"in_place": True})
+def closing_shown(clock: Clock, case: Case) -> Statement:
+    """The write saying the reporter was shown the closing of ``case`` and its rating
+    question where they confirmed it: the message saying so that :func:`confirm` queued for
+    them is then not sent (if it went already, they got it as well). For the update's save
+    (``GridApplication.write_with_update``): lost in a crash, the message still goes."""
+    before, after = reporter_key(case.id, "\0").split("\0")
+    return outbox_repo.settle_event_statement(
+        (before, after), case.id, "confirmed", to_db(clock.now()), {"in_place": True}
+    )
 
 
 async def reopen(
