@@ -55,6 +55,14 @@ def draft(flow: str) -> Draft:
     )
 
 
+async def _begin(db: Database, clock: SystemClock, leader: Member, flow: str) -> Draft:
+    """A draft begun as /report begins one: its row stored as the update's save stores it."""
+    drafted = draft(flow)
+    tracked = report_flow.begin(clock, leader, drafted)
+    await db.write_batch(lambda: [tracked])
+    return drafted
+
+
 async def _member(db: Database, role: Role, area: str, user_id: int) -> Member:
     clock = SystemClock()
     config = load_config(None, environ={})
@@ -110,9 +118,9 @@ async def measure(reports: int = 300) -> list[Figure]:
             confirm: list[float] = []
             insert: list[float] = []
             for n in range(-20, reports):  # the first 20 warm up, untimed
-                await report_flow.begin(db, clock, leader, f"f{n}")
+                drafted = await _begin(db, clock, leader, f"f{n}")
                 began = time.perf_counter()
-                await report_flow.submit(db, clock, config, leader, draft(f"f{n}"))
+                await report_flow.submit(db, clock, config, leader, drafted)
                 took = time.perf_counter() - began
                 if n >= 0:
                     confirm.append(took)
@@ -125,17 +133,17 @@ async def measure(reports: int = 300) -> list[Figure]:
                     insert.append(took)
             # What one confirm runs: statements, hops to the database thread, commits.
             recorder = Recorder()
-            await report_flow.begin(db, clock, leader, "counted")
+            drafted = await _begin(db, clock, leader, "counted")
             await recorder.attach(db.conn)
             recorder.step = step = Step("tap", leader.tg_user_id)
-            await report_flow.submit(db, clock, config, leader, draft("counted"))
+            await report_flow.submit(db, clock, config, leader, drafted)
             await recorder.detach()
             # WAL pages (frames) each commit writes: the WAL emptied before, counted after.
             confirm_pages, insert_pages = [], []
             for n in range(WAL_SAMPLES):
-                await report_flow.begin(db, clock, leader, f"w{n}")
+                drafted = await _begin(db, clock, leader, f"w{n}")
                 await db.fetchone("PRAGMA wal_checkpoint(TRUNCATE)")
-                await report_flow.submit(db, clock, config, leader, draft(f"w{n}"))
+                await report_flow.submit(db, clock, config, leader, drafted)
                 confirm_pages.append(await _wal_frames(db.conn))
                 await bare.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 await bare.execute("BEGIN IMMEDIATE")

@@ -433,9 +433,8 @@ async def begin(update: Update, context: GridContext) -> int:
 async def _start(update: Update, context: GridContext, member: Member) -> int:
     # The place defaults to the leader's own building (or village group).
     draft = Draft(flow=new_flow_id(), place_area_id=member.area_id)
+    context.write_with_update(update, report_flow.begin(context.runtime.clock, member, draft))
     _save(context, draft)
-    runtime = context.runtime
-    await report_flow.begin(runtime.db, runtime.clock, member, draft.flow)
     return await _ask(update, context, member, draft)
 
 
@@ -461,7 +460,14 @@ async def _current(
     elif ending:
         live = await report_flow.is_live(runtime.db, member, draft)
     else:
-        live = await report_flow.touch(runtime.db, runtime.clock, member, draft, category=category)
+        live = await report_flow.touch(
+            runtime.db,
+            runtime.clock,
+            member,
+            draft,
+            category=category,
+            later=functools.partial(context.write_with_update, update),
+        )
     if not live:
         context.store.pop(DRAFT, None)
         filed = None

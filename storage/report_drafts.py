@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from storage.db import Queryable, Transaction
+from storage.db import Queryable, Statement, Transaction
 
 
 @dataclass(frozen=True)
@@ -22,14 +22,24 @@ class DraftRow:
 _COLUMNS = "member_id, tg_user_id, flow, category, started_at, touched_at"
 
 
-async def put(q: Queryable, *, member_id: int, tg_user_id: int, flow: str, now: str) -> None:
-    """Start tracking draft ``flow`` of a member, replacing any earlier draft of theirs."""
-    await q.execute(
+def put_statement(*, member_id: int, tg_user_id: int, flow: str, now: str) -> Statement:
+    """The statement that starts tracking draft ``flow`` of a member, replacing any earlier
+    draft of theirs (for ``Database.write_batch``)."""
+    return (
         "INSERT INTO report_drafts (member_id, tg_user_id, flow, category, started_at,"
         " touched_at) VALUES (?, ?, ?, NULL, ?, ?) ON CONFLICT (member_id) DO UPDATE SET"
         " tg_user_id = excluded.tg_user_id, flow = excluded.flow, category = NULL,"
         " started_at = excluded.started_at, touched_at = excluded.touched_at",
         (member_id, tg_user_id, flow, now, now),
+    )
+
+
+def touch_statement(*, member_id: int, flow: str, category: str | None, now: str) -> Statement:
+    """The statement :func:`touch` runs, for a batch (its answer is not needed there)."""
+    return (
+        "UPDATE report_drafts SET touched_at = ?, category = coalesce(?, category)"
+        " WHERE member_id = ? AND flow = ?",
+        (now, category, member_id, flow),
     )
 
 
@@ -39,9 +49,7 @@ async def touch(q: Queryable, *, member_id: int, flow: str, category: str | None
     One statement: atomic on its own, so it needs no transaction around it.
     """
     changed = await q.execute_rowcount(
-        "UPDATE report_drafts SET touched_at = ?, category = coalesce(?, category)"
-        " WHERE member_id = ? AND flow = ?",
-        (now, category, member_id, flow),
+        *touch_statement(member_id=member_id, flow=flow, category=category, now=now)
     )
     return changed > 0
 

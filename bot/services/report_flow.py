@@ -10,6 +10,7 @@ repeats that message.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -25,7 +26,7 @@ from storage import members as member_repo
 from storage import report_drafts as draft_repo
 from storage.areas import Area
 from storage.cases import Case
-from storage.db import Database, Queryable, Transaction
+from storage.db import Database, Queryable, Statement, Transaction
 from storage.members import Member
 from storage.times import from_db, to_db
 
@@ -45,11 +46,15 @@ def draft_key(member: Member, flow: str) -> str:
     return f"report:{member.id}:{flow}"
 
 
-async def begin(db: Database, clock: Clock, member: Member, flow: str) -> None:
-    """Track a new draft of ``member``'s; an older draft of theirs is no longer alive."""
-    # One statement, atomic on its own: no transaction around it (one trip, not three).
-    await draft_repo.put(
-        db, member_id=member.id, tg_user_id=member.tg_user_id, flow=flow, now=to_db(clock.now())
+def begin(clock: Clock, member: Member, draft: Draft) -> Statement:
+    """The write that tracks ``member``'s new ``draft`` (an older draft of theirs is then no
+    longer alive), for the save of the update that began it: the draft itself is in that
+    update's conversation data, so the two are stored together or not at all, in one
+    commit (``GridApplication.write_with_update``)."""
+    now = to_db(clock.now())
+    draft.touched = now
+    return draft_repo.put_statement(
+        member_id=member.id, tg_user_id=member.tg_user_id, flow=draft.flow, now=now
     )
 
 
@@ -61,19 +66,34 @@ TOUCH_EVERY = timedelta(seconds=20)
 
 
 async def touch(
-    db: Database, clock: Clock, member: Member, draft: Draft, *, category: str | None = None
+    db: Database,
+    clock: Clock,
+    member: Member,
+    draft: Draft,
+    *,
+    category: str | None = None,
+    later: Callable[[Statement], None] | None = None,
 ) -> bool:
     """Mark ``draft`` active now (with ``category``, one just chosen, if given); False if
     it was ended (by the sweep) or replaced.
 
-    Within :data:`TOUCH_EVERY` of its last stored touch (``draft.touched``), and with no
-    category to store, the draft is known to be alive and nothing is written.
+    Within :data:`TOUCH_EVERY` of its last stored touch (``draft.touched``) the draft is
+    known to be alive: with no category to store nothing is written, and a category is
+    handed to ``later`` (the update's save, which stores the draft's data too) if given.
     """
     now = clock.now()
-    if category is None and draft.touched is not None:
+    if draft.touched is not None:
         since = now - from_db(draft.touched)
         if timedelta(0) <= since < TOUCH_EVERY:
-            return True
+            if category is None:
+                return True
+            if later is not None:
+                later(
+                    draft_repo.touch_statement(
+                        member_id=member.id, flow=draft.flow, category=category, now=to_db(now)
+                    )
+                )
+                return True
     alive = await draft_repo.touch(  # one statement: atomic without a transaction
         db,
         member_id=member.id,

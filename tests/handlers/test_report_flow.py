@@ -349,12 +349,32 @@ async def test_in_english(gridbot: OfflineBot) -> None:
     assert await gridbot.db.fetchval("SELECT urgent FROM cases") == 1
 
 
+def _one_commit_with_the_update(seen: list[str], write: str) -> None:
+    """``write`` ran once, in the step's one commit: the one that records the update."""
+    assert seen.count("COMMIT") == 1, seen
+    assert sum(1 for sql in seen if sql.startswith(write)) == 1, seen
+    begin = seen.index("BEGIN IMMEDIATE")
+    saved = seen[begin : seen.index("COMMIT")]
+    assert any(sql.startswith(write) for sql in saved), seen
+    assert any(sql.startswith("INSERT OR IGNORE INTO processed_updates") for sql in saved)
+    assert any(sql.startswith("INSERT INTO ptb_user_data") for sql in saved), "with the draft"
+
+
+async def test_a_report_begins_in_one_commit_with_its_draft(gridbot: OfflineBot) -> None:
+    user = (await leader(gridbot)).client
+    async with statements(gridbot) as seen:
+        await user.send("/report")
+    _one_commit_with_the_update(seen.seen, "INSERT INTO report_drafts")
+    assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 1
+
+
 async def test_a_category_tap_stores_its_category_in_one_write(gridbot: OfflineBot) -> None:
     user = (await leader(gridbot)).client
     await user.send("/report")
     async with statements(gridbot) as seen:
         await user.press("环境卫生")
-    assert seen.count("UPDATE report_drafts SET") == 1, seen.seen
+    # With the step's own save (the draft was begun moments ago: known alive).
+    _one_commit_with_the_update(seen.seen, "UPDATE report_drafts SET")
     assert seen.count("category = coalesce('sanitation', category)") == 1
     stored = await gridbot.db.fetchval("SELECT category FROM report_drafts")
     assert stored == "sanitation", "stored before the kinds were shown"
