@@ -143,10 +143,10 @@ async def open_case(
         await case_repo.add_event(
             tx, case_id, at=stamp, actor_id=reporter.id, kind="created", to_status="new"
         )
-        # The community's admins and its bound group chats (bot/services/cases/alerts.py).
-        await alert_level(tx, case_id, community, CASE_NEW, stamp)
         case = await case_repo.get(tx, case_id)
         assert case is not None
+        # The community's admins and its bound group chats (bot/services/cases/alerts.py).
+        await alert_level(tx, case, community, CASE_NEW, stamp)
         return Opened(case, created=True)
 
     # One trip to the database thread for the whole transaction (storage/db.py).

@@ -111,7 +111,7 @@ async def _supervise(
         by_time=actor is None,
         reason=reason or "",
     )
-    await alert_level(tx, moved.id, upper, CASE_ALERT, now)
+    await alert_level(tx, moved, upper, CASE_ALERT, now)
     await _tell_reporter(
         tx, moved, event_id, "supervised", now, area=upper.name, handler=responsible.name
     )
@@ -162,7 +162,7 @@ async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, ver
             escalations=supervisors.index(mine.id),  # the levels above it keep supervising
         )
         await _tell_watchers(tx, moved, event_id, "taken_over", now, actor=actor, area=mine.path)
-        await alert_level(tx, moved.id, mine, CASE_ALERT, now)
+        await alert_level(tx, moved, mine, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "taken_over", now, area=mine.name)
         return moved
 
@@ -201,7 +201,7 @@ async def send_back(
         await _tell_watchers(
             tx, moved, event_id, "sent_back", now, actor=actor, area=community.path, reason=why
         )
-        await alert_level(tx, moved.id, community, CASE_ALERT, now)
+        await alert_level(tx, moved, community, CASE_ALERT, now)
         await _tell_reporter(tx, moved, event_id, "sent_back", now, area=community.name)
         return moved
 
