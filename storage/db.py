@@ -384,16 +384,23 @@ class Database:
             if worker is not None:
                 worker.shutdown(wait=True)
 
-    async def run_reads(self, body: Callable[[Transaction], Coroutine[Any, Any, T]]) -> T:
+    async def run_reads(
+        self, body: Callable[[Transaction], Coroutine[Any, Any, T]], *, snapshot: bool = True
+    ) -> T:
         """Run ``body``, a group of reads (a card, a page), in one trip to the database's
-        thread, all of them from one snapshot (a read transaction: BEGIN ... COMMIT)."""
-        return await self.run_transaction(body, begin="BEGIN")
+        thread, all of them from one snapshot (a read transaction: BEGIN ... COMMIT).
+
+        With ``snapshot=False`` there is no transaction around them (two statements fewer):
+        for reads that need no snapshot against other processes. This process's writers
+        are kept out for the whole of ``body`` all the same (it holds the connection).
+        """
+        return await self.run_transaction(body, begin="BEGIN" if snapshot else None)
 
     async def run_transaction(
         self,
         body: Callable[[Transaction], Coroutine[Any, Any, T]],
         *,
-        begin: str = "BEGIN IMMEDIATE",
+        begin: str | None = "BEGIN IMMEDIATE",
     ) -> T:
         """Run ``body`` as one write transaction in one trip to the database's thread.
 
@@ -411,6 +418,8 @@ class Database:
 
             def run() -> tuple[T, set[str]]:
                 tx = _InThread(raw, self)
+                if begin is None:  # reads with no transaction around them (run_reads)
+                    return _to_the_end(body(tx)), tx.marks
                 raw.execute(begin)
                 try:
                     result = _to_the_end(body(tx))
