@@ -37,6 +37,9 @@ class Member:
     area_kind: str
     # When the member was found to have blocked the bot (None: reachable).
     unreachable_since: str | None = None
+    # Whether cases are assigned to them to handle (我的待办), when read with the member
+    # (by_tg_user with todo_statuses); None: not read.
+    todo: bool | None = None
 
     @property
     def reachable(self) -> bool:
@@ -60,6 +63,8 @@ def _member(row: Row) -> Member:
         area_id_path=row["area_id_path"],
         area_kind=row["area_kind"],
         unreachable_since=row["unreachable_since"],
+        # sqlite3.Row's "in" looks at the values: its keys are asked for by name.
+        todo=bool(row["todo"]) if "todo" in row.keys() else None,  # noqa: SIM118
     )
 
 
@@ -101,9 +106,26 @@ async def get_many(q: Queryable, member_ids: Sequence[int]) -> dict[int, Member]
     return {member.id: member for member in map(_member, rows)}
 
 
-async def by_tg_user(q: Queryable, tg_user_id: int) -> Member | None:
-    """The member behind a Telegram user id, or None."""
-    row = await q.fetchone(f"{_SELECT} WHERE m.tg_user_id = ?", (tg_user_id,))
+async def by_tg_user(
+    q: Queryable, tg_user_id: int, *, todo_statuses: tuple[str, ...] = ()
+) -> Member | None:
+    """The member behind a Telegram user id, or None.
+
+    With ``todo_statuses``, :attr:`Member.todo` says in the same statement whether a case
+    in one of them is assigned to the member (through the assignee index, migration 0014).
+    """
+    select: str = _SELECT
+    params: tuple[object, ...] = (tg_user_id,)
+    if todo_statuses:
+        marks = ", ".join("?" * len(todo_statuses))
+        select = _SELECT.replace(
+            " FROM members m",
+            ", EXISTS (SELECT 1 FROM cases c WHERE c.assignee_id = m.id"
+            f" AND c.status IN ({marks})) AS todo FROM members m",
+            1,
+        )
+        params = (*todo_statuses, tg_user_id)
+    row = await q.fetchone(f"{select} WHERE m.tg_user_id = ?", params)
     return None if row is None else _member(row)
 
 

@@ -85,9 +85,12 @@ def clean_phone(text: str) -> str | None:
     return phone if _PHONE.match(phone) else None
 
 
-async def current(q: Queryable, tg_user_id: int) -> Member | None:
-    """The member behind a Telegram user, or None if they have not joined."""
-    return await member_repo.by_tg_user(q, tg_user_id)
+async def current(
+    q: Queryable, tg_user_id: int, *, todo_statuses: tuple[str, ...] = ()
+) -> Member | None:
+    """The member behind a Telegram user, or None if they have not joined; with
+    ``todo_statuses``, whether cases are theirs to handle too (:attr:`Member.todo`)."""
+    return await member_repo.by_tg_user(q, tg_user_id, todo_statuses=todo_statuses)
 
 
 async def register(

@@ -66,7 +66,7 @@ def items_for(member: Member, *, assigned: bool = False) -> list[MenuItem]:
 
 async def member_menu(runtime: Runtime, member: Member) -> ReplyKeyboardMarkup:
     """The menu keyboard for ``member`` as things stand: 📌 我的待办 if cases are theirs."""
-    assigned = bool(await cases.todo(runtime.db, member))
+    assigned = await cases.has_todo(runtime.db, member)
     return menu_keyboard(member, assigned=assigned)
 
 

@@ -6,9 +6,13 @@ silently turns an index search into a scan of every case fails here, not at a mi
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
+from bot.services.cases import TODO_STATUSES
 from bot.services.cases.rules import STAGE_DUE
-from storage.cases import overdue_where, subtree_range
+from storage.cases import assigned_to, has_assigned, overdue_where, subtree_range
 from storage.db import Database
+from storage.members import by_tg_user
 
 
 async def _plan(db: Database, sql: str, params: list[object]) -> str:
@@ -36,3 +40,27 @@ async def test_the_digest_reads_a_periods_ended_cases_by_community(db: Database)
         in (plan)
     ), plan
     assert "SEARCH areas" in plan, plan  # the subtree is a range of the id_path index
+
+
+async def _traced_plan(db: Database, run: Callable[[], Awaitable[object]], fragment: str) -> str:
+    """The plan of the statement containing ``fragment`` that ``run`` made, as it ran."""
+    seen: list[str] = []
+    await db.conn.set_trace_callback(seen.append)
+    try:
+        await run()
+    finally:
+        await db.conn.set_trace_callback(None)
+    sql = next(s for s in seen if fragment in s)
+    return await _plan(db, sql, [])
+
+
+async def test_what_a_member_has_to_handle_is_found_by_the_assignee_index(db: Database) -> None:
+    # Read with the member at every update (the menu's 📌 我的待办), and for /todo.
+    plan = await _traced_plan(
+        db, lambda: by_tg_user(db, 1, todo_statuses=TODO_STATUSES), "FROM cases c"
+    )
+    assert "cases_assignee (assignee_id=? AND status=?)" in plan, plan
+    plan = await _traced_plan(db, lambda: has_assigned(db, 1, TODO_STATUSES), "FROM cases")
+    assert "cases_assignee (assignee_id=? AND status=?)" in plan, plan
+    plan = await _traced_plan(db, lambda: assigned_to(db, 1, TODO_STATUSES), "FROM cases")
+    assert "cases_assignee (assignee_id=? AND status=?)" in plan, plan

@@ -86,9 +86,21 @@ async def open_cases(
     return CasePage(found[:per_page], total, more=len(found) > per_page, cap=cap)
 
 
+# The statuses of the cases in 我的待办: those assigned and still in the handling stage.
+TODO_STATUSES = (Status.IN_PROGRESS.value,)
+
+
 async def todo(db: Database, member: Member) -> list[Case]:
     """我的待办: the cases assigned to ``member`` still in the handling stage, soonest due first."""
-    return await case_repo.assigned_to(db, member.id, (Status.IN_PROGRESS.value,))
+    return await case_repo.assigned_to(db, member.id, TODO_STATUSES)
+
+
+async def has_todo(db: Database, member: Member) -> bool:
+    """Whether 我的待办 holds anything: as read with the member if it was
+    (:attr:`Member.todo`), else asked."""
+    if member.todo is not None:
+        return member.todo
+    return await case_repo.has_assigned(db, member.id, TODO_STATUSES)
 
 
 def is_overdue(case: Case, now: str) -> bool:
