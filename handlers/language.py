@@ -48,11 +48,15 @@ async def language_chosen(update: Update, context: GridContext) -> None:
     member = await context.member(update)
     if member is not None:
         try:
-            member = await members.set_language(context.runtime.db, member, code)
+            change = members.change_language(member, code)
         except members.Inactive:  # deactivated: may change nothing
             await query.answer(await context.text(update, "access.inactive"), show_alert=True)
             return
-        context.remember_member(member)  # as committed: the rest of the update speaks `code`
+        # Stored with this update's save, in its one commit: if that never comes, Telegram
+        # sends the tap again. The rest of the update speaks `code` already.
+        context.write_with_update(update, change.write, marks=change.marks)
+        member = change.member
+        context.remember_member(member)
     else:
         context.store[LANG_KEY] = code
     await query.answer()

@@ -521,7 +521,9 @@ class Database:
             for hook in self._hooks.get(topic, ()):
                 hook()
 
-    async def write_batch(self, build: Callable[[], Sequence[Statement]]) -> None:
+    async def write_batch(
+        self, build: Callable[[], Sequence[Statement]], *, marks: Iterable[str] = ()
+    ) -> None:
         """Run write-only statements as one transaction in one trip to the database thread.
 
         aiosqlite makes each statement its own trip (as costly as a short statement
@@ -532,7 +534,8 @@ class Database:
         so what it takes is written before any other writer runs. A parameter that cannot
         be a literal (a NUL in a text) sends the batch the usual way, a trip a statement.
         One statement goes on its own (atomic without BEGIN and COMMIT). Rolled back on
-        any error.
+        any error. The hooks of ``marks`` (the topics the statements concern, as with a
+        transaction's ``mark``) run once it is committed.
         """
         self._check_not_owner()
         async with self._lock:
@@ -542,23 +545,9 @@ class Database:
                 return
             if len(statements) == 1:
                 await conn.execute(*statements[0])
-                return
-            try:
-                body = "".join(f"{bind(sql, params)};\n" for sql, params in statements)
-            except LiteralError:
-                body = None
-            try:
-                if body is not None:
-                    await conn.executescript(f"BEGIN IMMEDIATE;\n{body}COMMIT;")
-                else:
-                    await conn.execute("BEGIN IMMEDIATE")
-                    for sql, params in statements:
-                        await conn.execute(sql, params)
-                    await conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    await conn.execute("ROLLBACK")
-                raise
+            else:
+                await _write_together(conn, statements)
+        self._committed(marks)
 
     async def executescript(self, script: str) -> None:
         """Run a multi-statement script as it is (used by migrations)."""
@@ -573,6 +562,27 @@ class Database:
                 await self.conn.backup(dest)
             finally:
                 await dest.close()
+
+
+async def _write_together(conn: aiosqlite.Connection, statements: Sequence[Statement]) -> None:
+    """Run ``statements`` as one transaction: one script if every parameter can be a SQL
+    literal, else one trip a statement (see Database.write_batch)."""
+    try:
+        body: str | None = "".join(f"{bind(sql, params)};\n" for sql, params in statements)
+    except LiteralError:
+        body = None
+    try:
+        if body is not None:
+            await conn.executescript(f"BEGIN IMMEDIATE;\n{body}COMMIT;")
+        else:
+            await conn.execute("BEGIN IMMEDIATE")
+            for sql, params in statements:
+                await conn.execute(sql, params)
+            await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
 
 
 def _read_only_uri(path: str) -> str:

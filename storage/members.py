@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from storage.db import Queryable, Row
+from storage.db import Queryable, Row, Statement
 
 # The commit mark of every write to a member (storage.db.Database.on_commit): whoever keeps
 # a member read earlier (the member of the update in hand) knows it may be out of date.
@@ -127,6 +127,15 @@ async def by_tg_user(
         params = (*todo_statuses, tg_user_id)
     row = await q.fetchone(f"{select} WHERE m.tg_user_id = ?", params)
     return None if row is None else _member(row)
+
+
+def set_language_statement(member_id: int, language: str) -> Statement:
+    """The statement that remembers an active member's language, for a batch
+    (``Database.write_batch``, marked :data:`CHANGED`); a deactivated member's is kept."""
+    return (
+        "UPDATE members SET language = ? WHERE id = ? AND active = 1",
+        (language, member_id),
+    )
 
 
 async def set_language(q: Queryable, member_id: int, language: str) -> None:

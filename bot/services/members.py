@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -25,7 +25,7 @@ from storage import areas as area_repo
 from storage import counters, outbox
 from storage import invites as invite_repo
 from storage import members as member_repo
-from storage.db import Database, Queryable, Transaction
+from storage.db import Database, Queryable, Statement, Transaction
 from storage.members import Member
 from storage.times import to_db
 
@@ -34,8 +34,10 @@ __all__ = [
     "AlreadyMember",
     "BadName",
     "Inactive",
+    "LanguageChange",
     "Member",
     "PhoneMismatch",
+    "change_language",
     "clean_name",
     "clean_phone",
     "current",
@@ -142,6 +144,28 @@ async def register(
         member = await member_repo.get(tx, member_id)
     assert member is not None
     return member
+
+
+@dataclass(frozen=True)
+class LanguageChange:
+    """A member's new language: the member as they will be, and the write that stores it
+    (with the save of the update that chose it), with the topics it concerns."""
+
+    member: Member
+    write: Statement
+    marks: frozenset[str] = frozenset({member_repo.CHANGED})
+
+
+def change_language(member: Member, language: str) -> LanguageChange:
+    """``member`` chose ``language`` (read active in this update): the change to store with
+    the update's save; :class:`Inactive` if they are deactivated. A deactivation committed
+    before that save keeps their old language (the write skips an inactive member)."""
+    if not member.active:
+        raise Inactive(member.work_id)
+    return LanguageChange(
+        replace(member, language=language),
+        member_repo.set_language_statement(member.id, language),
+    )
 
 
 async def set_language(db: Database, member: Member, language: str) -> Member:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -75,6 +75,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         # Writes a handler left to go with its update's save (write_with_update()), by
         # update id; None holds those of no update, or of a save that failed.
         self._with_save: dict[int | None, list[Statement]] = {}
+        self._marks_with_save: dict[int | None, set[str]] = {}  # their topics (see Database)
 
     async def initialize(self) -> None:
         """Open and migrate the database, then initialise the bot and persistence."""
@@ -148,6 +149,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             del self._in_hand[update_id]
             del self._owners[update_id]
             self._with_save.pop(update_id, None)  # a save that never came: nothing owed
+            self._marks_with_save.pop(update_id, None)
             done.set()
         self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
@@ -203,16 +205,22 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             except TelegramError as error:  # they come again and are skipped by update_id
                 log.info("could not confirm handled updates: %s", error)
 
-    def write_with_update(self, update: object, statement: Statement) -> None:
+    def write_with_update(
+        self, update: object, statement: Statement, *, marks: Iterable[str] = ()
+    ) -> None:
         """Write ``statement`` in the transaction that saves ``update`` once it is handled.
 
-        For what a handler records after it has answered and whose loss in a crash costs
-        nothing the person was told (the outbox row of a card it redrew itself): it costs no
-        commit of its own. Outside an update in hand it goes with the next save.
+        For what is stored with the update or not at all: a write a crash before the save
+        may lose, since Telegram then sends the update again and it is handled anew (a
+        draft's row, beside the draft in the conversation data), or one whose loss costs
+        nothing the person was told (the outbox row of a card the handler redrew itself).
+        It costs no commit of its own. ``marks``: the topics it concerns, whose hooks run
+        once it is committed. Outside an update in hand it goes with the next save.
         """
         update_id = update_id_of(update)
         key = update_id if update_id is not None and update_id in self._in_hand else None
         self._with_save.setdefault(key, []).append(statement)
+        self._marks_with_save.setdefault(key, set()).update(marks)
 
     async def update_persistence(self) -> None:
         """Collect what changed, as python-telegram-bot does, and write it at once."""
@@ -225,8 +233,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         persistence = self.persistence
         pending = isinstance(persistence, SQLitePersistence) and persistence.has_pending
         writes = self._with_save.pop(update_id, [])
+        marks = self._marks_with_save.pop(update_id, set())
         if update_id is not None and None in self._with_save:
             writes = self._with_save.pop(None) + writes
+            marks |= self._marks_with_save.pop(None, set())
         if not pending and update_id is None and not writes:
             return
         own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
@@ -251,7 +261,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
 
         try:
             # One trip to the database thread for the whole transaction (storage/db.py).
-            await self.runtime.db.write_batch(statements)
+            await self.runtime.db.write_batch(statements, marks=marks)
             if isinstance(persistence, SQLitePersistence):
                 persistence.confirm(taken)
         except sqlite3.OperationalError:
@@ -262,6 +272,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
                 persistence.put_back(taken)
             if writes:
                 self._with_save[None] = writes + self._with_save.get(None, [])
+                self._marks_with_save.setdefault(None, set()).update(marks)
             log.warning("could not save after update %s", update_id, exc_info=True)
         if update_id is not None:
             self._handled.add(update_id)

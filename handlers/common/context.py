@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, cast
 
 from telegram import Update
@@ -70,10 +71,12 @@ class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
         return self._member
 
     def remember_member(self, member: Member) -> None:
-        """Keep ``member`` as the sender, as a service just committed it (no read needed).
+        """Keep ``member`` as the sender, as a service just committed it (no read needed),
+        or as a change left for this update's save will store it (:meth:`write_with_update`).
 
-        Only for a member returned by the service that committed the change, with no await
-        between that commit and this call: then no other change can have come in between.
+        Only for a member returned by that service, with no await between its commit (or
+        its read in this update) and this call: then no other change can have come in
+        between. The save's commit tells every other update to read the member again.
         """
         self._member = member
         self._member_loaded = True
@@ -85,11 +88,15 @@ class GridContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], 
         self._member_loaded = False
         self._member = None
 
-    def write_with_update(self, update: object, statement: Write) -> None:
+    def write_with_update(
+        self, update: object, statement: Write, *, marks: Iterable[str] = ()
+    ) -> None:
         """Write ``statement`` with ``update``'s save, in the transaction that records it
-        as handled (``GridApplication.write_with_update``): for what is owed nothing if a
-        crash loses it, as it then costs no commit of its own."""
-        self.application.write_with_update(update, statement)  # type: ignore[attr-defined]
+        as handled (``GridApplication.write_with_update``): for what is stored with the
+        update or not at all, at no commit of its own (``marks``: the topics it concerns)."""
+        self.application.write_with_update(  # type: ignore[attr-defined]
+            update, statement, marks=marks
+        )
 
     async def lang(self, update: object) -> str:
         """The language to answer ``update`` in."""

@@ -84,3 +84,22 @@ async def test_a_member_deactivated_between_updates_cannot_act_on_the_next(
     await members.deactivate(gridbot.db, person.member.id)
     await person.client.send("/cases")
     assert person.client.last_text == "您的账号已停用。如有疑问，请联系所在社区（村）。"
+
+
+async def test_a_language_switch_is_stored_in_the_taps_one_commit_and_seen_by_the_next_update(
+    gridbot: OfflineBot,
+) -> None:
+    person = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    client = person.client
+    await client.send("/lang")
+    async with statements(gridbot) as seen:
+        await client.press("English")
+    assert seen.count("COMMIT") == 1, seen.seen
+    saved = seen.seen[seen.seen.index("BEGIN IMMEDIATE") : seen.seen.index("COMMIT")]
+    assert any(sql.startswith("UPDATE members SET language = 'en'") for sql in saved), saved
+    assert any(sql.startswith("INSERT OR IGNORE INTO processed_updates") for sql in saved)
+    # The commit told the cache: the next update reads the member anew, in English.
+    async with statements(gridbot) as seen:
+        await client.send("/help")
+    assert seen.count(MEMBER_BY_TG_USER) == 1
+    assert "You are" in client.last_text
