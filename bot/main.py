@@ -29,7 +29,7 @@ from bot.telegram.application import (
     PerChatProcessor,
 )
 from bot.telegram.delivery import Delivery
-from bot.telegram.outgoing import Renderer
+from bot.telegram.outgoing import BatchRead, Renderer
 from bot.telegram.ratelimit import GridRateLimiter, Timeline
 from bot.telegram.webhook import run_webhook
 from handlers import (
@@ -112,7 +112,8 @@ HANDLER_MODULES: tuple[Any, ...] = (
     fallback,
 )
 
-# Modules with RENDERERS: outbox kinds they turn into Telegram messages.
+# Modules with RENDERERS: outbox kinds they turn into Telegram messages (and, if they say
+# ahead what their renderers read, BATCH_READS: see bot/telegram/outgoing.py).
 RENDERER_MODULES: tuple[Any, ...] = (
     case_alerts,
     report_messages,
@@ -182,9 +183,11 @@ def build_application(
         app.add_handler(handler, GROUP_MAIN)
     app.add_error_handler(errors.on_error)
     renderers: dict[str, Renderer] = {}
+    batch_reads: dict[str, BatchRead] = {}
     for module in RENDERER_MODULES:
         renderers.update(module.RENDERERS)
-    app.delivery = Delivery(runtime, app.bot, renderers)
+        batch_reads.update(getattr(module, "BATCH_READS", {}))
+    app.delivery = Delivery(runtime, app.bot, renderers, batch_reads)
     # The notifier marks a transaction that queued messages; its commit wakes delivery.
     runtime.db.on_commit(notify.QUEUED, app.outbox_written)
     # A commit that changed a member outdates the member of any update in hand.

@@ -143,6 +143,8 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             if await self._seen(update_id):
                 log.info("update %s was handled before; skipped", update_id)
                 return
+            if None in self._with_save:
+                await self._write_left_over()
             await super().process_update(update)
             await self._save(update_id)
         finally:
@@ -221,6 +223,19 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         key = update_id if update_id is not None and update_id in self._in_hand else None
         self._with_save.setdefault(key, []).append(statement)
         self._marks_with_save.setdefault(key, set()).update(marks)
+
+    async def _write_left_over(self) -> None:
+        """Write what an earlier save could not (the database was locked), before another
+        update reads what it holds: the member told "switched to English" is answered in
+        English next time. Still locked, it waits for this update's save."""
+        writes = self._with_save.pop(None, [])
+        marks = self._marks_with_save.pop(None, set())
+        try:
+            await self.runtime.db.write_batch(lambda: writes, marks=marks)
+        except sqlite3.OperationalError:
+            self._with_save[None] = writes + self._with_save.get(None, [])
+            self._marks_with_save.setdefault(None, set()).update(marks)
+            log.warning("could not write what an earlier save left", exc_info=True)
 
     async def update_persistence(self) -> None:
         """Collect what changed, as python-telegram-bot does, and write it at once."""

@@ -48,7 +48,15 @@ from telegram.ext import ExtBot
 from bot.runtime import Runtime
 from bot.services import members as member_service
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import Outgoing, Renderers, RenderPass, rendering
+from bot.telegram.outgoing import (
+    BatchReads,
+    Outgoing,
+    Renderers,
+    RenderPass,
+    kept_copy_key,
+    render_pass,
+    rendering,
+)
 from bot.telegram.ratelimit import Retries
 from storage import case_copies, group_chats, outbox
 from storage import members as member_repo
@@ -95,11 +103,20 @@ async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
             await asyncio.sleep(wait)
 
 
-async def _due_batch(q: Transaction, *, now: str) -> tuple[list[OutboxRow], RenderPass]:
-    """The rows due at ``now`` (a batch), and a render pass holding their recipients."""
+async def _due_batch(
+    q: Transaction, *, now: str, reads: BatchReads
+) -> tuple[list[OutboxRow], RenderPass]:
+    """The rows due at ``now`` (a batch), and a render pass holding their recipients and
+    what their renderers said they will read (``reads``, by kind), each read once."""
     rows = await outbox.due(q, now, BATCH)
     recipients = [row.member_id for row in rows if row.member_id is not None]
-    return rows, RenderPass(await member_repo.get_many(q, recipients))
+    batch = RenderPass(await member_repo.get_many(q, recipients))
+    for row in rows:
+        wanted = reads.get(row.kind)
+        for key, read in () if wanted is None else wanted(row):
+            if not batch.holds(key):
+                batch.keep(key, await read(q))
+    return rows, batch
 
 
 @dataclass
@@ -116,10 +133,17 @@ class DeliveryReport:
 class Delivery:
     """Sends due outbox rows through the bot; one pass at a time."""
 
-    def __init__(self, runtime: Runtime, bot: ExtBot[Any], renderers: Renderers) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        bot: ExtBot[Any],
+        renderers: Renderers,
+        batch_reads: BatchReads | None = None,
+    ) -> None:
         self.runtime = runtime
         self.bot = bot
         self.renderers = renderers
+        self.batch_reads: BatchReads = batch_reads or {}
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -158,7 +182,8 @@ class Delivery:
                 # The batch and its recipients in one trip, and what its rows share (a
                 # case's card) read once for all of them: see outgoing.RenderPass.
                 rows, batch = await self.runtime.db.run_reads(
-                    functools.partial(_due_batch, now=now), snapshot=False
+                    functools.partial(_due_batch, now=now, reads=self.batch_reads),
+                    snapshot=False,
                 )
                 with rendering(batch):
                     for row in rows:
@@ -283,7 +308,10 @@ class Delivery:
         """Edit the message kept under the edit key: 'edited', 'none' kept, or 'gone'."""
         edit_key = outgoing.edit_key
         assert edit_key is not None
-        kept = await case_copies.message_ref(self.runtime.db, edit_key)
+        # Read ahead with the batch, the first time (this pass may keep a new copy after).
+        ahead, kept = render_pass().take(kept_copy_key(edit_key))
+        if not ahead:
+            kept = await case_copies.message_ref(self.runtime.db, edit_key)
         if kept is None:
             return "none"
         chat_id, message_id = kept

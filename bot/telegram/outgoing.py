@@ -13,7 +13,7 @@ its card is read once and drawn once per distinct audience, not ten times.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from typing import Any, TypeVar, cast
 from telegram import InlineKeyboardMarkup
 
 from bot.runtime import Runtime
+from storage.db import Queryable
 from storage.members import Member
 from storage.outbox import OutboxRow as OutboxRow  # re-exported for renderers
 
@@ -57,6 +58,15 @@ class Outgoing:
 Renderer = Callable[[Runtime, OutboxRow, str], Awaitable[Outgoing | None]]
 Renderers = Mapping[str, Renderer]
 
+# What the renderer of a kind will read for a row, said ahead (a module's BATCH_READS), so
+# the delivery reads it for the whole batch in the trip that looks at the outbox: keys
+# and reads, run on the database's thread, whose results the batch's RenderPass keeps
+# under those keys (the renderer's ``once`` with the same key then finds it). A row's
+# kept copy to edit goes under :func:`kept_copy_key`: the delivery takes it once.
+ReadAhead = tuple[Hashable, Callable[[Queryable], Awaitable[object]]]
+BatchRead = Callable[[OutboxRow], Sequence[ReadAhead]]
+BatchReads = Mapping[str, BatchRead]
+
 
 @dataclass
 class RenderPass:
@@ -78,6 +88,21 @@ class RenderPass:
             self._kept[key] = await read()
         return cast(T, self._kept[key])
 
+    def take(self, key: Hashable) -> tuple[bool, Any]:
+        """(True, what is kept under ``key``), dropped from the batch; (False, None) if
+        nothing is. For what this pass may change once read (the copy kept to edit)."""
+        if key not in self._kept:
+            return False, None
+        return True, self._kept.pop(key)
+
+    def keep(self, key: Hashable, value: object) -> None:
+        """Keep ``value``, read for the batch ahead of its renderers, under ``key``."""
+        self._kept[key] = value
+
+    def holds(self, key: Hashable) -> bool:
+        """Whether something is kept under ``key`` already."""
+        return key in self._kept
+
     def drawn(self, key: Hashable, draw: Callable[[], T]) -> T:
         """``draw()``'s result, drawn the first time ``key`` is asked for in this batch."""
         if key not in self._kept:
@@ -96,6 +121,11 @@ def rendering(batch: RenderPass) -> Iterator[RenderPass]:
         yield batch
     finally:
         _CURRENT.reset(token)
+
+
+def kept_copy_key(edit_key: str) -> Hashable:
+    """The key a row's kept copy (chat id, message id, or None) is read ahead under."""
+    return ("kept copy", edit_key)
 
 
 def render_pass() -> RenderPass:

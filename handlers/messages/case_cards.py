@@ -21,11 +21,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.i18n import join_list, t
 from bot.runtime import Runtime
 from bot.services import cases
-from bot.services.cases import Card, Viewer
+from bot.services.cases import Card, Case, Viewer
 from bot.services.cases.rules import Act, Status, Who
 from bot.services.members import Member
 from bot.services.notify import TELEGRAM
-from bot.telegram.outgoing import OutboxRow, Outgoing, Renderer, RenderPass, render_pass
+from bot.telegram.outgoing import (
+    BatchRead,
+    OutboxRow,
+    Outgoing,
+    ReadAhead,
+    Renderer,
+    RenderPass,
+    kept_copy_key,
+    render_pass,
+)
 from bot.telegram.texts_fit import fit
 from handlers.common import text_keys as keys
 from handlers.common.callbacks import pack
@@ -270,13 +279,38 @@ async def _alert(
 
 
 async def _card(runtime: Runtime, batch: RenderPass, case_id: int) -> Card | None:
-    """The case's card, read once for the delivery batch."""
+    """The case's card, read once for the delivery batch (ahead of it: :data:`BATCH_READS`)."""
     return await batch.once(("case.card", case_id), lambda: cases.read_card(runtime.db, case_id))
+
+
+async def _case(runtime: Runtime, batch: RenderPass, case_id: int) -> Case | None:
+    """The case alone, read once for the delivery batch (ahead of it: :data:`BATCH_READS`)."""
+    return await batch.once(("case", case_id), lambda: cases.get(runtime.db, case_id))
+
+
+def _card_ahead(row: OutboxRow) -> list[ReadAhead]:
+    """An alert's card, and the copy it edits (if one is kept)."""
+    case_id = int(row.payload["case_id"])
+    card: ReadAhead = (("case.card", case_id), lambda q: cases.card(q, case_id))
+    if row.channel != TELEGRAM:
+        return [card]
+    key = edit_key(case_id, row.recipient)
+    return [card, (kept_copy_key(key), lambda q: cases.kept_copy(q, key))]
+
+
+def _notice_ahead(row: OutboxRow) -> list[ReadAhead]:
+    case_id = int(row.payload["case_id"])
+    return [(("case.card", case_id), lambda q: cases.card(q, case_id))]
+
+
+def _case_ahead(row: OutboxRow) -> list[ReadAhead]:
+    case_id = int(row.payload["case_id"])
+    return [(("case", case_id), lambda q: cases.get(q, case_id))]
 
 
 async def render_voice(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """A voice message of the report after the first, with a line saying whose it is."""
-    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    case = await _case(runtime, render_pass(), int(row.payload["case_id"]))
     voices = case.details.get("voices") if case is not None else None
     index = int(row.payload["index"])
     if case is None or not isinstance(voices, list) or not 0 <= index < len(voices):
@@ -391,7 +425,7 @@ def _answer_buttons(case_id: int, version: int, lang: str) -> InlineKeyboardMark
 
 async def render_reporter(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing | None:
     """What the reporter is told; on resolution and closing, with their answer buttons."""
-    case = await cases.get(runtime.db, int(row.payload["case_id"]))
+    case = await _case(runtime, render_pass(), int(row.payload["case_id"]))
     if case is None:
         return None
     event = str(row.payload["event"])
@@ -523,4 +557,14 @@ RENDERERS: dict[str, Renderer] = {
     cases.CASE_REVISIT: fitting(render_revisit, CARD),
     cases.CASE_TODO: fitting(render_todo, CARD),
     cases.MEMBER_BLOCKED: fitting(render_blocked, None),
+}
+
+# What those renderers read, read ahead for the whole delivery batch (bot/telegram/outgoing).
+BATCH_READS: dict[str, BatchRead] = {
+    cases.CASE_NEW: _card_ahead,
+    cases.CASE_ALERT: _card_ahead,
+    cases.CASE_UPDATE: _card_ahead,
+    cases.CASE_NOTICE: _notice_ahead,
+    cases.CASE_VOICE: _case_ahead,
+    cases.CASE_REPORTER: _case_ahead,
 }

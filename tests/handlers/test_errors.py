@@ -54,26 +54,49 @@ async def test_locked_database_gets_a_busy_answer_and_loses_nothing(
     impatient_bot: OfflineBot, errors: ErrorLog
 ) -> None:
     bot = impatient_bot
-    person = await bot.member("甲", Role.BUILDING_LEADER, "欣园小区1号楼")
-    client = person.client
-    await client.send("/lang")
+    leader = await bot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    admin = await bot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    report = Report(category=Category.SANITATION, subcategory="garbage", description="垃圾")
+    await open_report(bot, leader, report, key="l1")
+    await bot.run_due_jobs()
     other = sqlite3.connect(bot.config.database.path)
     other.execute("BEGIN IMMEDIATE")  # another process holds the write lock
     try:
-        await client.press("English")
-        assert client.last_answer is not None
-        assert "现在有点忙" in (client.last_answer.text or "")
+        await admin.client.press("✅ 受理")
+        assert admin.client.last_answer is not None
+        assert "现在有点忙" in (admin.client.last_answer.text or "")
     finally:
         other.rollback()
         other.close()
     logged = errors.take()
     assert logged, "the locked database was logged"
     assert all("error while handling an update" in message for message in logged)
-    assert await bot.db.fetchval("SELECT language FROM members") == "zh-CN"
+    assert await bot.db.fetchval("SELECT status FROM cases") == "new"
+    await admin.client.press("✅ 受理")
+    assert await bot.db.fetchval("SELECT status FROM cases") == "accepted"
+    assert "已受理" in admin.client.last_text
+
+
+async def test_a_language_switch_the_locked_database_held_up_is_stored_with_the_next_save(
+    impatient_bot: OfflineBot, errors: ErrorLog
+) -> None:
+    bot = impatient_bot
+    person = await bot.member("甲", Role.BUILDING_LEADER, "欣园小区1号楼")
+    client = person.client
     await client.send("/lang")
-    await client.press("English")
+    other = sqlite3.connect(bot.config.database.path)
+    other.execute("BEGIN IMMEDIATE")  # another process holds the write lock at the save
+    try:
+        await client.press("English")
+        assert "Switched to English" in client.last_text  # said in the tap's own answer
+    finally:
+        other.rollback()
+        other.close()
+    assert errors.take() == [], "a save held up is a warning, not an error"
+    assert await bot.db.fetchval("SELECT language FROM members") == "zh-CN"
+    await client.send("/help")
     assert await bot.db.fetchval("SELECT language FROM members") == "en"
-    assert "Switched to English" in client.last_text
+    assert "You are" in client.last_text
 
 
 async def test_a_press_answered_before_the_error_is_not_answered_again(

@@ -44,7 +44,7 @@ from bot.services.cases.card import (
     read_card,
     viewer,
 )
-from bot.services.cases.copies import copy_drawn
+from bot.services.cases.copies import copy_drawn, kept_copy
 from bot.services.cases.groups import GroupRefused, bind_group, group_area, unbind_group
 from bot.services.cases.lifecycle import (
     MediationRecord,
@@ -96,6 +96,7 @@ from bot.services.cases.supervision import (
     urge,
 )
 from bot.services.cases.transition import MAX_TEXT, CaseRefused, Refusal
+from storage.cases import Case
 
 __all__ = [
     "CASE_ALERT",
@@ -114,6 +115,7 @@ __all__ = [
     "OPEN",
     "TODO_STATUSES",
     "Card",
+    "Case",
     "CasePage",
     "CaseRefused",
     "GroupRefused",
@@ -145,6 +147,7 @@ __all__ = [
     "has_todo",
     "is_overdue",
     "is_supervised",
+    "kept_copy",
     "last_change",
     "local_time",
     "masked_phone",

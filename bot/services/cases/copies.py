@@ -13,8 +13,9 @@ from __future__ import annotations
 from bot.clock import Clock
 from bot.services.cases.alerts import refresh_key
 from bot.services.cases.card import Card
+from storage import case_copies as copy_repo
 from storage import outbox as outbox_repo
-from storage.db import Statement
+from storage.db import Queryable, Statement
 from storage.times import to_db
 
 
@@ -32,3 +33,8 @@ def copy_drawn(
         message_id,
         to_db(clock.now()),
     )
+
+
+async def kept_copy(q: Queryable, edit_key: str) -> tuple[int, int] | None:
+    """(chat id, message id) of the copy kept under ``edit_key`` to edit, or None."""
+    return await copy_repo.message_ref(q, edit_key)

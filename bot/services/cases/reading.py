@@ -42,7 +42,7 @@ class CasePage:
         return self.total <= self.cap
 
 
-async def get(db: Database, case_id: int) -> Case | None:
+async def get(db: Queryable, case_id: int) -> Case | None:
     """The case with this id, or None."""
     return await case_repo.get(db, case_id)
 
