@@ -5,6 +5,7 @@ privacy rule kept for each holder."""
 from __future__ import annotations
 
 from bot.offline.harness import OfflineBot, Person
+from bot.services import cases
 from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report
@@ -124,3 +125,19 @@ async def test_a_press_on_a_card_opened_from_a_list_still_gets_the_kept_copy_edi
     # The card pressed was redrawn by the handler, and the alert kept for edits by the outbox.
     assert "已受理" in admin.client.chat.messages[opened.message_id].text
     assert "已受理" in admin.client.chat.messages[alert.message_id].text
+
+
+async def test_a_copy_sent_in_a_batch_is_the_one_a_later_row_of_the_batch_edits(
+    gridbot: OfflineBot,
+) -> None:
+    # The alert and, before it went, the case accepted: both rows due in one batch. The
+    # kept copy read ahead (none yet) serves the first row only; the edit finds the alert.
+    admin = await _a_case_and_its_admin(gridbot)
+    assert admin.member is not None
+    case = await cases.get(gridbot.db, 1)
+    assert case is not None
+    await cases.accept(gridbot.db, gridbot.clock, admin.member, case.id, case.version)
+    assert gridbot.app.delivery is not None
+    await gridbot.app.delivery.run_once()
+    cards = [t for t in admin.client.texts() if "YH-20260613-0001" in t]
+    assert len(cards) == 1 and "已受理" in cards[0], cards
