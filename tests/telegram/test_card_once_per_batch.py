@@ -141,3 +141,6 @@ async def test_a_copy_sent_in_a_batch_is_the_one_a_later_row_of_the_batch_edits(
     await gridbot.app.delivery.run_once()
     cards = [t for t in admin.client.texts() if "YH-20260613-0001" in t]
     assert len(cards) == 1 and "已受理" in cards[0], cards
+    # The edit found the copy just sent (it showed this already), not "no copy kept".
+    row = await gridbot.db.fetchone("SELECT status, result FROM outbox WHERE kind = 'case.update'")
+    assert row is not None and row[0] == "sent" and '"edited": true' in row[1], tuple(row or ())
