@@ -11,7 +11,13 @@ Bot API request passes:
   ``rate_limit_args=Retries(n)`` overrides that; the delivery worker passes
   ``Retries(0)``: the outbox retries itself, without holding the pass);
 - on an update handled again after a crash, "query is too old" and "message is not
-  modified" mean the work was done, and count as success (see :meth:`process_request`).
+  modified" mean the work was done, and count as success (see :meth:`process_request`);
+- the message Telegram sends back for an edit is answered as ``True``: gridbot never
+  reads it, and python-telegram-bot would otherwise build the whole message (text,
+  entities, every button) only to drop it (issue 14: "do not parse answers that are
+  not used"). An edit's documented result is ``Message | bool``. The message sent back
+  for a send keeps only what gridbot reads of it: its id, date and chat (a Message of
+  those is still a Message; its text and buttons read as None).
 
 Each limit is a sliding window, not a leaky bucket. python-telegram-bot's
 AIORateLimiter, with a bucket of 30, lets 60 through in the first second (Telegram
@@ -56,6 +62,26 @@ MESSAGES_PER_MINUTE_PER_GROUP = int(constants.FloodLimit.MESSAGES_PER_MINUTE_PER
 GROUP_WINDOWS_KEPT = 512
 # Waited beyond Telegram's retry_after, as python-telegram-bot does.
 RETRY_MARGIN = 0.1
+# The edits whose answer (the edited message) is not read: answered as True.
+UNREAD_ANSWERS = frozenset({"editmessagetext", "editmessagereplymarkup", "editmessagecaption"})
+# The sends whose answer (the message sent) is read for its id and chat only.
+SENDS = frozenset(
+    {"sendmessage", "sendphoto", "senddocument", "sendvoice", "sendlocation", "sendmediagroup"}
+)
+SENT_KEPT = ("message_id", "date", "chat")
+
+
+def _read_part(endpoint: str, result: Result) -> Result:
+    """What of Telegram's answer to ``endpoint`` gridbot reads (see the module doc)."""
+    if endpoint in UNREAD_ANSWERS:
+        return True
+    if endpoint not in SENDS:
+        return result
+    if isinstance(result, dict):
+        return {key: result[key] for key in SENT_KEPT if key in result}
+    if isinstance(result, list):
+        return [{key: part[key] for key in SENT_KEPT if key in part} for part in result]
+    return result
 
 
 class Timeline(Protocol):
@@ -290,9 +316,14 @@ class GridRateLimiter(BaseRateLimiter[Retries]):
         """
         retries = self.max_retries if rate_limit_args is None else rate_limit_args.count
         windows = self._windows(data)
+        method = endpoint.lower()
         for attempt in range(retries + 1):
             try:
-                return await self._send(callback, args, kwargs, windows)
+                result = await self._send(callback, args, kwargs, windows)
+                # PTB returns a True result of an edit as it is, unparsed (an inline
+                # message's edit answers so), and builds a Message of the fields a send's
+                # answer keeps: pinned by tests/telegram/test_ratelimit.py.
+                return _read_part(method, result)
             except RetryAfter as error:
                 # Telegram asked for a pause: every request keeps it, retried or not.
                 pause = (_seconds(error.retry_after) + RETRY_MARGIN) / self.time_scale

@@ -41,8 +41,8 @@ class Fitted:
 
 
 def _units(rendered: str) -> int:
-    """UTF-16 code units, as Telegram counts."""
-    return sum(2 if ord(ch) > 0xFFFF else 1 for ch in rendered)
+    """UTF-16 code units, as Telegram counts (counted by the codec, not char by char)."""
+    return len(rendered.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def _atoms(text: str) -> list[tuple[str, int]]:
@@ -89,6 +89,8 @@ def _opening(stack: list[tuple[str, str]]) -> str:
 
 def shorten(text: str, limit: int) -> str:
     """``text`` itself if it fits in ``limit``; else its start and "…", within ``limit``."""
+    if _units(text) <= limit:
+        return text  # fits as written, so as rendered (see fit)
     atoms = _atoms(text)
     if sum(units for _, units in atoms) <= limit:
         return text
@@ -119,6 +121,10 @@ def fit(text: str, limit: int = TEXT_LIMIT) -> Fitted:
     at :data:`MIN_LINE` each, lines from the middle are left out, the first and the
     last ones kept.
     """
+    if _units(text) <= limit:
+        # Never longer rendered than written (a tag shows as nothing, an entity as less
+        # than itself): it fits, with no need to look at its atoms (the common case).
+        return Fitted(text, False)
     lines = text.split("\n")
     lengths = [rendered_length(line) for line in lines]
     gaps = len(lines) - 1

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from telegram import InputMediaPhoto
 from telegram.error import BadRequest, RetryAfter
 
 from bot.clock import FakeClock
@@ -238,6 +239,33 @@ async def test_the_bot_runs_with_the_production_limiter(gridbot: OfflineBot) -> 
     )
     assert inner.paid is not None and inner.paid.max_rate == 1000
     assert (inner.group_max_rate, inner.group_period) == (20, 60.0)
+
+
+async def test_an_edit_is_answered_as_done_and_its_message_not_built(
+    gridbot: OfflineBot,
+) -> None:
+    # PTB behaviour relied on (ratelimit.UNREAD_ANSWERS): the True the limiter gives for an
+    # edit is what the bot's edit returns, not a Message built from Telegram's answer.
+    person = await gridbot.member("甲", Role.BUILDING_LEADER, "欣园小区1号楼")
+    chat = person.client.user.id
+    sent = await gridbot.app.bot.send_message(chat, "第一稿")
+    edited = await gridbot.app.bot.edit_message_text(
+        "第二稿", chat_id=chat, message_id=sent.message_id
+    )
+    assert edited is True
+    assert person.client.chat.messages[sent.message_id].text == "第二稿"
+    marked = await gridbot.app.bot.edit_message_reply_markup(chat, sent.message_id)
+    assert marked is True
+    # A send's answer is still a Message, with the id and chat gridbot reads of it.
+    assert sent.message_id > 0 and sent.chat.id == chat and sent.text is None
+    album = await gridbot.app.bot.send_media_group(
+        chat,
+        [
+            InputMediaPhoto("https://example.org/a.jpg"),
+            InputMediaPhoto("https://example.org/b.jpg"),
+        ],
+    )
+    assert [m.message_id for m in album] == [sent.message_id + 1, sent.message_id + 2]
 
 
 async def hello(runtime: Runtime, row: OutboxRow, language: str) -> Outgoing:
