@@ -37,6 +37,4 @@ async def test_a_bad_row_holds_back_only_the_admins_after_it(gridbot: OfflineBot
     # The next pass writes the others, and not the first one's again (nothing to report:
     # all three are empty digests, recorded but not sent).
     assert await digest.send_due(gridbot.db, gridbot.clock, tz, at) == (0, 2)
-    assert sorted(r[0] for r in await gridbot.db.fetchall(recorded)) == sorted(
-        [first, bad, last]
-    )
+    assert sorted(r[0] for r in await gridbot.db.fetchall(recorded)) == sorted([first, bad, last])
