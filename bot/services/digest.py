@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -136,21 +137,23 @@ async def send_due(
         if since not in read:
             read[since] = await _sections(reader, "/", since, until)
         digests.append((admin, _for_admin(admin, since, until, read[since])))
-    # Written a batch of admins per transaction: each digest's record and its outbox row
-    # together (a restart never sends one twice), the writer held a few milliseconds. If
-    # a batch fails, its admins are written one by one, so one bad row holds back only
-    # those after it, as before batching.
+
+    # Written a batch of admins per transaction, each one trip to the database thread:
+    # each digest's record and its outbox row together (a restart never sends one twice),
+    # the writer held a few milliseconds. If a batch fails, its admins are written one by
+    # one, so one bad row holds back only those after it, as before batching.
+    async def write_batch(tx: Transaction, batch: list[tuple[Member, Digest]]) -> list[str | None]:
+        return [await _write(tx, admin, digest, today, until) for admin, digest in batch]
+
     outcomes: list[str | None] = []
     for first in range(0, len(digests), WRITE_BATCH):
         batch = digests[first : first + WRITE_BATCH]
         try:
-            async with db.transaction() as tx:
-                done = [await _write(tx, admin, digest, today, until) for admin, digest in batch]
+            done = await db.run_transaction(partial(write_batch, batch=batch))
         except Exception:
             done = []
-            for admin, digest in batch:
-                async with db.transaction() as tx:
-                    done.append(await _write(tx, admin, digest, today, until))
+            for one in batch:
+                done.extend(await db.run_transaction(partial(write_batch, batch=[one])))
         outcomes.extend(done)
     sent, empty = outcomes.count("sent"), outcomes.count("empty")
     return sent, empty

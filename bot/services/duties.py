@@ -74,19 +74,23 @@ async def log_outreach(
         raise ValueError(f"no such outreach: {topic} {households}")
     area_id = await _home_checked(db, member)
     idempotency_key = f"outreach:{member.id}:{key}"
-    async with db.transaction() as tx:
+    at = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Outreach:
         created = await duty_logs.add_outreach(
             tx,
             member_id=member.id,
             area_id=area_id,
             topic=topic,
             households=households,
-            at=to_db(clock.now()),
+            at=at,
             idempotency_key=idempotency_key,
         )
         log = await duty_logs.outreach_by_key(tx, idempotency_key)
-    assert log is not None
-    return Outreach(log=log, created=created is not None)
+        assert log is not None
+        return Outreach(log=log, created=created is not None)
+
+    return await db.run_transaction(run)
 
 
 async def check_in(db: Database, clock: Clock, member: Member) -> Patrol:

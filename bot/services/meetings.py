@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -222,8 +223,8 @@ async def upcoming_for(
         )
         if not mine:
             continue
-        async with db.transaction() as tx:
-            await ensure_occurrences(tx, series, tz, now)
+        # Each series' occurrences written in one trip to the database thread.
+        await db.run_transaction(partial(ensure_occurrences, series=series, tz=tz, now=now))
         since = to_db(now - timedelta(minutes=series.duration_minutes))
         until = to_db(now + timedelta(days=days))
         for occurrence in await repo.occurrences_between(db, since, until, series_id=series.id):
@@ -282,11 +283,14 @@ async def answer_of(q: Queryable, occurrence_id: int, member_id: int | None) -> 
 async def check_in(db: Database, clock: Clock, member: Member, occurrence_id: int) -> bool:
     """Check a member in (签到) during the meeting; False if already checked in."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> bool:
         current = await _open_occurrence(tx, member, occurrence_id)
         if not current.starts - CHECK_IN_EARLY <= now <= current.ends:
             raise MeetingError("meetings.not_now")
         return await repo.check_in(tx, occurrence_id, member.id, to_db(now))
+
+    return await db.run_transaction(run)
 
 
 def check_in_open(current: OccurrenceView, now: datetime) -> bool:
@@ -420,7 +424,8 @@ async def move_occurrence(
         raise MeetingError("meetings.bad_datetime")
     if moment <= now:
         raise MeetingError("meetings.in_the_past")
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> OccurrenceView:
         current = await _admin_occurrence(tx, admin, occurrence_id)
         if current.cancelled:
             raise MeetingError("meetings.was_cancelled")
@@ -435,9 +440,12 @@ async def move_occurrence(
             to_db(moment),
             {"what": "time", "old": current.occurrence.starts_at},
         )
-    moved = await view(db, occurrence_id)
-    assert moved is not None
-    return moved
+        # Read back in the same trip: the occurrence as this move left it.
+        moved = await view(tx, occurrence_id)
+        assert moved is not None
+        return moved
+
+    return await db.run_transaction(run)
 
 
 async def change_series(
@@ -563,8 +571,8 @@ async def remind_due(db: Database, clock: Clock, tz: ZoneInfo, grace_minutes: in
     grace = timedelta(minutes=grace_minutes)
     report = SweepReport()
     for series in await repo.active_series(db):
-        async with db.transaction() as tx:
-            await ensure_occurrences(tx, series, tz, now)
+        # One transaction per series, as before, in one trip to the database thread.
+        await db.run_transaction(partial(ensure_occurrences, series=series, tz=tz, now=now))
         if not series.offsets:
             continue
         horizon = now + timedelta(minutes=max(series.offsets))

@@ -23,6 +23,7 @@ import secrets
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import partial
 
 from bot.clock import Clock
 from bot.services.duties import HOUSEHOLDS
@@ -253,7 +254,8 @@ async def send(db: Database, clock: Clock, sender: Member, draft: Draft, *, rate
     if not draft.targets:
         raise NoticeError("notices.error.no_areas")
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Sent:
         existing = await repo.by_draft_key(tx, draft.key)
         if existing is not None:
             return Sent(existing, created=False)
@@ -291,8 +293,10 @@ async def send(db: Database, clock: Clock, sender: Member, draft: Draft, *, rate
         await repo.feed(tx, notice_id, NOTICE, TELEGRAM, to_db(now), rate * FEED_AHEAD_SECONDS)
         queued(tx)
         notice = await repo.get(tx, notice_id)
-    assert notice is not None
-    return Sent(notice, created=True)
+        assert notice is not None
+        return Sent(notice, created=True)
+
+    return await db.run_transaction(run)
 
 
 async def _controlled(q: Queryable, member: Member, notice_id: int) -> Notice:
@@ -307,46 +311,55 @@ async def _controlled(q: Queryable, member: Member, notice_id: int) -> Notice:
 
 async def pause(db: Database, member: Member, notice_id: int) -> Notice:
     """Stop handing out the notice; what waits in the outbox is held back."""
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Notice:
         notice = await _controlled(tx, member, notice_id)
         if notice.status != NoticeStatus.SENDING:
             raise NoticeError("notices.error.not_sending")
         await repo.set_status(tx, notice_id, NoticeStatus.PAUSED)
         await repo.cancel_queued(tx, notice_id)
         paused = await repo.get(tx, notice_id)
-    assert paused is not None
-    return paused
+        assert paused is not None
+        return paused
+
+    return await db.run_transaction(run)
 
 
 async def resume(
     db: Database, clock: Clock, member: Member, notice_id: int, *, rate: int
 ) -> Notice:
     """Go on sending a paused notice, from where it stopped."""
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Notice:
         notice = await _controlled(tx, member, notice_id)
         if notice.status != NoticeStatus.PAUSED:
             raise NoticeError("notices.error.not_paused")
         await repo.set_status(tx, notice_id, NoticeStatus.SENDING)
-        await repo.feed(
-            tx, notice_id, NOTICE, TELEGRAM, to_db(clock.now()), rate * FEED_AHEAD_SECONDS
-        )
+        await repo.feed(tx, notice_id, NOTICE, TELEGRAM, now, rate * FEED_AHEAD_SECONDS)
         queued(tx)
         resumed = await repo.get(tx, notice_id)
-    assert resumed is not None
-    return resumed
+        assert resumed is not None
+        return resumed
+
+    return await db.run_transaction(run)
 
 
 async def recall(db: Database, clock: Clock, member: Member, notice_id: int) -> Notice:
     """Recall the notice: nothing more is sent, and what was sent is to be deleted."""
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Notice:
         notice = await _controlled(tx, member, notice_id)
         if notice.status == NoticeStatus.RECALLED:
             raise NoticeError("notices.error.recalled")
-        await repo.set_status(tx, notice_id, NoticeStatus.RECALLED, to_db(clock.now()))
+        await repo.set_status(tx, notice_id, NoticeStatus.RECALLED, now)
         await repo.cancel_queued(tx, notice_id)
         recalled = await repo.get(tx, notice_id)
-    assert recalled is not None
-    return recalled
+        assert recalled is not None
+        return recalled
+
+    return await db.run_transaction(run)
 
 
 @dataclass(frozen=True)
@@ -503,25 +516,33 @@ async def _received(q: Queryable, member: Member, notice_id: int) -> tuple[Notic
 
 async def mark_read(db: Database, clock: Clock, member: Member, notice_id: int) -> Answer:
     """👌 已读: the member read a notice that asked no confirmation."""
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Answer:
         notice, row = await _received(tx, member, notice_id)
         if row.read_at is None:
-            await repo.set_read(tx, notice_id, member.id, to_db(clock.now()))
+            await repo.set_read(tx, notice_id, member.id, now)
         after = await repo.delivery(tx, notice_id, member.id)
-    assert after is not None
-    return Answer(notice, after, created=row.read_at is None)
+        assert after is not None
+        return Answer(notice, after, created=row.read_at is None)
+
+    return await db.run_transaction(run)
 
 
 async def relay(db: Database, clock: Clock, member: Member, notice_id: int) -> Answer:
     """✅ 已传达: the member passed the notice on to the residents."""
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Answer:
         notice, _ = await _received(tx, member, notice_id)
         if not notice.confirm:
             raise NoticeError("notices.error.not_yours")
-        created = await repo.set_relayed(tx, notice_id, member.id, to_db(clock.now()))
+        created = await repo.set_relayed(tx, notice_id, member.id, now)
         after = await repo.delivery(tx, notice_id, member.id)
-    assert after is not None
-    return Answer(notice, after, created=created)
+        assert after is not None
+        return Answer(notice, after, created=created)
+
+    return await db.run_transaction(run)
 
 
 async def households(
@@ -530,7 +551,9 @@ async def households(
     """About how many households a leader reached: logged as a 政策宣讲 outreach, once."""
     if count not in HOUSEHOLDS:
         raise NoticeError("notices.error.not_yours")
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Answer:
         notice, row = await _received(tx, member, notice_id)
         if row.relayed_at is None:
             raise NoticeError("notices.error.not_yours")
@@ -542,14 +565,16 @@ async def households(
                 area_id=member.area_id,
                 topic=OUTREACH_TOPIC,
                 households=count,
-                at=to_db(clock.now()),
+                at=now,
                 idempotency_key=f"notice:{notice_id}:{member.id}",
             )
             if outreach_id is not None:
                 created = await repo.set_households(tx, notice_id, member.id, count, outreach_id)
         after = await repo.delivery(tx, notice_id, member.id)
-    assert after is not None
-    return Answer(notice, after, created=created)
+        assert after is not None
+        return Answer(notice, after, created=created)
+
+    return await db.run_transaction(run)
 
 
 # ---------------------------------------------------------------------- reminders
@@ -571,41 +596,48 @@ async def remind_due(db: Database, clock: Clock, hours: int) -> int:
     if hours <= 0:
         return 0
     now = clock.now()
+
+    # One notice per transaction, each one trip to the database thread: one that fails
+    # rolls back only itself. Returns how many reminders it queued.
+    async def remind(tx: Transaction, notice_id: int) -> int:
+        notice = await repo.get(tx, notice_id)
+        if notice is None or notice.reminded_at is not None:
+            return 0
+        reminded = 0
+        member_ids = await repo.to_remind(tx, notice.id)
+        for member_id in member_ids:
+            member = await member_repo.get(tx, member_id)
+            if member is None or not member.active:
+                continue
+            await notify_member(
+                tx,
+                member,
+                NOTICE_REMINDER,
+                {"notice_id": notice.id},
+                now=to_db(now),
+                dedupe_key=f"notice-remind:{notice.id}:{member_id}",
+            )
+            reminded += 1
+        await repo.mark_reminded(tx, notice.id, member_ids)
+        await repo.set_reminded(tx, notice.id, to_db(now))
+        author = await member_repo.get(tx, notice.author_id)
+        if author is not None and author.active:
+            await notify_member(
+                tx,
+                author,
+                NOTICE_UNCONFIRMED,
+                {"notice_id": notice.id},
+                now=to_db(now),
+                dedupe_key=f"notice-unconfirmed:{notice.id}",
+            )
+        return reminded
+
     queued = 0
     for candidate in await repo.awaiting_reminder(db):
         due = reminder_due(candidate, hours)
         if due is None or due > now:
             continue
-        async with db.transaction() as tx:
-            notice = await repo.get(tx, candidate.id)
-            if notice is None or notice.reminded_at is not None:
-                continue
-            member_ids = await repo.to_remind(tx, notice.id)
-            for member_id in member_ids:
-                member = await member_repo.get(tx, member_id)
-                if member is None or not member.active:
-                    continue
-                await notify_member(
-                    tx,
-                    member,
-                    NOTICE_REMINDER,
-                    {"notice_id": notice.id},
-                    now=to_db(now),
-                    dedupe_key=f"notice-remind:{notice.id}:{member_id}",
-                )
-                queued += 1
-            await repo.mark_reminded(tx, notice.id, member_ids)
-            await repo.set_reminded(tx, notice.id, to_db(now))
-            author = await member_repo.get(tx, notice.author_id)
-            if author is not None and author.active:
-                await notify_member(
-                    tx,
-                    author,
-                    NOTICE_UNCONFIRMED,
-                    {"notice_id": notice.id},
-                    now=to_db(now),
-                    dedupe_key=f"notice-unconfirmed:{notice.id}",
-                )
+        queued += await db.run_transaction(partial(remind, notice_id=candidate.id))
     return queued
 
 

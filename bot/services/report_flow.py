@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from bot.clock import Clock
 from bot.config import Config
@@ -28,6 +29,7 @@ from storage.areas import Area
 from storage.cases import Case
 from storage.db import Database, Queryable, Statement, Transaction
 from storage.members import Member
+from storage.report_drafts import DraftRow
 from storage.times import from_db, to_db
 
 DRAFT_EXPIRED = "report.expired"  # outbox kind: "your unfinished report was ended"
@@ -177,23 +179,30 @@ async def expire_idle(db: Database, clock: Clock, timeout_minutes: int) -> list[
     now = clock.now()
     cutoff = to_db(now - timedelta(minutes=timeout_minutes))
     ended: list[Ended] = []
+
+    async def end(tx: Transaction, row: DraftRow) -> bool:
+        """End one idle draft; False if it was touched or replaced, or its member is gone."""
+        current = await draft_repo.get(tx, row.member_id)
+        if current is None or current.flow != row.flow or current.touched_at >= cutoff:
+            return False  # touched or replaced since it was read
+        await draft_repo.remove(tx, member_id=row.member_id, flow=row.flow)
+        member = await member_repo.get(tx, row.member_id)
+        if member is None:
+            return False
+        if await case_repo.by_idempotency_key(tx, draft_key(member, row.flow)) is None:
+            await notify_member(
+                tx,
+                member,
+                DRAFT_EXPIRED,
+                {"category": row.category, "minutes": timeout_minutes},
+                now=to_db(now),
+                dedupe_key=f"report:{member.id}:{row.flow}:expired",
+            )
+        return True
+
     for row in await draft_repo.idle_since(db, cutoff):
-        async with db.transaction() as tx:
-            current = await draft_repo.get(tx, row.member_id)
-            if current is None or current.flow != row.flow or current.touched_at >= cutoff:
-                continue  # touched or replaced since it was read
-            await draft_repo.remove(tx, member_id=row.member_id, flow=row.flow)
-            member = await member_repo.get(tx, row.member_id)
-            if member is None:
-                continue
-            if await case_repo.by_idempotency_key(tx, draft_key(member, row.flow)) is None:
-                await notify_member(
-                    tx,
-                    member,
-                    DRAFT_EXPIRED,
-                    {"category": row.category, "minutes": timeout_minutes},
-                    now=to_db(now),
-                    dedupe_key=f"report:{member.id}:{row.flow}:expired",
-                )
-        ended.append(Ended(tg_user_id=row.tg_user_id, flow=row.flow))
+        # One transaction (one trip to the database thread) per draft, as before: a
+        # draft that fails does not keep the others from ending.
+        if await db.run_transaction(partial(end, row=row)):
+            ended.append(Ended(tg_user_id=row.tg_user_id, flow=row.flow))
     return ended

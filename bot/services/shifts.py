@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.clock import Clock
@@ -24,7 +25,7 @@ from bot.services.schedule import parse_hhmm
 from storage import areas as area_repo
 from storage import members as member_repo
 from storage import shifts as repo
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.shifts import Post
 from storage.shifts import Shift as Shift  # re-exported for handlers
@@ -154,7 +155,8 @@ async def get(q: Queryable, shift_id: int) -> Shift | None:
 async def sign_up(db: Database, clock: Clock, member: Member, shift_id: int) -> Shift:
     """A leader signs up for an open shift of their area."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Shift:
         shift = await repo.get_shift(tx, shift_id)
         if shift is None or from_db(shift.starts_at) <= now:
             raise ShiftError("shifts.gone")
@@ -166,14 +168,17 @@ async def sign_up(db: Database, clock: Clock, member: Member, shift_id: int) -> 
             raise ShiftError("shifts.full")
         await repo.assign(tx, shift.id, member.id, member.id, to_db(now))
         updated = await repo.get_shift(tx, shift.id)
-    assert updated is not None
-    return updated
+        assert updated is not None
+        return updated
+
+    return await db.run_transaction(run)
 
 
 async def withdraw(db: Database, clock: Clock, member: Member, shift_id: int) -> Shift:
     """A member takes themselves off a shift that has not started; its admin is told."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Shift:
         shift = await repo.get_shift(tx, shift_id)
         if shift is None or from_db(shift.starts_at) <= now:
             raise ShiftError("shifts.gone")
@@ -191,8 +196,10 @@ async def withdraw(db: Database, clock: Clock, member: Member, shift_id: int) ->
                 dedupe_key=f"{SHIFT_WITHDRAWN}:{shift.id}:{member.id}:{to_db(now)}",
             )
         updated = await repo.get_shift(tx, shift.id)
-    assert updated is not None
-    return updated
+        assert updated is not None
+        return updated
+
+    return await db.run_transaction(run)
 
 
 async def member(q: Queryable, member_id: int) -> Member | None:
@@ -219,7 +226,8 @@ async def candidates(q: Queryable, admin: Member, shift_id: int) -> list[Member]
 async def assign(db: Database, clock: Clock, admin: Member, shift_id: int, member_id: int) -> Shift:
     """An admin puts a member on a shift; the member is told."""
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Shift:
         shift = await repo.get_shift(tx, shift_id)
         if shift is None or from_db(shift.starts_at) <= now:
             raise ShiftError("shifts.gone")
@@ -240,8 +248,10 @@ async def assign(db: Database, clock: Clock, admin: Member, shift_id: int, membe
             dedupe_key=f"{SHIFT_ASSIGNED}:{shift.id}:{member.id}",
         )
         updated = await repo.get_shift(tx, shift.id)
-    assert updated is not None
-    return updated
+        assert updated is not None
+        return updated
+
+    return await db.run_transaction(run)
 
 
 @dataclass
@@ -286,25 +296,41 @@ async def remind_due(
             # more than the grace window (the bot was down): skipped and logged.
             early = due < from_db(shift.created_at)
             late = early or now - due > grace
-            async with db.transaction() as tx:
-                outcome = "skipped" if late else "sent"
-                if not await repo.record_notice(tx, shift.id, member.id, kind, outcome, to_db(now)):
-                    continue
-                if late:
-                    report.skipped += 1
-                    if not early:
-                        log.warning("shift %s %s skipped, %s late", kind, shift.id, now - due)
-                    continue
-                await notify_member(
-                    tx,
-                    member,
-                    SHIFT_REMINDER if kind == "reminder" else SHIFT_UNSTAFFED,
-                    {"shift_id": shift.id},
-                    now=to_db(now),
-                    dedupe_key=f"shift:{kind}:{shift.id}:{member.id}",
-                )
+            outcome = await db.run_transaction(
+                partial(_notice_once, shift=shift, member=member, kind=kind, late=late, now=now)
+            )
+            if outcome == "skipped":
+                report.skipped += 1
+                if not early:
+                    log.warning("shift %s %s skipped, %s late", kind, shift.id, now - due)
+            elif outcome == "sent":
                 if kind == "reminder":
                     report.reminders += 1
                 else:
                     report.alerts += 1
     return report
+
+
+async def _notice_once(
+    tx: Transaction, shift: Shift, member: Member, kind: str, late: bool, now: datetime
+) -> str | None:
+    """Record (and, unless late, queue) one shift notice in its own transaction.
+
+    "sent", "skipped" (late: recorded, not queued) or None (recorded already). One
+    transaction, one trip to the database thread, per notice: one that fails rolls back
+    only itself.
+    """
+    outcome = "skipped" if late else "sent"
+    if not await repo.record_notice(tx, shift.id, member.id, kind, outcome, to_db(now)):
+        return None
+    if late:
+        return outcome
+    await notify_member(
+        tx,
+        member,
+        SHIFT_REMINDER if kind == "reminder" else SHIFT_UNSTAFFED,
+        {"shift_id": shift.id},
+        now=to_db(now),
+        dedupe_key=f"shift:{kind}:{shift.id}:{member.id}",
+    )
+    return outcome

@@ -28,7 +28,7 @@ from bot.services.grid import LEADER_ROLES, LEVEL, AreaKind
 from bot.services.permissions import Action, may
 from storage import stats as repo
 from storage.areas import Area
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 from storage.stats import DutySums, LeaderActivity
 from storage.times import to_db
@@ -425,10 +425,14 @@ async def _rolled(
         return found
     if not isinstance(q, Database):  # inside someone's transaction: count, do not keep
         return await _build(q, area, communities, since, until, now, offset)
-    async with q.transaction() as tx:
+
+    async def run(tx: Transaction) -> list[repo.Rollup]:
         built = await _build(tx, area, communities, since, until, now, offset)
         await repo.save_rollups(tx, built, now)
-    return built
+        return built
+
+    # Counted and kept in one trip to the database thread.
+    return await q.run_transaction(run)
 
 
 async def _build(

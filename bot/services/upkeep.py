@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from storage import upkeep as repo
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.times import to_db
 from storage.upkeep import FileSize
 
@@ -36,9 +36,13 @@ async def prune(db: Database, clock: Clock, keep_sent_days: int) -> Upkeep:
     pruned = 0
     if keep_sent_days > 0:
         before = to_db(clock.now() - timedelta(days=keep_sent_days))
+
+        async def run(tx: Transaction) -> int:
+            return await repo.prune_sent(tx, before, BATCH)
+
         for _ in range(MAX_BATCHES):
-            async with db.transaction() as tx:
-                deleted = await repo.prune_sent(tx, before, BATCH)
+            # One transaction, and one trip to the database thread, per batch.
+            deleted = await db.run_transaction(run)
             pruned += deleted
             if deleted < BATCH:
                 break

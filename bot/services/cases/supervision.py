@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 from bot.clock import Clock
 from bot.config import Config
@@ -45,6 +46,7 @@ from storage import mediations as mediation_repo
 from storage import members as member_repo
 from storage.cases import Case
 from storage.db import Database, Transaction
+from storage.mediations import Mediation
 from storage.members import Member
 from storage.times import to_db
 
@@ -65,10 +67,13 @@ async def escalate(
     """
     now = to_db(clock.now())
     why = _text(reason)
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Case:
         case = await _load(tx, case_id, version)
         await _check(tx, case, actor, Act.ESCALATE)
         return await _supervise(tx, clock, config, case, actor, now, reason=why)
+
+    return await db.run_transaction(run)
 
 
 async def _supervise(
@@ -228,68 +233,87 @@ async def sweep(db: Database, clock: Clock, config: Config) -> SweepReport:
     report = SweepReport()
     now_at = clock.now()
     now = to_db(now_at)
+
+    # Each case is its own transaction, one trip to the database thread (run_transaction):
+    # one that fails rolls back only itself. A True says it counts in the report.
+    async def supervise_due(tx: Transaction, case: Case) -> bool:
+        fresh = await case_repo.get(tx, case.id)
+        if fresh is None or fresh.version != case.version or not is_overdue(fresh, now):
+            return False
+        responsible = await _area(tx, fresh.responsible_area_id)
+        if at_top(fresh, responsible):
+            # Nobody left to add: stop looking, without a notice or a new limit.
+            await case_repo.stop_supervision(tx, fresh.id)
+            return False
+        await _supervise(tx, clock, config, fresh, None, now)
+        return True
+
+    async def auto_close(tx: Transaction, case: Case) -> None:
+        fresh = await _load(tx, case.id, case.version)
+        await _check(tx, fresh, None, Act.AUTO_CLOSE)
+        moved, event_id = await _commit(
+            tx, fresh, None, "auto_closed", now, status="closed", closed_at=now
+        )
+        await _tell_reporter(tx, moved, event_id, "closed", now, by_reporter=False)
+
+    async def remind_verify(tx: Transaction, case: Case) -> bool:
+        if not await case_repo.mark_verify_reminded(tx, case.id):
+            return False
+        await _tell_reporter(tx, case, f"v{case.version}", "verify_reminder", now)
+        return True
+
+    async def remind_assignee(tx: Transaction, case: Case, assignee_id: int) -> bool:
+        if not await case_repo.mark_assignee_reminded(tx, case.id, assignee_id):
+            return False
+        assignee = await member_repo.get(tx, assignee_id)
+        if assignee is None or not assignee.active:
+            return False
+        await notify_member(
+            tx,
+            assignee,
+            CASE_TODO,
+            {"case_id": case.id, "due": case.resolve_due},
+            now=now,
+            dedupe_key=f"case:{case.id}:todo:{assignee_id}:{case.resolve_due}",
+        )
+        return True
+
+    async def revisit(tx: Transaction, record: Mediation) -> None:
+        mediator = await member_repo.get(tx, record.mediator_id)
+        if mediator is not None and mediator.active:
+            await notify_member(
+                tx,
+                mediator,
+                CASE_REVISIT,
+                {"case_id": record.case_id},
+                now=now,
+                dedupe_key=f"case:{record.case_id}:revisit:{record.revisit_at}",
+            )
+        await mediation_repo.mark_revisit_sent(tx, record.case_id)
+
     async for case in _batches(lambda: case_repo.to_supervise(db, STAGE_DUE, now, SWEEP_BATCH)):
-        async with db.transaction() as tx:
-            fresh = await case_repo.get(tx, case.id)
-            if fresh is None or fresh.version != case.version or not is_overdue(fresh, now):
-                continue
-            responsible = await _area(tx, fresh.responsible_area_id)
-            if at_top(fresh, responsible):
-                # Nobody left to add: stop looking, without a notice or a new limit.
-                await case_repo.stop_supervision(tx, fresh.id)
-                continue
-            await _supervise(tx, clock, config, fresh, None, now)
+        if await db.run_transaction(partial(supervise_due, case=case)):
             report.supervised += 1
     cutoff = to_db(now_at - timedelta(days=config.cases.auto_close_days))
     async for case in _batches(lambda: case_repo.resolved_before(db, cutoff, SWEEP_BATCH)):
         try:
-            async with db.transaction() as tx:
-                fresh = await _load(tx, case.id, case.version)
-                await _check(tx, fresh, None, Act.AUTO_CLOSE)
-                moved, event_id = await _commit(
-                    tx, fresh, None, "auto_closed", now, status="closed", closed_at=now
-                )
-                await _tell_reporter(tx, moved, event_id, "closed", now, by_reporter=False)
-                report.closed += 1
+            await db.run_transaction(partial(auto_close, case=case))
         except CaseRefused:
             continue  # moved on meanwhile: the next sweep looks again
+        report.closed += 1
     for case in await case_repo.verify_overdue(db, now):
-        async with db.transaction() as tx:
-            if not await case_repo.mark_verify_reminded(tx, case.id):
-                continue
-            await _tell_reporter(tx, case, f"v{case.version}", "verify_reminder", now)
+        if await db.run_transaction(partial(remind_verify, case=case)):
             report.reminded += 1
     soon = to_db(now_at + timedelta(minutes=config.cases.todo_reminder_minutes))
     for case in await case_repo.assignee_due_soon(db, Status.IN_PROGRESS.value, soon):
         assert case.assignee_id is not None
-        async with db.transaction() as tx:
-            if not await case_repo.mark_assignee_reminded(tx, case.id, case.assignee_id):
-                continue
-            assignee = await member_repo.get(tx, case.assignee_id)
-            if assignee is not None and assignee.active:
-                await notify_member(
-                    tx,
-                    assignee,
-                    CASE_TODO,
-                    {"case_id": case.id, "due": case.resolve_due},
-                    now=now,
-                    dedupe_key=f"case:{case.id}:todo:{case.assignee_id}:{case.resolve_due}",
-                )
-                report.todo_reminded += 1
+        if await db.run_transaction(
+            partial(remind_assignee, case=case, assignee_id=case.assignee_id)
+        ):
+            report.todo_reminded += 1
     for record in await mediation_repo.revisits_due(db, now):
-        async with db.transaction() as tx:
-            mediator = await member_repo.get(tx, record.mediator_id)
-            if mediator is not None and mediator.active:
-                await notify_member(
-                    tx,
-                    mediator,
-                    CASE_REVISIT,
-                    {"case_id": record.case_id},
-                    now=now,
-                    dedupe_key=f"case:{record.case_id}:revisit:{record.revisit_at}",
-                )
-            await mediation_repo.mark_revisit_sent(tx, record.case_id)
-            report.revisits += 1
+        await db.run_transaction(partial(revisit, record=record))
+        report.revisits += 1
     return report
 
 
