@@ -439,8 +439,8 @@ async def _outbox(config: Config, retry: str | None, out: TextIO) -> int:
             if retry != "all" and not retry.isdigit():
                 raise CommandFailed(f"--retry takes a message id or 'all', not {retry!r}")
             row_id = None if retry == "all" else int(retry)
-            async with db.transaction() as tx:
-                count = await outbox.requeue_failed(tx, to_db(SystemClock().now()), row_id)
+            now = to_db(SystemClock().now())
+            count = await db.run_transaction(lambda tx: outbox.requeue_failed(tx, now, row_id))
             if row_id is not None and not count:
                 row = await outbox.get(db, row_id)
                 if row is None:

@@ -22,18 +22,12 @@ async def was_handled(q: Queryable, update_id: int) -> bool:
     return row is not None
 
 
-async def mark_handled(q: Queryable, update_id: int, now: str, error: str | None = None) -> None:
-    """Remember an update as handled at ``now`` (with the error it failed with, if any).
-
-    A second mark of the same update changes nothing: the first is kept.
-    """
-    await q.execute(*handled_statement(update_id, now, error))
-
-
 def handled_statement(
     update_id: int, now: str, error: str | None = None
 ) -> tuple[str, tuple[object, ...]]:
-    """The statement :func:`mark_handled` runs, for a batch (``Database.write_batch``)."""
+    """The statement that remembers an update as handled at ``now`` (with the error it
+    failed with, if any), for a batch (``Database.write_batch``). A second mark of the
+    same update changes nothing: the first is kept."""
     return (
         "INSERT OR IGNORE INTO processed_updates (update_id, processed_at, error) VALUES (?, ?, ?)",
         (update_id, now, None if error is None else error[:500]),

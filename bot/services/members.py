@@ -114,9 +114,10 @@ async def register(
     :class:`BadName`, or :class:`PhoneMismatch` when the invite was made from a roster for
     another phone (a roster's invite also brings the roster's name and work ID number).
     """
-    name = clean_name(name)
+    typed_name = clean_name(name)
     now = clock.now()
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Member | None:
         existing = await member_repo.by_tg_user(tx, tg_user_id)
         if existing is not None:
             raise AlreadyMember(existing)
@@ -124,7 +125,7 @@ async def register(
         listed = await check_join(tx, invite.id, phone)
         year = now.astimezone(tz).year
         number = await counters.next_value(tx, f"work_id:{year}")
-        work_id = f"{grid_code}-{year}-{number:05d}"
+        name, work_id = typed_name, f"{grid_code}-{year}-{number:05d}"
         if listed is not None:
             name, work_id = listed.name, listed.work_id or work_id
         member_id = await member_repo.insert(
@@ -141,7 +142,9 @@ async def register(
         )
         if not await invite_repo.mark_used(tx, invite.id, member_id, to_db(now)):
             raise InviteUsed(code)
-        member = await member_repo.get(tx, member_id)
+        return await member_repo.get(tx, member_id)
+
+    member = await db.run_transaction(run)
     assert member is not None
     return member
 
@@ -224,10 +227,13 @@ async def reachable_again(db: Database, clock: Clock, member: Member) -> int | N
     if member.reachable:
         return None
     now = to_db(clock.now())
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> int:
         await member_repo.set_unreachable(tx, member.id, None)
         queued(tx)
         return await outbox.release_held(tx, member.id, now)
+
+    return await db.run_transaction(run)
 
 
 async def listing(
@@ -243,15 +249,19 @@ async def reactivate(db: Database, clock: Clock, member_id: int) -> Member | Non
     What was held for them is due at once: an operator reactivates someone they have
     spoken to.
     """
-    async with db.transaction() as tx:
+    now = to_db(clock.now())
+
+    async def run(tx: Transaction) -> Member | None:
         member = await member_repo.get(tx, member_id)
         if member is None:
             return None
         await member_repo.set_active(tx, member_id, True)
         await member_repo.set_unreachable(tx, member_id, None)
-        await outbox.release_held(tx, member_id, to_db(clock.now()))
+        await outbox.release_held(tx, member_id, now)
         queued(tx)
         return await member_repo.get(tx, member_id)
+
+    return await db.run_transaction(run)
 
 
 async def deactivate(db: Database, member_id: int) -> Member | None:
@@ -259,12 +269,15 @@ async def deactivate(db: Database, member_id: int) -> Member | None:
 
     An inactive member may do nothing and is left out of alerts, meetings and routing.
     """
-    async with db.transaction() as tx:
+
+    async def run(tx: Transaction) -> Member | None:
         member = await member_repo.get(tx, member_id)
         if member is None:
             return None
         await member_repo.set_active(tx, member_id, False)
         return await member_repo.get(tx, member_id)
+
+    return await db.run_transaction(run)
 
 
 async def has_role(q: Queryable, role: str) -> bool:

@@ -185,10 +185,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         if not 0 <= update_id <= MAX_UPDATE_ID:
             return
         try:
-            async with self.runtime.db.transaction() as tx:
-                await update_repo.mark_handled(
-                    tx, update_id, to_db(self.runtime.clock.now()), repr(error)
-                )
+            mark = update_repo.handled_statement(
+                update_id, to_db(self.runtime.clock.now()), repr(error)
+            )
+            await self.runtime.db.write_batch(lambda: [mark])
             self._handled.add(update_id)
         except Exception:
             log.error("could not record update %s as failed", update_id, exc_info=True)
@@ -305,8 +305,9 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
     async def forget_old_updates(self) -> int:
         """Drop remembered update ids older than :data:`SEEN_UPDATES_KEPT`."""
         cutoff = to_db(self.runtime.clock.now() - SEEN_UPDATES_KEPT)
-        async with self.runtime.db.transaction() as tx:
-            return await update_repo.forget_before(tx, cutoff)
+        return await self.runtime.db.run_transaction(
+            lambda tx: update_repo.forget_before(tx, cutoff)
+        )
 
 
 # SQLite's INTEGER is 64-bit signed; Telegram's update ids are positive and far smaller.

@@ -348,10 +348,12 @@ class Delivery:
             await _until_written(lambda: outbox.finish(db, row.id, status, now, result))
             return
 
+        async def keep_and_mark(tx: Transaction) -> None:
+            await case_copies.remember_message(tx, *kept, now)
+            await outbox.finish(tx, row.id, status, now, result)
+
         async def mark_and_keep() -> None:
-            async with db.transaction() as tx:
-                await case_copies.remember_message(tx, *kept, now)
-                await outbox.finish(tx, row.id, status, now, result)
+            await db.run_transaction(keep_and_mark)  # one trip for both
 
         await _until_written(mark_and_keep)
 
