@@ -26,8 +26,10 @@ The guarantee is *at least once*: a row is marked sent only after Telegram
 confirmed the send, so a crash or a lost response between the two sends that part
 again after the restart. Nothing acknowledged is ever lost. Edits are idempotent
 (the same text again is "not modified"), so for them at least once is exactly once
-in effect; a new message may arrive twice when Telegram's answer was lost, and the
-copy not kept then shows out-of-date buttons, which are refused by their version.
+in effect, and their marks are written together, with the next send's mark or at the
+end of the batch, one commit for many; a new message may arrive twice when Telegram's
+answer was lost, and the copy not kept then shows out-of-date buttons, which are
+refused by their version.
 """
 
 from __future__ import annotations
@@ -144,6 +146,9 @@ class Delivery:
         self.bot = bot
         self.renderers = renderers
         self.batch_reads: BatchReads = batch_reads or {}
+        # Marks of the batch's edits, written with the next mark or at the batch's end:
+        # one commit for many (see _finish). (row id, status, when, result)
+        self._held_marks: list[tuple[int, str, str, dict[str, Any] | None]] = []
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self._again = False
@@ -177,6 +182,7 @@ class Delivery:
         """Send every row that is due now; return what happened."""
         report = DeliveryReport()
         async with self._lock:
+            await self._write_held_marks()  # of a pass that failed after them
             while True:
                 now = to_db(self.runtime.clock.now())
                 # The batch and its recipients in one trip, and what its rows share (a
@@ -188,6 +194,8 @@ class Delivery:
                 with rendering(batch):
                     for row in rows:
                         await self._deliver(row, report, batch)
+                # Before the next look at the outbox, which would find those rows due.
+                await self._write_held_marks()
                 if len(rows) < BATCH:
                     return report
 
@@ -344,18 +352,39 @@ class Delivery:
         # on a locked database, never the send (that would deliver it twice).
         db, now = self.runtime.db, to_db(self.runtime.clock.now())
         kept = _copy_to_keep(status, result)
-        if kept is None:
+        if kept is None and (status == "cancelled" or (result or {}).get("edited")):
+            # Done again after a crash, an edit shows the same ("not modified") and a row
+            # with nothing to send has nothing still: its mark waits for the next one.
+            self._held_marks.append((row.id, status, now, result))
+            return
+        held, self._held_marks = self._held_marks, []
+        if kept is None and not held:
             await _until_written(lambda: outbox.finish(db, row.id, status, now, result))
             return
 
         async def keep_and_mark(tx: Transaction) -> None:
-            await case_copies.remember_message(tx, *kept, now)
+            for mark in held:
+                await outbox.finish(tx, *mark)
+            if kept is not None:
+                await case_copies.remember_message(tx, *kept, now)
             await outbox.finish(tx, row.id, status, now, result)
 
         async def mark_and_keep() -> None:
-            await db.run_transaction(keep_and_mark)  # one trip for both
+            await db.run_transaction(keep_and_mark)  # one trip, one commit for all
 
         await _until_written(mark_and_keep)
+
+    async def _write_held_marks(self) -> None:
+        """Write the marks held back (of edits, and of rows with nothing to send)."""
+        held, self._held_marks = self._held_marks, []
+        if not held:
+            return
+
+        async def marks(tx: Transaction) -> None:
+            for mark in held:
+                await outbox.finish(tx, *mark)
+
+        await _until_written(lambda: self.runtime.db.run_transaction(marks))
 
     async def _retry(
         self,
