@@ -17,7 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import (
+    AsyncIterator,
+    Callable,
+    Coroutine,
+    Hashable,
+    Iterable,
+    Mapping,
+    Sequence,
+)
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -135,6 +143,9 @@ class Transaction:
         self._database = database
         # The topics marked (see mark()): told to the Database's hooks on commit.
         self.marks: set[str] = set()
+        # Rows a repository read in this transaction and may hand out again while it lasts
+        # (its own writes drop them): storage/members.py keeps the members it read.
+        self.memo: dict[Hashable, Any] = {}
 
     @property
     def database(self) -> Database | None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from storage.db import Queryable, Row, Statement
 
@@ -87,23 +88,55 @@ async def insert(
         " invited_by, joined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (tg_user_id, name, phone, role, area_id, work_id, language, invited_by, now),
     )
-    q.mark(CHANGED)
+    _changed(q, member_id)
     return member_id
 
 
+def _memo(q: Queryable) -> dict[Hashable, Any] | None:
+    """The transaction's memo of what it read (None outside a transaction: never kept)."""
+    memo = getattr(q, "memo", None)
+    return memo if isinstance(memo, dict) else None
+
+
+def _changed(q: Queryable, member_id: int | None) -> None:
+    """A write to members: its hooks on commit, and no memo of the member written."""
+    q.mark(CHANGED)
+    memo = _memo(q)
+    if memo is not None:
+        if member_id is None:
+            memo.clear()
+        else:
+            memo.pop(("member", member_id), None)
+
+
 async def get(q: Queryable, member_id: int) -> Member | None:
-    """The member with this id, or None."""
+    """The member with this id, or None (as read before in the same transaction, if it
+    was: by :func:`get_many`, say, with the others of a case's people)."""
+    memo = _memo(q)
+    key = ("member", member_id)
+    if memo is not None and key in memo:
+        known: Member | None = memo[key]
+        return known
     row = await q.fetchone(f"{_SELECT} WHERE m.id = ?", (member_id,))
-    return None if row is None else _member(row)
+    member = None if row is None else _member(row)
+    if memo is not None:
+        memo[key] = member
+    return member
 
 
 async def get_many(q: Queryable, member_ids: Sequence[int]) -> dict[int, Member]:
-    """The members with these ids, by id (one statement; unknown ids are left out)."""
+    """The members with these ids, by id (one statement; unknown ids are left out). In a
+    transaction they are kept for :func:`get` (the ids not found too) while it lasts."""
     ids = sorted(set(member_ids))
     if not ids:
         return {}
     rows = await q.fetchall(f"{_SELECT} WHERE m.id IN ({','.join('?' * len(ids))})", ids)
-    return {member.id: member for member in map(_member, rows)}
+    found = {member.id: member for member in map(_member, rows)}
+    memo = _memo(q)
+    if memo is not None:
+        for member_id in ids:
+            memo[("member", member_id)] = found.get(member_id)
+    return found
 
 
 async def by_tg_user(
@@ -141,19 +174,19 @@ def set_language_statement(member_id: int, language: str) -> Statement:
 async def set_language(q: Queryable, member_id: int, language: str) -> None:
     """Remember the member's language."""
     await q.execute("UPDATE members SET language = ? WHERE id = ?", (language, member_id))
-    q.mark(CHANGED)
+    _changed(q, member_id)
 
 
 async def set_active(q: Queryable, member_id: int, active: bool) -> None:
     """Mark a member active or inactive (inactive: an operator's decision)."""
     await q.execute("UPDATE members SET active = ? WHERE id = ?", (int(active), member_id))
-    q.mark(CHANGED)
+    _changed(q, member_id)
 
 
 async def set_unreachable(q: Queryable, member_id: int, since: str | None) -> None:
     """Record that the member blocked the bot at ``since``, or (None) that they are back."""
     await q.execute("UPDATE members SET unreachable_since = ? WHERE id = ?", (since, member_id))
-    q.mark(CHANGED)
+    _changed(q, member_id)
 
 
 async def listing(

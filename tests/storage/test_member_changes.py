@@ -13,7 +13,7 @@ from bot.services.areas import resolve
 from bot.services.grid import Role
 from bot.services.invites import create_invite
 from storage import members as member_repo
-from storage.db import Database
+from storage.db import Database, Transaction
 from storage.members import Member
 
 
@@ -73,3 +73,32 @@ async def test_members_by_ids_in_one_read(district: Database, clock: FakeClock) 
     found = await member_repo.get_many(district, [second.id, first.id, second.id, 9999])
     assert found == {first.id: first, second.id: second}
     assert await member_repo.get_many(district, []) == {}
+
+
+async def test_a_transaction_reads_a_member_once_until_it_writes_them(
+    district: Database, clock: FakeClock
+) -> None:
+    db = district
+    first = await _join(db, clock, 9001)
+    second = await _join(db, clock, 9002)
+    seen: list[str] = []
+
+    async def body(tx: Transaction) -> tuple[Member | None, Member | None, Member | None]:
+        await member_repo.get_many(tx, [first.id, second.id, 999_999])
+        again = await member_repo.get(tx, first.id)  # kept from the statement above
+        missing = await member_repo.get(tx, 999_999)  # known missing: not asked again
+        await member_repo.set_active(tx, second.id, False)
+        written = await member_repo.get(tx, second.id)  # written since: read anew
+        return again, missing, written
+
+    await db.conn.set_trace_callback(seen.append)
+    try:
+        again, missing, written = await db.run_transaction(body)
+    finally:
+        await db.conn.set_trace_callback(None)
+    reads = [s for s in seen if s.startswith("SELECT m.id")]
+    assert len(reads) == 2, seen
+    assert again == first and missing is None
+    assert written is not None and not written.active
+    # Outside a transaction nothing is kept: each read asks.
+    assert (await member_repo.get(db, second.id)) == written

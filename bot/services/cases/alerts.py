@@ -85,7 +85,8 @@ async def more_voices(
 async def _refresh_copies(tx: Transaction, case: Case, event_id: int, now: str) -> list[Watcher]:
     """Queue an edit of every alert copy of the case; return who holds one."""
     held = await copy_repo.watchers(tx, case.id)
-    people = await _members_of(tx, held)
+    # The reporter read with them, in the same statement: the event tells them next.
+    people = await _members_of(tx, held, also=case.reporter_id)
     for watcher in held:
         await _queue(
             tx,
@@ -104,10 +105,12 @@ def refresh_key(case_id: int, event_id: int, recipient: str) -> str:
     return f"case:{case_id}:e{event_id}:{recipient}"
 
 
-async def _members_of(tx: Transaction, watchers: list[Watcher]) -> dict[int, Member]:
-    """The members among ``watchers``, read in one statement."""
+async def _members_of(
+    tx: Transaction, watchers: list[Watcher], *, also: int | None = None
+) -> dict[int, Member]:
+    """The members among ``watchers`` (and ``also``), read in one statement."""
     ids = [w.member_id for w in watchers if w.member_id is not None]
-    return await member_repo.get_many(tx, ids)
+    return await member_repo.get_many(tx, ids if also is None else [*ids, also])
 
 
 async def _queue(
