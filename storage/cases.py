@@ -132,14 +132,16 @@ def _case(row: Row) -> Case:
     return Case(**values)
 
 
-async def insert(q: Queryable, new: NewCase) -> int:
-    """Store a new case in state 'new', responsible at its community; return its id."""
-    return await q.execute(
+async def insert(q: Queryable, new: NewCase) -> Case:
+    """Store a new case in state 'new', responsible at its community; return it as stored
+    (read back by the same statement)."""
+    rows = await q.fetchall(
         "INSERT INTO cases (number, category, subcategory, details, description, voice_file_id,"
         " voice_duration, place_area_id, place_text, latitude, longitude, urgent, anonymous,"
         " reporter_id, community_id, responsible_area_id, status, accept_due, resolve_due,"
         " verify_due, created_at, updated_at, idempotency_key)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)",
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'new', ?, ?, ?, ?, ?, ?)"
+        f" RETURNING {_COLUMNS}",
         (
             new.number,
             new.category,
@@ -165,6 +167,7 @@ async def insert(q: Queryable, new: NewCase) -> int:
             new.idempotency_key,
         ),
     )
+    return _case(rows[0])
 
 
 def in_statuses(statuses: Iterable[str], alias: str = "") -> tuple[str, list[object]]:
@@ -339,18 +342,19 @@ _UPDATABLE = frozenset(
 
 async def update_case(
     tx: Transaction, case_id: int, version: int, now: str, **changes: Any
-) -> bool:
-    """Apply ``changes`` and bump the version if the case is still at ``version``."""
+) -> Case | None:
+    """Apply ``changes`` and bump the version if the case is still at ``version``; the case
+    as changed (read back by the same statement), or None if it was not at ``version``."""
     unknown = set(changes) - _UPDATABLE
     if unknown:
         raise ValueError(f"not updatable: {sorted(unknown)}")
     sets = "".join(f", {name} = ?" for name in changes)
-    changed = await tx.execute_rowcount(
+    rows = await tx.fetchall(
         f"UPDATE cases SET version = version + 1, updated_at = ?{sets}"
-        " WHERE id = ? AND version = ?",
+        f" WHERE id = ? AND version = ? RETURNING {_COLUMNS}",
         (now, *changes.values(), case_id, version),
     )
-    return changed == 1
+    return _case(rows[0]) if rows else None
 
 
 # ---------------------------------------------------------------------- listing

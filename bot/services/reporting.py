@@ -104,7 +104,7 @@ async def open_case(
         day = now.astimezone(config.tz).strftime("%Y%m%d")
         serial = await counters.next_value(tx, f"case:{day}")
         stamp = to_db(now)
-        case_id = await case_repo.insert(
+        case = await case_repo.insert(
             tx,
             NewCase(
                 number=f"{config.grid.code}-{day}-{serial:04d}",
@@ -132,7 +132,7 @@ async def open_case(
         for position, (file_id, unique_id) in enumerate(report.photos):
             await case_repo.add_photo(
                 tx,
-                case_id,
+                case.id,
                 file_id=file_id,
                 file_unique_id=unique_id,
                 stage="report",
@@ -141,10 +141,8 @@ async def open_case(
                 now=stamp,
             )
         await case_repo.add_event(
-            tx, case_id, at=stamp, actor_id=reporter.id, kind="created", to_status="new"
+            tx, case.id, at=stamp, actor_id=reporter.id, kind="created", to_status="new"
         )
-        case = await case_repo.get(tx, case_id)
-        assert case is not None
         # The community's admins and its bound group chats (bot/services/cases/alerts.py).
         await alert_level(tx, case, community, CASE_NEW, stamp)
         return Opened(case, created=True)

@@ -77,7 +77,8 @@ async def _commit(
     internal: bool = False,
     **changes: Any,
 ) -> tuple[Case, int]:
-    if not await case_repo.update_case(tx, case.id, case.version, now, **changes):
+    moved = await case_repo.update_case(tx, case.id, case.version, now, **changes)
+    if moved is None:
         raise CaseRefused(Refusal.HANDLED, case)
     event_id = await case_repo.add_event(
         tx,
@@ -90,8 +91,7 @@ async def _commit(
         data=data,
         internal=internal,
     )
-    moved = await case_repo.get(tx, case.id)
-    assert moved is not None
+    # The row as the update left it: the event's trigger changes no column of a Case.
     await _refresh_copies(tx, moved, event_id, now)
     return moved, event_id
 
