@@ -182,7 +182,6 @@ class Delivery:
         """Send every row that is due now; return what happened."""
         report = DeliveryReport()
         async with self._lock:
-            await self._write_held_marks()  # of a pass that failed after them
             while True:
                 now = to_db(self.runtime.clock.now())
                 # The batch and its recipients in one trip, and what its rows share (a
@@ -191,11 +190,14 @@ class Delivery:
                     functools.partial(_due_batch, now=now, reads=self.batch_reads),
                     snapshot=False,
                 )
-                with rendering(batch):
-                    for row in rows:
-                        await self._deliver(row, report, batch)
-                # Before the next look at the outbox, which would find those rows due.
-                await self._write_held_marks()
+                try:
+                    with rendering(batch):
+                        for row in rows:
+                            await self._deliver(row, report, batch)
+                finally:
+                    # Before the next look at the outbox, which would find those rows due
+                    # (and if the pass fails: they were done).
+                    await self._write_held_marks()
                 if len(rows) < BATCH:
                     return report
 

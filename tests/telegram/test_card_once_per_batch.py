@@ -144,3 +144,34 @@ async def test_a_copy_sent_in_a_batch_is_the_one_a_later_row_of_the_batch_edits(
     # The edit found the copy just sent (it showed this already), not "no copy kept".
     row = await gridbot.db.fetchone("SELECT status, result FROM outbox WHERE kind = 'case.update'")
     assert row is not None and row[0] == "sent" and '"edited": true' in row[1], tuple(row or ())
+
+
+async def test_the_marks_of_a_batchs_edits_go_with_its_send_in_one_commit(
+    gridbot: OfflineBot,
+) -> None:
+    leader = await gridbot.member("张思凯", Role.BUILDING_LEADER, "滨河龙韵西区1号楼")
+    first = await gridbot.member("李敏", Role.COMMUNITY_ADMIN, "滨河社区")
+    others = [await gridbot.member(f"赵刚{n}", Role.COMMUNITY_ADMIN, "滨河社区") for n in (1, 2)]
+    await open_report(
+        gridbot,
+        leader,
+        Report(category=Category.SANITATION, subcategory="garbage", description="垃圾堆在楼下"),
+        key="k1",
+    )
+    await gridbot.run_due_jobs()
+    assert first.member is not None
+    case = await cases.get(gridbot.db, 1)
+    assert case is not None
+    await cases.accept(gridbot.db, gridbot.clock, first.member, case.id, case.version)
+    assert gridbot.app.delivery is not None
+    async with statements(gridbot) as seen:
+        await gridbot.app.delivery.run_once()
+    # Three edits (every admin's copy) and the reporter's new message: one commit.
+    assert seen.count("COMMIT") == 1, seen.seen
+    marks = [s for s in seen.seen if s.startswith("UPDATE outbox SET status = 'sent'")]
+    assert len(marks) == 4, seen.seen
+    for admin in (first, *others):
+        assert "已受理" in admin.client.last_text
+    assert "已被受理" in leader.client.last_text
+    pending = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
+    assert pending == 0
