@@ -445,7 +445,8 @@ async def _current(
 
     ``category``: the one a category tap chooses, stored with the same touch (it is what
     the message ending an abandoned draft names, so it is stored before it is shown).
-    ``ending``: the tap files the draft, which removes it; it is only checked, not touched.
+    ``ending``: the tap files the draft, which removes it: it is checked by that removal, in
+    the case's own transaction (report_flow.submit), not here.
     """
     member = await require_leader(update, context)
     if member is None:
@@ -458,7 +459,7 @@ async def _current(
     if draft is None:
         live = False
     elif ending:
-        live = await report_flow.is_live(runtime.db, member, draft)
+        live = True  # checked as it is filed (see _submit)
     else:
         live = await report_flow.touch(
             runtime.db,
@@ -469,24 +470,29 @@ async def _current(
             later=functools.partial(context.write_with_update, update),
         )
     if not live:
-        context.store.pop(DRAFT, None)
-        filed = None
-        if draft is not None:
-            filed = await report_flow.case_of_draft(runtime.db, member, draft.flow)
-        if draft is not None and filed is not None:
-            # Filed, but the step that filed it was cut short (a restart after the case
-            # was stored and before the conversation's state was): end it as it would
-            # have ended, with the number, instead of calling it expired.
-            return await _filed(update, context, member, draft, filed.number)
-        text = t(member.language, "report.expired_here")
-        query = update.callback_query
-        if query is not None:
-            await query.answer(text, show_alert=True)
-        elif update.effective_message is not None:
-            await update.effective_message.reply_text(text)
-        return ConversationHandler.END
+        return await _ended(update, context, member, draft)
     assert draft is not None  # live
     return member, draft
+
+
+async def _ended(update: Update, context: GridContext, member: Member, draft: Draft | None) -> int:
+    """The draft is no longer alive: say so (or, if it was filed, end with its number)."""
+    context.store.pop(DRAFT, None)
+    filed = None
+    if draft is not None:
+        filed = await report_flow.case_of_draft(context.runtime.db, member, draft.flow)
+    if draft is not None and filed is not None:
+        # Filed, but the step that filed it was cut short (a restart after the case
+        # was stored and before the conversation's state was): end it as it would
+        # have ended, with the number, instead of calling it expired.
+        return await _filed(update, context, member, draft, filed.number)
+    text = t(member.language, "report.expired_here")
+    query = update.callback_query
+    if query is not None:
+        await query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)
+    return ConversationHandler.END
 
 
 def _check(draft: Draft, step: Step, data: str | None) -> tuple[str, str]:
@@ -703,8 +709,11 @@ async def _stale_text(context: GridContext, member: Member, data: str | None) ->
 async def _submit(update: Update, context: GridContext, member: Member, draft: Draft) -> int:
     runtime = context.runtime
     lang = member.language
+    ended = False
     try:
         opened = await report_flow.submit(runtime.db, runtime.clock, runtime.config, member, draft)
+    except report_flow.DraftEnded:  # the sweep ended it meanwhile: nothing was filed
+        opened, ended = None, True
     except DraftIncomplete:
         return await _ask(update, context, member, draft)
     except ReportRefused:
@@ -712,7 +721,9 @@ async def _submit(update: Update, context: GridContext, member: Member, draft: D
     context.store.pop(DRAFT, None)
     chat = update.effective_chat
     assert chat is not None
-    if opened is None:  # e.g. the member was moved to another area since the draft began
+    if ended:
+        outcome = t(lang, "report.expired_here")
+    elif opened is None:  # e.g. the member was moved to another area since the draft began
         await report_flow.discard(runtime.db, member, draft.flow)
         outcome = t(lang, "report.refused")
     else:

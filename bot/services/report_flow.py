@@ -117,17 +117,29 @@ async def discard(db: Database, member: Member, flow: str) -> None:
     return await db.run_transaction(run)
 
 
+class DraftEnded(Exception):
+    """The draft confirmed is no longer the member's: the sweep ended it, or a new one
+    replaced it, and it was never filed."""
+
+
 async def submit(
     db: Database, clock: Clock, config: Config, member: Member, draft: Draft
 ) -> Opened:
     """File a complete draft as a case (once, however often confirmed) and stop tracking it.
 
-    Raises :class:`~bot.services.report_draft.DraftIncomplete` or
+    Whether the draft is still alive is checked in the same transaction, by its removal
+    (no read before it). Raises :class:`DraftEnded`,
+    :class:`~bot.services.report_draft.DraftIncomplete` or
     :class:`~bot.services.reporting.ReportRefused`.
     """
+    key = draft_key(member, draft.flow)
 
     async def remove_draft(tx: Transaction) -> None:
-        await draft_repo.remove(tx, member_id=member.id, flow=draft.flow)
+        if await draft_repo.remove(tx, member_id=member.id, flow=draft.flow):
+            return
+        # Not tracked: filed already (a confirm cut short, sent again), or ended unfiled.
+        if await case_repo.by_idempotency_key(tx, key) is None:
+            raise DraftEnded(draft.flow)
 
     # The draft goes in the case's own transaction: one commit for the confirm.
     return await open_case(
@@ -136,7 +148,7 @@ async def submit(
         config,
         member,
         to_report(draft),
-        idempotency_key=draft_key(member, draft.flow),
+        idempotency_key=key,
         also=remove_draft,
     )
 

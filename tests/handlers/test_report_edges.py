@@ -563,3 +563,18 @@ async def test_a_submit_cut_short_after_filing_ends_with_the_number(gridbot: Off
     assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 1
     assert await gridbot.db.fetchval("SELECT count(*) FROM ptb_conversations") == 0
     assert await gridbot.db.fetchval("SELECT count(*) FROM report_drafts") == 0
+
+
+async def test_a_submit_after_the_draft_ended_unfiled_says_so_and_files_nothing(
+    gridbot: OfflineBot,
+) -> None:
+    """The draft's end is found by the confirm's own transaction (no read before it)."""
+    me = await abandon(gridbot)
+    await gridbot.db.execute("DELETE FROM report_drafts")  # the sweep's work, as if it crashed
+    await me.client.press("✅ 提交")
+    assert "因长时间没有继续，已经结束" in me.client.last_text
+    assert me.client.buttons() == [], "the summary's buttons are taken off"
+    assert await gridbot.db.fetchval("SELECT count(*) FROM cases") == 0
+    assert await state_of(gridbot) is None
+    await me.client.send("/report")
+    assert "请选择问题类别" in me.client.last_text
