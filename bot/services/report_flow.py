@@ -153,15 +153,6 @@ async def submit(
     )
 
 
-async def is_live(q: Queryable, member: Member, draft: Draft) -> bool:
-    """Whether ``draft`` is still the member's draft (not ended by the sweep, nor replaced).
-
-    A read, for the confirm: it removes the draft anyway, so marking it active is no use.
-    """
-    row = await draft_repo.get(q, member.id)
-    return row is not None and row.flow == draft.flow
-
-
 async def case_of_draft(q: Queryable, member: Member, flow: str) -> Case | None:
     """The case draft ``flow`` of ``member`` became, if it was filed."""
     return await case_repo.by_idempotency_key(q, draft_key(member, flow))
