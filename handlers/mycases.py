@@ -59,7 +59,7 @@ async def _page(
     context: GridContext, member: Member, page: int
 ) -> tuple[str, InlineKeyboardMarkup | None]:
     lang = member.language
-    found = await my_cases.page_of(context.runtime.db, member, page)
+    found = await my_cases.read_page(context.runtime.db, member, page)
     if found.total == 0:
         return t(lang, "mycases.none"), None
     lines = [t(lang, "mycases.header", total=found.total, page=found.page + 1, pages=found.pages)]
@@ -190,7 +190,7 @@ async def button(update: Update, context: GridContext) -> None:
             text, markup = await _page(context, member, number(parts[1]))
         elif len(parts) == 3 and parts[0] == "c":
             page = number(parts[2])
-            found = await my_cases.timeline(context.runtime.db, member, number(parts[1]))
+            found = await my_cases.read_timeline(context.runtime.db, member, number(parts[1]))
             if found is None:  # not this member's case: a forged button
                 raise BadCallback(query.data)
             fitted = fit(_timeline(context, lang, found))
@@ -223,7 +223,7 @@ async def whole(update: Update, context: GridContext) -> None:
     query, member = pressed
     try:
         what, item = unpack(query.data, SHOW_ALL, 2)
-        found = await my_cases.timeline(context.runtime.db, member, number(item))
+        found = await my_cases.read_timeline(context.runtime.db, member, number(item))
         if what != TIMELINE or found is None:  # not this member's case: a forged button
             raise BadCallback(query.data or "")
     except BadCallback:

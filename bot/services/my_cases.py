@@ -17,7 +17,7 @@ from storage import areas as area_repo
 from storage import cases as case_repo
 from storage import members as member_repo
 from storage.cases import Case
-from storage.db import Queryable
+from storage.db import Database, Queryable
 from storage.members import Member
 from storage.times import from_db
 
@@ -63,6 +63,16 @@ async def page_of(q: Queryable, member: Member, page: int) -> CasePage:
     page = min(max(page, 0), pages - 1)
     cases = await case_repo.of_reporter(q, member.id, PAGE_SIZE, page * PAGE_SIZE)
     return CasePage(cases=cases, page=page, pages=pages, total=total)
+
+
+async def read_page(db: Database, member: Member, page: int) -> CasePage:
+    """:func:`page_of`, its count and its rows in one trip to the database's thread."""
+    return await db.run_reads(lambda q: page_of(q, member, page), snapshot=False)
+
+
+async def read_timeline(db: Database, member: Member, case_id: int) -> Timeline | None:
+    """:func:`timeline`, all its reads in one trip to the database's thread."""
+    return await db.run_reads(lambda q: timeline(q, member, case_id), snapshot=False)
 
 
 async def timeline(q: Queryable, member: Member, case_id: int) -> Timeline | None:

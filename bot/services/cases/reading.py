@@ -16,7 +16,7 @@ from storage import mediations as mediation_repo
 from storage import members as member_repo
 from storage.areas import Area
 from storage.cases import Case, CaseFilter
-from storage.db import Database, Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.mediations import Mediation
 from storage.members import Member
 from storage.times import to_db
@@ -76,14 +76,20 @@ async def open_cases(
         statuses = tuple(sorted(CLOSED if closed else OPEN))
     filt = CaseFilter(admin.area_id_path, statuses, category, number, newest_first=closed)
     cap = COUNT_CAP
-    total = await case_repo.count_open_cases(db, filt, cap)
-    if before is not None:
-        # Read back towards the start: the page the list came from follows this one.
-        found = await case_repo.open_cases(db, filt, per_page, before=before)
-        return CasePage(found, total, more=True, cap=cap)
-    # One more than the page, to know whether another follows without counting.
-    found = await case_repo.open_cases(db, filt, per_page + 1, after=after)
-    return CasePage(found[:per_page], total, more=len(found) > per_page, cap=cap)
+
+    async def reads(q: Transaction) -> CasePage:
+        total = await case_repo.count_open_cases(q, filt, cap)
+        if before is not None:
+            # Read back towards the start: the page the list came from follows this one.
+            found = await case_repo.open_cases(q, filt, per_page, before=before)
+            return CasePage(found, total, more=True, cap=cap)
+        # One more than the page, to know whether another follows without counting.
+        found = await case_repo.open_cases(q, filt, per_page + 1, after=after)
+        return CasePage(found[:per_page], total, more=len(found) > per_page, cap=cap)
+
+    # The count and the page in one trip to the database's thread (no other writer of
+    # this process runs meanwhile: see Database.run_reads).
+    return await db.run_reads(reads, snapshot=False)
 
 
 # The statuses of the cases in 我的待办: those assigned and still in the handling stage.
