@@ -113,12 +113,19 @@ def _audience(update: Update, member: Member) -> Member | None:
 
 
 async def redraw(
-    update: Update, context: GridContext, member: Member, case_id: int, *, moved: bool = False
+    update: Update,
+    context: GridContext,
+    member: Member,
+    case_id: int,
+    *,
+    moved: bool = False,
+    fresh: int | None = None,
 ) -> None:
     """Show the pressed card as the case is now, for the chat it is in.
 
     ``moved``: the press moved the case, so the outbox refreshes every copy; the pressed
     one is then left alone by it if it shows what was drawn here (one edit per press).
+    ``fresh``: the version the press's action committed (its card drawn then is used).
     """
     query = update.callback_query
     if query is None or query.message is None:
@@ -129,7 +136,7 @@ async def redraw(
         assert query is not None
         await query.edit_message_text(text, reply_markup=markup)
 
-    await _show_card(update, context, member, case_id, message_id, edit, moved=moved)
+    await _show_card(update, context, member, case_id, message_id, edit, moved=moved, fresh=fresh)
 
 
 Edit = Callable[[str, InlineKeyboardMarkup | None], Awaitable[object]]
@@ -144,6 +151,7 @@ async def _show_card(
     edit: Edit,
     *,
     moved: bool,
+    fresh: int | None = None,
 ) -> None:
     """Draw the case's card into message ``message_id`` of this chat with ``edit``.
 
@@ -159,7 +167,9 @@ async def _show_card(
     runtime = context.runtime
     audience = _audience(update, member)
     lang = member.language if audience is not None else runtime.config.locale.default_language
-    drawn = await drawn_card(runtime, case_id, lang, member=audience, recipient=str(chat.id))
+    drawn = await drawn_card(
+        runtime, case_id, lang, member=audience, recipient=str(chat.id), fresh=fresh
+    )
     if drawn is None:
         return
     card, text, markup = drawn
@@ -292,7 +302,7 @@ async def admin_button(update: Update, context: GridContext) -> None:
             await redraw(update, context, admin, refused.case.id)
         return
     await query.answer(done)
-    await redraw(update, context, admin, case_id, moved=True)
+    await redraw(update, context, admin, case_id, moved=True, fresh=case.version)
 
 
 def _reasons(case_id: int, version: int, lang: str) -> InlineKeyboardMarkup:
@@ -539,7 +549,7 @@ async def _finish(
             await _kept(update, context, member, draft)
         return ConversationHandler.END
     area = await cases.responsible_area(context.runtime.db, case)
-    await _redraw_card(update, context, member, draft, case.id)
+    await _redraw_card(update, context, member, draft, case.id, fresh=case.version)
     await _tell(
         update, context, t(lang, done_key, number=case.number, area=area.name if area else "-")
     )
@@ -565,9 +575,11 @@ async def _redraw_card(
     case_id: int,
     *,
     moved: bool = True,
+    fresh: int | None = None,
 ) -> None:
     """Redraw the card whose button began the typed step, so its buttons are current
-    (``moved``: the step moved the case, see :func:`_show_card`)."""
+    (``moved``: the step moved the case, see :func:`_show_card`; ``fresh``: the version
+    the step's action committed)."""
     chat = update.effective_chat
     card = draft.get("card")
     if chat is None or not isinstance(card, int):
@@ -580,7 +592,7 @@ async def _redraw_card(
         )
 
     with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
-        await _show_card(update, context, member, case_id, card, edit, moved=moved)
+        await _show_card(update, context, member, case_id, card, edit, moved=moved, fresh=fresh)
 
 
 @_text_step
@@ -634,7 +646,7 @@ async def escalate_typed(
         else:
             await _kept(update, context, member, draft)
         return ConversationHandler.END
-    card = await cases.read_card(runtime.db, case.id)
+    card = await cases.read_card(runtime.db, case.id, fresh=case.version)
     # Supervisors are listed from the top down: the level just added is the first.
     upper = card.supervisors[0].path if card is not None and card.supervisors else "-"
     await _redraw_card(update, context, member, draft, case.id)

@@ -222,11 +222,18 @@ async def card_message(
 
 
 async def drawn_card(
-    runtime: Runtime, case_id: int, lang: str, *, member: Member | None, recipient: str
+    runtime: Runtime,
+    case_id: int,
+    lang: str,
+    *,
+    member: Member | None,
+    recipient: str,
+    fresh: int | None = None,
 ) -> tuple[Card, str, InlineKeyboardMarkup | None] | None:
     """:func:`card_message` with the card it was drawn from (what it shows, up to which
-    event); None if there is no case."""
-    card = await cases.read_card(runtime.db, case_id)
+    event); None if there is no case. ``fresh``: the version an action just committed
+    (the card it drew is taken, see ``cases.read_card``)."""
+    card = await cases.read_card(runtime.db, case_id, fresh=fresh)
     if card is None:
         return None
     viewer = await cases.viewer(runtime.db, card, member, recipient)

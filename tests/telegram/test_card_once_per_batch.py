@@ -175,3 +175,23 @@ async def test_the_marks_of_a_batchs_edits_go_with_its_send_in_one_commit(
     assert "已被受理" in leader.client.last_text
     pending = await gridbot.db.fetchval("SELECT count(*) FROM outbox WHERE status = 'pending'")
     assert pending == 0
+
+
+async def test_a_press_redraws_its_card_from_what_its_action_read_in_its_own_transaction(
+    gridbot: OfflineBot,
+) -> None:
+    admin = await _a_case_and_its_admin(gridbot)
+    await gridbot.run_due_jobs()
+    async with statements(gridbot) as seen:
+        await admin.client.press("✅ 受理")
+    # The card is read once, before the action's commit: no read of it after.
+    first_commit = seen.seen.index("COMMIT")
+    photos = [i for i, s in enumerate(seen.seen) if "FROM case_photos WHERE case_id" in s]
+    assert photos and all(i < first_commit for i in photos), seen.seen
+    assert "已受理" in admin.client.last_text
+    # A card kept for a version the press did not make is not used: it is read.
+    assert admin.member is not None
+    case = await cases.get(gridbot.db, 1)
+    assert case is not None
+    drawn = await cases.read_card(gridbot.db, case.id, fresh=case.version + 1)
+    assert drawn is not None and drawn.view.case.version == case.version

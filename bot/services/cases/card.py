@@ -4,6 +4,8 @@ or a group chat as its least-privileged member), masked phones and local times."
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import tzinfo
 
@@ -63,18 +65,57 @@ async def card(q: Queryable, case_id: int) -> Card | None:
     )
 
 
-async def read_card(db: Database, case_id: int) -> Card | None:
+async def read_card(db: Database, case_id: int, *, fresh: int | None = None) -> Card | None:
     """:func:`card`, its reads in one trip to the database's thread.
 
-    No read transaction around them: this process's writers wait while they run (they
+    With ``fresh``, the version of the case an action of this process just committed, the
+    card that action drew in its own transaction (:func:`acting`) is taken instead, if it
+    is of that version: no trip at all. It is at least as new as the action, as a read
+    would be; a change that came after it queues its own edit of every copy.
+
+    No read transaction around the reads: this process's writers wait while they run (they
     hold the one connection), and a write of another process (the CLI) landing between
     two of them can only show a step of the case's trail late; its own edit follows.
     """
+    if fresh is not None:
+        kept = _fresh_cards(db).pop(case_id, None)
+        if kept is not None and kept[0] == fresh:
+            return kept[1]
 
     async def reads(q: Transaction) -> Card | None:
         return await card(q, case_id)
 
     return await db.run_reads(reads, snapshot=False)
+
+
+# Cards drawn by the last actions, by case id: (version, card); taken once, the oldest
+# dropped beyond this many (an action of a sweep is never redrawn by a handler).
+FRESH_KEPT = 64
+_FRESH = "cases.fresh_cards"
+
+
+def _fresh_cards(db: Database) -> OrderedDict[int, tuple[int, Card]]:
+    kept: OrderedDict[int, tuple[int, Card]] = db.cache.setdefault(_FRESH, OrderedDict())
+    return kept
+
+
+async def acting(db: Database, run: Callable[[Transaction], Awaitable[Case]]) -> Case:
+    """Run a case action's transaction ``run`` (one trip, as Database.run_transaction) and
+    draw the case's card at its end, in the same transaction: the handler that redraws
+    the pressed card takes it (:func:`read_card` with ``fresh``) instead of reading it."""
+
+    async def body(tx: Transaction) -> tuple[Case, Card | None]:
+        moved = await run(tx)
+        return moved, await card(tx, moved.id)
+
+    moved, drawn = await db.run_transaction(body)
+    if drawn is not None:
+        kept = _fresh_cards(db)
+        kept[moved.id] = (moved.version, drawn)
+        kept.move_to_end(moved.id)
+        while len(kept) > FRESH_KEPT:
+            kept.popitem(last=False)
+    return moved
 
 
 @dataclass(frozen=True)

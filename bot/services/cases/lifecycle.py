@@ -24,6 +24,7 @@ from bot.services.cases.alerts import (
     more_voices,
     reporter_key,
 )
+from bot.services.cases.card import acting
 from bot.services.cases.parts import parts_of
 from bot.services.cases.routing import responsible_admins
 from bot.services.cases.rules import Act, allowed
@@ -91,7 +92,7 @@ async def accept(db: Database, clock: Clock, actor: Member, case_id: int, versio
         await _tell_reporter(tx, moved, event_id, "accepted", now)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def reject(
@@ -124,7 +125,7 @@ async def reject(
         await _tell_reporter(tx, moved, event_id, "rejected", now, reason=reason.value, text=detail)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def assignees(q: Queryable, case: Case) -> list[Member]:
@@ -198,7 +199,7 @@ async def assign(
                 await more_voices(tx, case, address_of(assignee), assignee, now)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def resolve(
@@ -264,7 +265,7 @@ async def resolve(
         await _tell_reporter(tx, moved, event_id, "resolved", now, resolution=what)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def give_back(
@@ -300,7 +301,7 @@ async def give_back(
             )
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def note(db: Database, clock: Clock, actor: Member, case_id: int, text: str) -> int:

@@ -26,6 +26,7 @@ from bot.services.cases.alerts import (
     _tell_watchers,
     alert_level,
 )
+from bot.services.cases.card import acting
 from bot.services.cases.parts import at_top, supervisor_ids
 from bot.services.cases.reading import is_overdue
 from bot.services.cases.rules import STAGE_DUE, Act, Status
@@ -73,7 +74,7 @@ async def escalate(
         await _check(tx, case, actor, Act.ESCALATE)
         return await _supervise(tx, clock, config, case, actor, now, reason=why)
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def _supervise(
@@ -141,7 +142,7 @@ async def urge(db: Database, clock: Clock, actor: Member, case_id: int, version:
         )
         return case
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, version: int) -> Case:
@@ -171,7 +172,7 @@ async def take_over(db: Database, clock: Clock, actor: Member, case_id: int, ver
         await _tell_reporter(tx, moved, event_id, "taken_over", now, area=mine.name)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 async def send_back(
@@ -210,7 +211,7 @@ async def send_back(
         await _tell_reporter(tx, moved, event_id, "sent_back", now, area=community.name)
         return moved
 
-    return await db.run_transaction(run)
+    return await acting(db, run)  # and draws its card
 
 
 @dataclass
