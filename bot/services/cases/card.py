@@ -13,6 +13,7 @@ from bot.services.cases.parts import at_top, group_parts, parts_of, supervisor_i
 from bot.services.cases.rules import Act, Who, acts_for
 from bot.services.cases.transition import _area
 from bot.services.cases.view import CaseView, case_view
+from bot.services.categories import Category
 from bot.services.grid import is_admin
 from storage import areas as area_repo
 from storage import cases as case_repo
@@ -59,7 +60,10 @@ async def card(q: Queryable, case_id: int) -> Card | None:
         tuple(sorted(supervisors, key=lambda a: a.depth)),
         assignee,
         notes,
-        await mediation_repo.mediation(q, case_id),
+        # Only a dispute is mediated (lifecycle.resolve records it): no read for the others.
+        await mediation_repo.mediation(q, case_id)
+        if view.case.category == Category.DISPUTE.value
+        else None,
         at_top(view.case, responsible),
         trail[-1].id if trail else 0,
     )
