@@ -34,6 +34,35 @@ async def prune_sent(q: Queryable, before: str, limit: int) -> int:
     return len(rows)
 
 
+async def prune_copies(
+    q: Queryable, before: str, key_parts: tuple[str, str, str], limit: int
+) -> int:
+    """Forget up to ``limit`` alert copies of cases that ended before ``before``: who holds
+    one (``case_watchers``) and the message kept to edit (``message_refs``, under the key
+    ``key_parts`` spell around the case id and the recipient); return how many copies.
+
+    An ended case is not alerted again nor edited any more, so its copies serve nothing
+    (a later note on it refreshes no copy). Found in the holders' order, oldest first,
+    each case by its id: a pass reads what it deletes.
+    """
+    rows = await q.fetchall(
+        "SELECT w.rowid, w.case_id, w.recipient FROM case_watchers w"
+        " JOIN cases c ON c.id = w.case_id WHERE c.closed_at IS NOT NULL AND c.closed_at < ?"
+        " ORDER BY w.rowid LIMIT ?",
+        (before, limit),
+    )
+    if not rows:
+        return 0
+    before_id, between, after = key_parts
+    keys = [f"{before_id}{r[1]}{between}{r[2]}{after}" for r in rows]
+    marks = ",".join("?" * len(rows))
+    await q.execute(f"DELETE FROM message_refs WHERE edit_key IN ({marks})", keys)
+    await q.execute(
+        f"DELETE FROM case_watchers WHERE rowid IN ({marks})", [int(r[0]) for r in rows]
+    )
+    return len(rows)
+
+
 @dataclass(frozen=True)
 class FileSize:
     """The database file's pages: how many, how big, how many are free."""

@@ -56,7 +56,7 @@ STATUS_ICON: dict[str, str] = {
 
 def edit_key(case_id: int, recipient: str) -> str:
     """The key under which a holder's copy of a case's alert is kept for editing."""
-    return f"case:{case_id}:{recipient}"
+    return cases.copy_key(case_id, recipient)
 
 
 def fitted_card(

@@ -87,3 +87,33 @@ async def test_free_pages_are_given_back(gridbot: OfflineBot) -> None:
     assert done.pruned == 500
     assert done.freed_pages > 100
     assert await db.fetchval("PRAGMA page_count") == pages - done.freed_pages
+
+
+async def test_an_ended_cases_copies_go_after_the_set_days_and_an_open_ones_stay(
+    gridbot: OfflineBot,
+) -> None:
+    leader, admin, _other = await people(gridbot)
+    ended = await report(gridbot, leader, key="u1")
+    await admin.client.press("🚫 不予受理")
+    await admin.client.press("重复上报")
+    assert await status(gridbot, ended) == "rejected"
+    still_open = await report(gridbot, leader, key="u2")
+    held = "SELECT count(*) FROM case_watchers WHERE case_id = ?"
+    kept = "SELECT count(*) FROM message_refs WHERE edit_key LIKE ?"
+    assert await gridbot.db.fetchval(held, (ended,)) >= 2  # both admins hold a copy
+    assert await gridbot.db.fetchval(kept, (f"case:{ended}:%",)) >= 2
+    gridbot.clock.advance(timedelta(days=29))
+    await gridbot.run_due_jobs()
+    assert await gridbot.db.fetchval(held, (ended,)) >= 2, "not yet"
+    gridbot.clock.advance(timedelta(days=2))
+    await gridbot.run_due_jobs()
+    # Ended a month ago: its copies are edited no more, so they are forgotten.
+    assert await gridbot.db.fetchval(held, (ended,)) == 0
+    assert await gridbot.db.fetchval(kept, (f"case:{ended}:%",)) == 0
+    # The open case keeps them, however old, and its card is still edited in place.
+    assert await gridbot.db.fetchval(held, (still_open,)) >= 2
+    edits_before = sum(m.edits for m in admin.client.messages)
+    await admin.client.press("✅ 受理")
+    await gridbot.run_due_jobs()
+    assert await status(gridbot, still_open) == "accepted"
+    assert sum(m.edits for m in admin.client.messages) > edits_before

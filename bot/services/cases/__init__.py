@@ -33,6 +33,7 @@ from bot.services.cases.alerts import (
     CASE_VOICE,
     MEMBER_BLOCKED,
     alert_level,
+    copy_key,
 )
 from bot.services.cases.card import (
     NOBODY,
@@ -138,6 +139,7 @@ __all__ = [
     "closing_shown",
     "confirm",
     "copy_drawn",
+    "copy_key",
     "escalate",
     "events",
     "get",

@@ -100,6 +100,17 @@ async def _refresh_copies(tx: Transaction, case: Case, event_id: int, now: str) 
     return held
 
 
+# The key a holder's copy of a case's card is kept under for its edits (message_refs):
+# "case:{case id}:{recipient}". Its parts, for the pruning that matches it in SQL.
+COPY_KEY_PARTS = ("case:", ":", "")
+
+
+def copy_key(case_id: int, recipient: str) -> str:
+    """The key under which a holder's copy of a case's alert is kept for editing."""
+    before, between, after = COPY_KEY_PARTS
+    return f"{before}{case_id}{between}{recipient}{after}"
+
+
 def refresh_key(case_id: int, event_id: int, recipient: str) -> str:
     """The dedupe key of the edit of ``recipient``'s copy queued for event ``event_id``."""
     return f"case:{case_id}:e{event_id}:{recipient}"
