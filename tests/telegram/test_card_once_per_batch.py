@@ -10,7 +10,7 @@ from bot.services.categories import Category
 from bot.services.grid import Role
 from bot.services.reporting import Report
 from tests.helpers.cases import open_report
-from tests.helpers.statements import statements
+from tests.helpers.statements import Statements, statements
 
 
 async def test_one_read_of_the_card_for_every_holder_of_a_new_case(gridbot: OfflineBot) -> None:
@@ -33,11 +33,11 @@ async def test_one_read_of_the_card_for_every_holder_of_a_new_case(gridbot: Offl
     assert gridbot.app.delivery is not None
     async with statements(gridbot) as seen:
         await gridbot.app.delivery.run_once()
-    # Four holders, one read of the case's card: its events, photos and mediation once,
-    # its reporter once, and the recipients in one statement.
+    # Four holders, one read of the case's card: its events and photos once (a mediation
+    # record is read for a dispute only), its reporter once, the recipients in one statement.
     assert seen.count("FROM case_events WHERE case_id = ") == 1
     assert seen.count("FROM case_photos WHERE case_id = ") == 1
-    assert seen.count("FROM mediations WHERE case_id = ") == 1
+    assert seen.count("FROM mediations WHERE case_id = ") == 0
     assert seen.count("WHERE m.id IN (") == 1
     assert seen.count("WHERE m.id = ") == 1  # the reporter, shown on the card
     # What each holder sees is still drawn for them.
@@ -85,13 +85,19 @@ async def test_a_copy_sent_is_kept_for_its_edits_in_the_commit_that_marks_it_sen
     assert sum("YH-" in t for t in admin.client.texts()) == 1
 
 
-async def test_the_pressed_copys_refresh_is_closed_in_the_commit_that_records_the_press(
-    gridbot: OfflineBot,
-) -> None:
+async def _accepted_while_watched(gridbot: OfflineBot) -> tuple[Person, Statements]:
+    """A new case's admin, once its alert came, presses ✅ 受理; the statements it ran."""
     admin = await _a_case_and_its_admin(gridbot)
     await gridbot.run_due_jobs()
     async with statements(gridbot) as seen:
         await admin.client.press("✅ 受理")
+    return admin, seen
+
+
+async def test_the_pressed_copys_refresh_is_closed_in_the_commit_that_records_the_press(
+    gridbot: OfflineBot,
+) -> None:
+    admin, seen = await _accepted_while_watched(gridbot)
     writes = [s for s in seen.seen if s.split(" ", 1)[0] in ("INSERT", "UPDATE", "COMMIT", "BEGIN")]
     settle = next(i for i, s in enumerate(writes) if "EXISTS (SELECT 1 FROM message_refs" in s)
     # In the transaction that records the update as handled (with its persistence write).
@@ -180,10 +186,7 @@ async def test_the_marks_of_a_batchs_edits_go_with_its_send_in_one_commit(
 async def test_a_press_redraws_its_card_from_what_its_action_read_in_its_own_transaction(
     gridbot: OfflineBot,
 ) -> None:
-    admin = await _a_case_and_its_admin(gridbot)
-    await gridbot.run_due_jobs()
-    async with statements(gridbot) as seen:
-        await admin.client.press("✅ 受理")
+    admin, seen = await _accepted_while_watched(gridbot)
     # The card is read once, before the action's commit: no read of it after.
     first_commit = seen.seen.index("COMMIT")
     photos = [i for i, s in enumerate(seen.seen) if "FROM case_photos WHERE case_id" in s]
