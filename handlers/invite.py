@@ -137,17 +137,17 @@ async def _show_picker(
     role = Role(draft["role"])
     home = await areas.get(context.runtime.db, admin.area_id)
     assert home is not None
-    where = await invite_roles.targets(context.runtime.db, admin, role)
+    view = await invite_roles.picker_view(context.runtime.db, admin, role, current.id)
     keyboard = area_keyboard(
         prefix=PREFIX,
         flow=draft["flow"],
         lang=lang,
         current=current,
         top=home,
-        children=await areas.children_with_counts(context.runtime.db, current.id),
+        children=view.children,
         page=page,
-        fits=where.fits,
-        leads_to_fit=where.leads_to_fit,
+        fits=view.where.fits,
+        leads_to_fit=view.where.leads_to_fit,
     )
     text = t(lang, "invite.choose_area", role=t(lang, keys.ROLE(role)), path=current.path)
     query = update.callback_query

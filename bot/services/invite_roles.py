@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.services.areas import children_with_counts
 from bot.services.grid import Role, role_fits
 from bot.services.invites import invitable_roles
 from storage import areas as area_repo
 from storage.areas import Area
-from storage.db import Queryable
+from storage.db import Database, Queryable, Transaction
 from storage.members import Member
 
 
@@ -50,3 +51,21 @@ async def offered_roles(q: Queryable, admin: Member) -> list[Role]:
         return []
     kinds = {a.kind for a in await area_repo.subtree(q, home)}
     return [r for r in invitable_roles(admin) if any(role_fits(r, kind) for kind in kinds)]
+
+
+@dataclass(frozen=True)
+class PickerView:
+    """What the invite's area picker shows at one area: where the role may be appointed,
+    and the areas directly below, each with how many areas are below it."""
+
+    where: RoleTargets
+    children: list[tuple[Area, int]]
+
+
+async def picker_view(db: Database, admin: Member, role: Role, area_id: int) -> PickerView:
+    """The picker at ``area_id`` for ``admin`` inviting ``role``, read in one trip."""
+
+    async def reads(q: Transaction) -> PickerView:
+        return PickerView(await targets(q, admin, role), await children_with_counts(q, area_id))
+
+    return await db.run_reads(reads, snapshot=False)
