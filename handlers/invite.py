@@ -329,15 +329,8 @@ async def _issue(
 
 # Something that is not an answer to the current question; the state stays.
 wrong_input = explain("invite.use_buttons")
-_drop = cancel_drop(DRAFT, "invite.cancelled")
-
-
-async def cancel(update: Update, context: GridContext) -> int:
-    """/cancel: take the buttons off the open question and drop the invite being made."""
-    chat = update.effective_chat
-    if chat is not None:
-        await last_prompt.retire(context, chat.id, context.store.get(DRAFT))
-    return await _drop(update, context)
+# /cancel: take the buttons off the open question and drop the invite being made.
+cancel = cancel_drop(DRAFT, "invite.cancelled", retire_prompt=True)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

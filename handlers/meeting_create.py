@@ -513,15 +513,8 @@ async def _create(context: GridContext, admin: Member, draft: dict[str, Any]) ->
 
 # Not an answer to the current question: say what is expected.
 create_wrong = explain("meetings.use_buttons")
-_drop = cancel_drop(DRAFT, "meetings.discarded")
-
-
-async def create_cancel(update: Update, context: GridContext) -> int:
-    """/cancel: take the buttons off the open question and drop the meeting being made."""
-    chat = update.effective_chat
-    if chat is not None:
-        await last_prompt.retire(context, chat.id, context.store.get(DRAFT))
-    return await _drop(update, context)
+# /cancel: take the buttons off the open question and drop the meeting being made.
+create_cancel = cancel_drop(DRAFT, "meetings.discarded", retire_prompt=True)
 
 
 def build_handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -14,6 +14,7 @@ from typing import Any
 from telegram import Update
 from telegram.ext import ConversationHandler
 
+from handlers.common import last_prompt
 from handlers.common.context import GridContext
 
 
@@ -27,10 +28,19 @@ def explain(key: str) -> Callable[[Update, GridContext], Coroutine[Any, Any, Non
     return wrong
 
 
-def cancel_drop(draft: str, key: str) -> Callable[[Update, GridContext], Coroutine[Any, Any, int]]:
-    """A /cancel handler: forget ``draft`` in the member's store, say ``key``, end."""
+def cancel_drop(
+    draft: str, key: str, *, retire_prompt: bool = False
+) -> Callable[[Update, GridContext], Coroutine[Any, Any, int]]:
+    """A /cancel handler: forget ``draft`` in the member's store, say ``key``, end.
+
+    ``retire_prompt``: the flow keeps its open question in the draft (last_prompt), whose
+    buttons are taken off first, so nothing of the dropped flow is left to press.
+    """
 
     async def cancel(update: Update, context: GridContext) -> int:
+        chat = update.effective_chat
+        if retire_prompt and chat is not None:
+            await last_prompt.retire(context, chat.id, context.store.get(draft))
         context.store.pop(draft, None)
         if update.effective_message is not None:
             await update.effective_message.reply_text(await context.text(update, key))
