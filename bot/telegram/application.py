@@ -150,8 +150,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         finally:
             del self._in_hand[update_id]
             del self._owners[update_id]
-            self._with_save.pop(update_id, None)  # a save that never came: nothing owed
-            self._marks_with_save.pop(update_id, None)
+            self._writes_for(update_id)  # a save that never came: nothing owed
             done.set()
         self._last_handled = max(self._last_handled, update_id)
         self.kick_delivery()
@@ -224,17 +223,25 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
         self._with_save.setdefault(key, []).append(statement)
         self._marks_with_save.setdefault(key, set()).update(marks)
 
+    def _writes_for(self, key: int | None) -> tuple[list[Statement], set[str]]:
+        """Take the writes left for ``key``'s save, and their topics."""
+        return self._with_save.pop(key, []), self._marks_with_save.pop(key, set())
+
+    def _leave_for_next(self, writes: list[Statement], marks: set[str]) -> None:
+        """Keep writes a save could not make for the next one, ahead of any left since."""
+        if writes:
+            self._with_save[None] = writes + self._with_save.get(None, [])
+            self._marks_with_save.setdefault(None, set()).update(marks)
+
     async def _write_left_over(self) -> None:
         """Write what an earlier save could not (the database was locked), before another
         update reads what it holds: the member told "switched to English" is answered in
         English next time. Still locked, it waits for this update's save."""
-        writes = self._with_save.pop(None, [])
-        marks = self._marks_with_save.pop(None, set())
+        writes, marks = self._writes_for(None)
         try:
             await self.runtime.db.write_batch(lambda: writes, marks=marks)
         except sqlite3.OperationalError:
-            self._with_save[None] = writes + self._with_save.get(None, [])
-            self._marks_with_save.setdefault(None, set()).update(marks)
+            self._leave_for_next(writes, marks)
             log.warning("could not write what an earlier save left", exc_info=True)
 
     async def update_persistence(self) -> None:
@@ -247,11 +254,10 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             await super().update_persistence()  # SQLitePersistence only collects
         persistence = self.persistence
         pending = isinstance(persistence, SQLitePersistence) and persistence.has_pending
-        writes = self._with_save.pop(update_id, [])
-        marks = self._marks_with_save.pop(update_id, set())
+        writes, marks = self._writes_for(update_id)
         if update_id is not None and None in self._with_save:
-            writes = self._with_save.pop(None) + writes
-            marks |= self._marks_with_save.pop(None, set())
+            earlier, topics = self._writes_for(None)
+            writes, marks = earlier + writes, topics | marks
         if not pending and update_id is None and not writes:
             return
         own = self._owners.get(update_id, frozenset()) if update_id is not None else frozenset()
@@ -285,9 +291,7 @@ class GridApplication(Application[ExtBot[None], Any, dict[Any, Any], dict[Any, A
             # are idempotent.
             if isinstance(persistence, SQLitePersistence):
                 persistence.put_back(taken)
-            if writes:
-                self._with_save[None] = writes + self._with_save.get(None, [])
-                self._marks_with_save.setdefault(None, set()).update(marks)
+            self._leave_for_next(writes, marks)
             log.warning("could not save after update %s", update_id, exc_info=True)
         if update_id is not None:
             self._handled.add(update_id)
