@@ -160,9 +160,21 @@ async def _tell_reporter(
     )
 
 
+# The dedupe key of what the reporter is told of one event: "case:{case id}:e{event id}"
+# and REPORTER_KEY_TAIL; its two parts around the event id, for a write that matches it
+# in SQL (lifecycle.closing_shown).
+REPORTER_KEY_TAIL = ":reporter"
+
+
+def reporter_key_parts(case_id: int) -> tuple[str, str]:
+    """The dedupe key of what the reporter is told of an event of a case, around its id."""
+    return f"case:{case_id}:e", REPORTER_KEY_TAIL
+
+
 def reporter_key(case_id: int, event_id: int | str) -> str:
     """The dedupe key of what the reporter is told of one event of a case."""
-    return f"case:{case_id}:e{event_id}:reporter"
+    before, after = reporter_key_parts(case_id)
+    return f"{before}{event_id}{after}"
 
 
 async def _tell_watchers(

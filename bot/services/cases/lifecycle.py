@@ -22,7 +22,7 @@ from bot.services.cases.alerts import (
     _tell_reporter,
     _tell_watchers,
     more_voices,
-    reporter_key,
+    reporter_key_parts,
 )
 from bot.services.cases.card import acting
 from bot.services.cases.parts import parts_of
@@ -348,9 +348,8 @@ def closing_shown(clock: Clock, case: Case) -> Statement:
     question where they confirmed it: the message saying so that :func:`confirm` queued for
     them is then not sent (if it went already, they got it as well). For the update's save
     (``GridApplication.write_with_update``): lost in a crash, the message still goes."""
-    before, after = reporter_key(case.id, "\0").split("\0")
     return outbox_repo.settle_event_statement(
-        (before, after), case.id, "confirmed", to_db(clock.now()), {"in_place": True}
+        reporter_key_parts(case.id), case.id, "confirmed", to_db(clock.now()), {"in_place": True}
     )
 
 
