@@ -37,7 +37,7 @@ from telegram.ext import (
 
 from bot.i18n import has, t
 from bot.services import cases, typed_text
-from bot.services.cases import MAX_TEXT, CaseRefused, MediationRecord, Rating, RejectReason
+from bot.services.cases import MAX_TEXT, Card, CaseRefused, MediationRecord, Rating, RejectReason
 from bot.services.cases.rules import Act
 from bot.services.categories import Category
 from bot.services.members import Member
@@ -152,8 +152,9 @@ async def _show_card(
     *,
     moved: bool,
     fresh: int | None = None,
-) -> None:
-    """Draw the case's card into message ``message_id`` of this chat with ``edit``.
+) -> Card | None:
+    """Draw the case's card into message ``message_id`` of this chat with ``edit``; the
+    card drawn (None if there is no such case).
 
     In a group it is drawn as the outbox draws the group's copy: for the group, in the
     group's language (the default), never with the presser's rights or language. With
@@ -163,7 +164,7 @@ async def _show_card(
     """
     chat = update.effective_chat
     if chat is None:
-        return
+        return None
     runtime = context.runtime
     audience = _audience(update, member)
     lang = member.language if audience is not None else runtime.config.locale.default_language
@@ -171,7 +172,7 @@ async def _show_card(
         runtime, case_id, lang, member=audience, recipient=str(chat.id), fresh=fresh
     )
     if drawn is None:
-        return
+        return None
     card, text, markup = drawn
     try:
         await edit(text, markup)
@@ -179,7 +180,7 @@ async def _show_card(
         reason = error.message.lower()
         if "not modified" not in reason:
             if "can't be edited" in reason or "not found" in reason:
-                return  # too old, or deleted: the outbox's refresh (or a new copy) follows
+                return card  # too old, or deleted: the outbox's refresh (or a new copy) follows
             raise
     if moved:
         recipient = str(chat.id)
@@ -187,6 +188,7 @@ async def _show_card(
             runtime.clock, card, recipient, edit_key(case_id, recipient), chat.id, message_id
         )
         context.write_with_update(update, settle)
+    return card
 
 
 def _keyboard(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
@@ -576,14 +578,14 @@ async def _redraw_card(
     *,
     moved: bool = True,
     fresh: int | None = None,
-) -> None:
+) -> Card | None:
     """Redraw the card whose button began the typed step, so its buttons are current
     (``moved``: the step moved the case, see :func:`_show_card`; ``fresh``: the version
-    the step's action committed)."""
+    the step's action committed); the card drawn, None if none was."""
     chat = update.effective_chat
     card = draft.get("card")
     if chat is None or not isinstance(card, int):
-        return
+        return None
 
     async def edit(text: str, markup: InlineKeyboardMarkup | None) -> None:
         assert chat is not None and isinstance(card, int)
@@ -592,7 +594,10 @@ async def _redraw_card(
         )
 
     with contextlib.suppress(BadRequest):  # the same already (the kept copy), or gone
-        await _show_card(update, context, member, case_id, card, edit, moved=moved, fresh=fresh)
+        return await _show_card(
+            update, context, member, case_id, card, edit, moved=moved, fresh=fresh
+        )
+    return None
 
 
 @_text_step
@@ -646,10 +651,12 @@ async def escalate_typed(
         else:
             await _kept(update, context, member, draft)
         return ConversationHandler.END
-    card = await cases.read_card(runtime.db, case.id, fresh=case.version)
+    # The card the escalation drew in its transaction, redrawn; read only if no card was.
+    card = await _redraw_card(update, context, member, draft, case.id, fresh=case.version)
+    if card is None:
+        card = await cases.read_card(runtime.db, case.id)
     # Supervisors are listed from the top down: the level just added is the first.
     upper = card.supervisors[0].path if card is not None and card.supervisors else "-"
-    await _redraw_card(update, context, member, draft, case.id)
     await _say(update, context, t(lang, "handling.done.escalated", number=case.number, area=upper))
     return ConversationHandler.END
 
